@@ -1,0 +1,122 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    """The base of every domain model: when a row was made and last changed."""
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.update(is_staff=True, is_superuser=True, role=User.Role.STAFF)
+        return self.create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person who signs in. Logs in by email; the role decides which doors are open."""
+
+    class Role(models.TextChoices):
+        STAFF = "staff", _("KITECH staff")
+        COORDINATOR = "coordinator", _("University coordinator")
+        MENTOR = "mentor", _("Mentor")
+
+    username = None
+    first_name = None
+    last_name = None
+    email = models.EmailField(_("email address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    language = models.CharField(
+        _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(is_staff=False) | models.Q(role="staff"),
+                name="user_admin_access_only_for_staff_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def is_kitech_staff(self) -> bool:
+        return self.is_active and self.role == self.Role.STAFF and self.is_staff
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.is_active and self.role == self.Role.COORDINATOR
+
+    @property
+    def is_mentor(self) -> bool:
+        return self.is_active and self.role == self.Role.MENTOR
+
+
+class AuditEntry(models.Model):
+    """One state change: who did what to which record, when, and the values before and after.
+
+    Written by the service that makes the change, inside the same transaction, so a change and
+    its entry land together or not at all. Never edited afterwards.
+    """
+
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("who"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    # Kept as text so the record still reads after the account is gone; "system" for jobs.
+    actor_label = models.CharField(_("who (as recorded)"), max_length=254)
+    action = models.CharField(_("what"), max_length=80, db_index=True)
+    target_type = models.ForeignKey(
+        ContentType, verbose_name=_("record type"), on_delete=models.PROTECT, related_name="+"
+    )
+    target_id = models.CharField(_("record id"), max_length=64)
+    target_repr = models.CharField(_("record"), max_length=300)
+    before = models.JSONField(_("before"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(_("after"), null=True, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self) -> str:
+        when = f"{self.created_at:%Y-%m-%d %H:%M}"
+        return f"{when} {self.actor_label} {self.action} {self.target_repr}"

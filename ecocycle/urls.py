@@ -1,0 +1,20 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from . import views
+
+# The admin login gets allauth's rate limits too.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = _("ecocycle — KITECH staff")
+admin.site.site_title = _("ecocycle staff")
+admin.site.index_title = _("Programs, rounds, nominations and mentors")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,1 @@
+"""Retired-scientist mentors and their assignments (built with the Mentors issue)."""

@@ -1,0 +1,188 @@
+"""The programs part of the demo world, for seed_demo and for tests alike.
+
+Everything here is clearly illustrative: names of people and e-mail addresses are invented, and
+addresses use reserved domains (.test, example.*). Building is idempotent: each record is looked up
+by its natural key first, so running it twice changes nothing.
+"""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from ecocycle.models import User
+
+from .models import DegreeTrack, IntakeRound, Program, ProgramUniversity, University
+from .services import (
+    core_technology_create,
+    degree_track_create,
+    intake_round_create,
+    program_create,
+    program_university_add,
+    university_create,
+)
+
+UNIVERSITIES = [
+    # name, country, city, website, email domain
+    ("Institut Teknologi Bandung", "ID", "Bandung", "https://www.itb.ac.id", "itb.ac.id"),
+    ("Universitas Gadjah Mada", "ID", "Yogyakarta", "https://ugm.ac.id", "ugm.ac.id"),
+    ("IPB University", "ID", "Bogor", "https://www.ipb.ac.id", "apps.ipb.ac.id"),
+    ("Universitas Indonesia", "ID", "Depok", "https://www.ui.ac.id", "ui.ac.id"),
+    ("Institut Teknologi Sepuluh Nopember", "ID", "Surabaya", "https://www.its.ac.id", "its.ac.id"),
+    ("Hanoi University of Science and Technology", "VN", "Hanoi", "https://hust.edu.vn",
+     "hust.edu.vn"),
+    ("Ho Chi Minh City University of Technology", "VN", "Ho Chi Minh City", "https://hcmut.edu.vn",
+     "hcmut.edu.vn"),
+    ("University of Science and Technology – The University of Danang", "VN", "Da Nang",
+     "https://dut.udn.vn", "dut.udn.vn"),
+    ("Can Tho University", "VN", "Can Tho", "https://www.ctu.edu.vn", "ctu.edu.vn"),
+]
+
+PROGRAMS = [
+    {
+        "name": "Indonesia palm oil to biodiesel",
+        "country": "ID",
+        "industry": "Palm oil and biofuels",
+        "description": (
+            "Indonesia's palm-oil industry meets Korea's process engineering: transesterification, "
+            "catalysts, biodiesel quality control and the valorisation of palm-oil mill effluent."
+        ),
+        "technologies": [
+            ("Palm-oil transesterification", "transesterification, esterification, FAME, reactor"),
+            ("Biodiesel quality control", "quality control, ASTM D6751, EN 14214, analysis"),
+            ("Heterogeneous catalysts for biofuels", "catalyst, heterogeneous, zeolite"),
+            ("Process scale-up and plant engineering", "scale-up, process design, plant"),
+            ("Palm-oil mill effluent valorisation", "POME, biogas, wastewater, anaerobic"),
+        ],
+        "universities": [("Institut Teknologi Bandung", 12), ("Universitas Gadjah Mada", 10),
+                         ("IPB University", 8), ("Universitas Indonesia", 10),
+                         ("Institut Teknologi Sepuluh Nopember", 8)],
+        "tracks": [
+            ("masters", "Green Chemical Process Engineering", "Green Process and Materials R&D Department",
+             "ulsan", "Dr. Park Ji-hoon", 0, "reactor, kinetics", 3),
+            ("doctoral", "Green Chemical Process Engineering", "Green Process and Materials R&D Department",
+             "ulsan", "Dr. Park Ji-hoon", 0, "reactor, kinetics", 1),
+            ("masters", "Biofuel Analysis and Quality", "Clean Energy R&D Department", "cheonan",
+             "Dr. Lee Seo-yeon", 1, "chromatography, quality", 2),
+            ("integrated", "Catalysis for Renewable Fuels", "Green Process and Materials R&D Department",
+             "ulsan", "Dr. Choi Min-jae", 2, "catalyst, zeolite", 2),
+            ("masters", "Plant Process Systems", "Smart Manufacturing R&D Department", "ansan",
+             "Dr. Jung Hye-won", 3, "process design, simulation", 2),
+            ("doctoral", "Bioenergy from Industrial Waste", "Clean Energy R&D Department", "gwangju",
+             "Dr. Kang Tae-yang", 4, "biogas, anaerobic digestion", 1),
+            ("masters", "Bioenergy from Industrial Waste", "Clean Energy R&D Department", "gwangju",
+             "Dr. Kang Tae-yang", 4, "biogas, wastewater", 2),
+            ("masters", "Energy Process Materials", "Carbon Neutral Technology R&D Department",
+             "cheonan", "Dr. Yoon Ha-eun", 2, "materials, membranes", 2),
+        ],
+    },
+    {
+        "name": "Vietnam precision casting and moulding for electronics parts",
+        "country": "VN",
+        "industry": "Electronics parts manufacturing",
+        "description": (
+            "Vietnam's electronics supply chain and Korea's root industries: precision die casting, "
+            "injection moulds, casting simulation and surface treatment for electronics parts."
+        ),
+        "technologies": [
+            ("Precision die casting", "die casting, aluminium, magnesium, casting"),
+            ("Injection mould design", "injection moulding, mould, polymer"),
+            ("Casting and moulding simulation", "CAE, simulation, solidification, FEM"),
+            ("Surface treatment and plating", "plating, coating, anodising, surface"),
+            ("Smart factory for moulding lines", "automation, sensors, data, smart factory"),
+        ],
+        "universities": [("Hanoi University of Science and Technology", 12),
+                         ("Ho Chi Minh City University of Technology", 10),
+                         ("University of Science and Technology – The University of Danang", 8),
+                         ("Can Tho University", 6)],
+        "tracks": [
+            ("masters", "Casting Process Engineering", "Molding and Metal Forming R&D Department",
+             "incheon", "Dr. Kim Do-hyun", 0, "die casting, alloys", 3),
+            ("doctoral", "Casting Process Engineering", "Molding and Metal Forming R&D Department",
+             "incheon", "Dr. Kim Do-hyun", 0, "solidification, alloys", 1),
+            ("masters", "Mould Design and Polymer Processing", "Molding and Metal Forming R&D Department",
+             "incheon", "Dr. Han Ye-jin", 1, "injection moulding, polymers", 2),
+            ("integrated", "Computational Manufacturing", "Smart Manufacturing R&D Department",
+             "ansan", "Dr. Oh Seung-woo", 2, "CAE, FEM, simulation", 2),
+            ("masters", "Surface Engineering", "Surface Technology R&D Department", "incheon",
+             "Dr. Shin Ji-yoo", 3, "plating, coating", 2),
+            ("doctoral", "Surface Engineering", "Surface Technology R&D Department", "incheon",
+             "Dr. Shin Ji-yoo", 3, "electrochemistry, coating", 1),
+            ("masters", "Smart Factory Systems", "Smart Manufacturing R&D Department", "ansan",
+             "Dr. Lim Chae-won", 4, "automation, sensors, data", 2),
+            ("masters", "Lightweight Metal Components", "Advanced Mobility Components R&D Department",
+             "daegu", "Dr. Song Min-seo", 0, "aluminium, magnesium", 2),
+        ],
+    },
+]
+
+ROUND_NAME = "2027 Spring"
+
+
+def _milestones(now):
+    return {
+        "nominations_open": now - timedelta(days=14),
+        "nominations_close": now + timedelta(days=30),
+        "matching": now + timedelta(days=37),
+        "decisions": now + timedelta(days=50),
+        "enrolment": now + timedelta(days=120),
+    }
+
+
+@transaction.atomic
+def build_programs(*, actor: User | None = None, now=None) -> list[Program]:
+    """Universities, two active programs with core technologies, tracks and an open round."""
+    now = now or timezone.now()
+    universities = {}
+    for name, country, city, website, domain in UNIVERSITIES:
+        universities[name] = University.objects.filter(name=name, country=country).first() or (
+            university_create(actor=actor, data={
+                "name": name, "country": country, "city": city, "website": website,
+                "email_domain": domain,
+            })
+        )
+    programs = []
+    for spec in PROGRAMS:
+        program = Program.objects.filter(name=spec["name"]).first()
+        if program is None:
+            program = program_create(actor=actor, data={
+                "name": spec["name"], "country": spec["country"], "industry": spec["industry"],
+                "description": spec["description"], "status": Program.Status.ACTIVE,
+            })
+        technologies = []
+        for tech_name, keywords in spec["technologies"]:
+            tech = program.core_technologies.filter(name=tech_name).first() or (
+                core_technology_create(actor=actor, data={
+                    "program": program, "name": tech_name, "keywords": keywords,
+                })
+            )
+            technologies.append(tech)
+        for uni_name, quota in spec["universities"]:
+            if not ProgramUniversity.objects.filter(
+                program=program, university=universities[uni_name]
+            ).exists():
+                program_university_add(
+                    actor=actor, program=program, university=universities[uni_name],
+                    nomination_quota=quota,
+                )
+        for level, major, department, campus, supervisor, tech_index, keywords, seats in spec[
+            "tracks"
+        ]:
+            lookup = {"program": program, "level": level, "major": major, "department": department}
+            if DegreeTrack.objects.filter(**lookup).exists():
+                continue
+            slug = supervisor.split()[-1].lower()
+            degree_track_create(actor=actor, data={
+                **lookup, "campus": campus, "supervisor_name": supervisor,
+                "supervisor_email": f"{slug}.supervisor@example.kitech.re.kr",
+                "wanted_technologies": [technologies[tech_index]],
+                "wanted_keywords": keywords, "seats": seats,
+                "language_of_instruction": "en",
+            })
+        if not IntakeRound.objects.filter(program=program, name=ROUND_NAME).exists():
+            intake_round_create(
+                actor=actor, program=program, name=ROUND_NAME, milestones=_milestones(now),
+                preference_limit=3,
+            )
+        programs.append(program)
+    return programs

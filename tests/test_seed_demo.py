@@ -1,0 +1,34 @@
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from candidates.models import Coordinator
+from ecocycle.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from ecocycle.models import AuditEntry, User
+from programs.models import DegreeTrack, IntakeRound, Program, RoundTrack, University
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [User, Coordinator, University, Program, DegreeTrack, IntakeRound, RoundTrack, AuditEntry]
+
+
+def _counts():
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+def test_seed_demo_builds_the_world_and_is_idempotent(capsys):
+    call_command("seed_demo")
+    first = _counts()
+    assert 8 <= first["University"] <= 10
+    assert 12 <= first["DegreeTrack"] <= 20
+    assert first["Program"] == 2
+    assert IntakeRound.objects.count() == 2
+    assert all(r.phase == IntakeRound.Phase.NOMINATIONS for r in IntakeRound.objects.all())
+    assert {u.role for u in User.objects.all()} == {"staff", "coordinator", "mentor"}
+    output = capsys.readouterr().out
+    for email, *_ in DEMO_ACCOUNTS:
+        assert email in output
+        assert authenticate(email=email, password=DEMO_PASSWORD) is not None
+
+    call_command("seed_demo")
+    assert _counts() == first
