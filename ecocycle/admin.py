@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEntry, User
+from .models import AuditEntry, OutboundEmail, User
 from .services import model_create, model_delete, model_update, user_create
 
 
@@ -158,3 +158,20 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "created_at", "actor", "actor_label", "action", "target_type", "target_id",
         "target_repr", "before", "after",
     ]
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "topic", "to", "language", "status", "attempts", "sent_at"]
+    list_filter = ["status", "topic", "language"]
+    search_fields = ["to", "subject"]
+    date_hierarchy = "created_at"
+    actions = ["send_now"]
+
+    @admin.action(description=_("Send the selected pending emails now"))
+    def send_now(self, request, queryset):
+        from .mail import outbound_email_send
+
+        sent = sum(outbound_email_send(email_id=pk) for pk in queryset.filter(
+            status=OutboundEmail.Status.PENDING).values_list("pk", flat=True))
+        self.message_user(request, _("%(count)s sent.") % {"count": sent})

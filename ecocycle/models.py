@@ -120,3 +120,40 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         when = f"{self.created_at:%Y-%m-%d %H:%M}"
         return f"{when} {self.actor_label} {self.action} {self.target_repr}"
+
+
+class OutboundEmail(models.Model):
+    """An email waiting to go out, or gone. The outbox survives a broker or SMTP outage.
+
+    Services write the message here inside their transaction; a task sends it after commit, and
+    the periodic flush sends whatever a down broker or mail server held back.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    created_at = models.DateTimeField(_("queued"), auto_now_add=True)
+    topic = models.CharField(_("topic"), max_length=60, db_index=True)
+    to = models.EmailField(_("to"))
+    language = models.CharField(_("language"), max_length=8)
+    subject = models.CharField(_("subject"), max_length=300)
+    body_text = models.TextField(_("text"))
+    body_html = models.TextField(_("HTML"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbound email")
+        verbose_name_plural = _("outbox")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.topic} → {self.to} ({self.status})"

@@ -59,12 +59,32 @@ def audit_entry_create(
     target: models.Model,
     before: Mapping | None = None,
     after: Mapping | None = None,
+    actor_label: str | None = None,
 ) -> AuditEntry:
-    """Record one state change. Call inside the transaction that makes the change."""
+    """Record one state change. Call inside the transaction that makes the change.
+
+    `actor_label` names an actor without an account (a candidate answering an emailed link).
+    """
+    entry = audit_entry_build(actor=actor, action=action, target=target, before=before,
+                              after=after, actor_label=actor_label)
+    entry.save()
+    return entry
+
+
+def audit_entry_build(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model,
+    before: Mapping | None = None,
+    after: Mapping | None = None,
+    actor_label: str | None = None,
+) -> AuditEntry:
+    """An unsaved entry, for jobs that write many at once with bulk_create."""
     real_actor = actor if actor is not None and actor.pk else None
-    return AuditEntry.objects.create(
+    return AuditEntry(
         actor=real_actor,
-        actor_label=real_actor.email if real_actor else SYSTEM_ACTOR,
+        actor_label=actor_label or (real_actor.email if real_actor else SYSTEM_ACTOR),
         action=action,
         target_type=ContentType.objects.get_for_model(target, for_concrete_model=False),
         target_id=str(target.pk),

@@ -50,3 +50,12 @@ def test_home_queries_are_bounded(client, staff_user, django_assert_max_num_quer
     client.force_login(staff_user)
     with django_assert_max_num_queries(8):
         assert client.get(reverse("home")).status_code == 200
+
+
+def test_signed_in_user_gets_their_preferred_language(client, staff_user):
+    staff_user.language = "ko"
+    staff_user.save()
+    client.force_login(staff_user)
+    assert 'lang="ko"' in client.get(reverse("home")).content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert 'lang="en"' in client.get(reverse("home")).content.decode()

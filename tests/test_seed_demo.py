@@ -32,3 +32,19 @@ def test_seed_demo_builds_the_world_and_is_idempotent(capsys):
 
     call_command("seed_demo")
     assert _counts() == first
+
+
+def test_seed_demo_gives_two_coordinators_nominations_in_several_states():
+    from candidates.models import Nomination
+
+    call_command("seed_demo")
+    for email in ["coordinator@itb.test", "coordinator@hust.test"]:
+        coordinator = Coordinator.objects.get(user__email=email)
+        nominations = Nomination.objects.filter(university=coordinator.university)
+        assert set(nominations.values_list("status", flat=True)) == {
+            "draft", "submitted", "withdrawn"}
+        submitted = nominations.filter(status="submitted")
+        assert submitted.filter(consent_given_at__isnull=False).exists()
+        assert submitted.filter(consent_given_at__isnull=True).exists()
+        assert all(n.documents.count() >= 4 for n in submitted)
+    assert Nomination.objects.filter(is_eligible=False).exists()

@@ -21,12 +21,14 @@ def test_production_check_deploy_is_clean():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env_extra={
         "DJANGO_SECRET_KEY": "a" * 20 + "-long-random-production-secret-key-value-xyz",
         "DJANGO_ALLOWED_HOSTS": "ecocycle.example.org",
+        "ECOCYCLE_LOOKUP_HASH_KEY": "lookup-key-for-the-check",
     })
     assert result.returncode == 0, result.stderr
     assert "no issues (0 silenced)" in result.stdout
 
 
 def test_production_refuses_to_start_without_a_secret_key():
-    result = _manage("check", env_extra={"DJANGO_ALLOWED_HOSTS": "ecocycle.example.org"})
+    result = _manage("check", env_extra={"DJANGO_ALLOWED_HOSTS": "ecocycle.example.org",
+                                         "ECOCYCLE_LOOKUP_HASH_KEY": "x"})
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is not set" in result.stderr

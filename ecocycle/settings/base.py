@@ -7,6 +7,7 @@ broker that needs no server, email printed to the console.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_countries",
     "allauth",
     "allauth.account",
@@ -52,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "ecocycle.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -173,7 +176,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # Sends what a broker or mail-server outage held back in the outbox.
+    "flush-outbound-email": {"task": "ecocycle.tasks.flush_outbound_email", "schedule": 120.0},
+    "consent-reminders": {
+        "task": "candidates.tasks.send_consent_reminders",
+        "schedule": crontab(hour=9, minute=0),
+    },
+    "recheck-eligibility": {
+        "task": "candidates.tasks.recheck_eligibility",
+        "schedule": crontab(hour=1, minute=30),
+    },
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu does not create its folders; one shared folder serves as in and out on one host.
     _queue_dir = VAR_DIR / "celery" / "queue"
@@ -210,6 +224,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Served from our own static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {
@@ -218,3 +236,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
+
+# --- Personal data --------------------------------------------------------------------------
+# Encrypted columns (passport numbers) derive their keys from SECRET_KEY (+ fallbacks) and these.
+SALT_KEY = env.list("DJANGO_FIELD_ENCRYPTION_SALTS", default=["ecocycle-field-encryption-v1"])
+# Keyed hashes for duplicate detection; kept apart from SECRET_KEY so key rotation keeps them.
+ECOCYCLE_LOOKUP_HASH_KEY = env.str("ECOCYCLE_LOOKUP_HASH_KEY", default="ecocycle-lookup-v1")
+ECOCYCLE_MAX_UPLOAD_BYTES = env.int("ECOCYCLE_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+ECOCYCLE_CONSENT_LINK_DAYS = env.int("ECOCYCLE_CONSENT_LINK_DAYS", default=14)
+ECOCYCLE_CONSENT_REMINDER_DAYS = env.int("ECOCYCLE_CONSENT_REMINDER_DAYS", default=3)
+ECOCYCLE_INVITATION_LINK_DAYS = env.int("ECOCYCLE_INVITATION_LINK_DAYS", default=14)

@@ -14,6 +14,12 @@ if not SECRET_KEY:
         "print(secrets.token_urlsafe(50))')."
     )
 SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
+ECOCYCLE_LOOKUP_HASH_KEY = env.str("ECOCYCLE_LOOKUP_HASH_KEY", default="")
+if not ECOCYCLE_LOOKUP_HASH_KEY:
+    raise ImproperlyConfigured(
+        "ECOCYCLE_LOOKUP_HASH_KEY is not set. It keys the hashes that find duplicate passports; "
+        "set it once to a long random value and never change it."
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
 STORAGES = {

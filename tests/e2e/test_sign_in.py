@@ -24,7 +24,7 @@ def test_staff_signs_in_switches_to_korean_and_opens_the_admin(page, staff_user)
     page.wait_for_selector("text=입학 차수")
     assert page.locator("html").get_attribute("lang") == "ko"
 
-    page.click("text=직원 관리 열기")
+    page.click("main a[href='/admin/']")
     page.wait_for_url("**/admin/")
     assert page.locator("#site-name").count() == 1
 

@@ -48,6 +48,7 @@ class CoreTechnologyFactory(factory.django.DjangoModelFactory):
 class ProgramUniversityFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ProgramUniversity
+        django_get_or_create = ("program", "university")
 
     program = factory.SubFactory(ProgramFactory)
     university = factory.SubFactory(UniversityFactory)

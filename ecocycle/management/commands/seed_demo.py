@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from candidates.models import Coordinator
+from candidates.scenarios import build_nominations
 from candidates.services import coordinator_create
 from ecocycle.models import User
 from ecocycle.services import model_update, user_create
@@ -45,6 +46,7 @@ class Command(BaseCommand):
                 if role == User.Role.STAFF:
                     # The demo staff member may do everything in the admin.
                     model_update(instance=user, data={"is_superuser": True}, actor=None)
+        build_nominations()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in with:"))
         coordinators = dict(
             Coordinator.objects.values_list("user__email", "university__name")

@@ -1,0 +1,826 @@
+"""Bulk import of draft nominations from a CSV file, and the template coordinators fill in.
+
+The whole file is read and its shape checked first. Then every row goes through the same
+services as the web form (nomination_create, nomination_set_preferences,
+nomination_set_courses), inside one transaction with a savepoint per row, so that every error
+of every row is collected. A file with any error imports nothing.
+
+Errors are (row, column, message): the row as a spreadsheet numbers it (the header is row 1),
+the column by its header name ("" when an error concerns no single column), and a sentence in
+the active language.
+"""
+
+import codecs
+import csv
+import functools
+import io
+import re
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any, NamedTuple
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django_countries import countries
+
+from ecocycle.models import User
+from ecocycle.services import audit_entry_create
+from programs.models import CoreTechnology, DegreeTrack, IntakeRound, University
+
+from . import selectors, services
+from .forms import LANGUAGE_SCORE_RANGES, CourseFormSet
+from .models import EligibilityPolicy, Nomination
+
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+DEFAULT_MAX_ROWS = 2000
+LIST_SEPARATOR = ";"
+COURSE_PART_SEPARATOR = "|"
+TECHNOLOGY_SEPARATOR = ","
+MAX_COURSES = CourseFormSet.max_num
+EXAMPLE_PASSPORT = "EXAMPLE0001"
+
+
+def max_bytes() -> int:
+    return getattr(settings, "ECOCYCLE_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
+
+
+def max_rows() -> int:
+    return getattr(settings, "ECOCYCLE_IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS)
+
+
+# --- the columns -------------------------------------------------------------------------------
+
+class Column(NamedTuple):
+    name: str
+    required: bool
+    text: Promise  # what a cell holds, as shown on the import page
+    codes: tuple[str, ...] = ()
+
+    @property
+    def help(self) -> str:
+        # Translated when shown, in the reader's language; the codes themselves never are.
+        return str(self.text) % {"codes": ", ".join(self.codes)} if self.codes else str(self.text)
+
+
+COLUMNS: list[Column] = [
+    Column("family_name", True, gettext_lazy("Family name in Latin script (at most 120 "
+                                             "characters).")),
+    Column("given_names", False, gettext_lazy("Given names in Latin script.")),
+    Column("native_name", False, gettext_lazy(
+        "The name in native script (e.g. Vietnamese with its accents), only where it differs.")),
+    Column("date_of_birth", True, gettext_lazy("A date as YYYY-MM-DD, e.g. 2001-03-14.")),
+    Column("nationality", True, gettext_lazy(
+        "The two-letter ISO 3166 country code, e.g. ID, VN, KR.")),
+    Column("email", True, gettext_lazy(
+        "The candidate's own email address: the consent link is sent there.")),
+    Column("phone", False, gettext_lazy("With the country code, e.g. +62 812 3456 7890.")),
+    Column("passport_number", True, gettext_lazy(
+        "Letters, digits, spaces and hyphens. Stored encrypted.")),
+    Column("candidate_language", False, gettext_lazy(
+        "The language of the emails to the candidate: one of %(codes)s. Empty means en."),
+        tuple(code for code, _name in settings.LANGUAGES)),
+    Column("degree", False, gettext_lazy("Degree held or expected: one of %(codes)s."),
+           tuple(EligibilityPolicy.Degree.values)),
+    Column("degree_status", False, gettext_lazy("One of %(codes)s."),
+           tuple(Nomination.DegreeStatus.values)),
+    Column("major", False, gettext_lazy("The candidate's major.")),
+    Column("institution", False, gettext_lazy("The institution that awarded the degree.")),
+    Column("gpa", False, gettext_lazy(
+        "A number such as 3.45 (a decimal comma, 3,45, is accepted too).")),
+    Column("gpa_scale", False, gettext_lazy("The scale of the GPA: one of %(codes)s."),
+           tuple(Nomination.GpaScale.values)),
+    Column("language_test", False, gettext_lazy("One of %(codes)s."),
+           tuple(Nomination.LanguageTest.values)),
+    Column("language_score", False, gettext_lazy(
+        "The score: TOEFL iBT 0 to 120, IELTS 0 to 9, TOPIK level 1 to 6. Required with a test.")),
+    Column("language_test_date", False, gettext_lazy(
+        "A date as YYYY-MM-DD, at most two years ago. Required with a test.")),
+    Column("research_interests", False, gettext_lazy("Free text, at most 4000 characters.")),
+    Column("university_rank", False, gettext_lazy(
+        "Your university's rank of this nominee: a whole number, 1 is your strongest.")),
+    Column("preferences", False, gettext_lazy(
+        "Degree track ids in order of preference, separated by “;”, e.g. 12;7. The ids are in "
+        "the table of degree tracks below.")),
+    Column("courses", False, gettext_lazy(
+        "Completed related courses, separated by “;”. Each course is name|grade|technology ids, "
+        "the ids separated by “,”, e.g. Reaction engineering|A|3,5;Thermodynamics|B+. Grade and "
+        "technologies may be left out.")),
+]
+COLUMN_NAMES = [column.name for column in COLUMNS]
+REQUIRED_COLUMNS = [column.name for column in COLUMNS if column.required]
+TEXT_LIMITS = {
+    "family_name": 120, "given_names": 160, "native_name": 200, "phone": 40, "major": 200,
+    "institution": 200, "research_interests": 4000,
+}
+
+
+# --- the result --------------------------------------------------------------------------------
+
+class RowError(NamedTuple):
+    row: int | None  # None: the file as a whole
+    column: str
+    message: str
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    created: list[Nomination] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def file_errors(self) -> list[RowError]:
+        return [error for error in self.errors if error.row is None]
+
+    @property
+    def row_errors(self) -> list[RowError]:
+        return [error for error in self.errors if error.row is not None]
+
+    @property
+    def rows_with_errors(self) -> int:
+        return len({error.row for error in self.row_errors})
+
+
+class _FileRefused(Exception):
+    """The file as a whole cannot be read: nothing row by row is worth reporting."""
+
+
+class _Invalid(Exception):
+    """One cell is invalid; the message says why."""
+
+
+# --- reading the file --------------------------------------------------------------------------
+
+def _read_bytes(file: bytes | IO[bytes]) -> bytes:
+    limit = max_bytes()
+    too_big = _("The file is %(size)s; a CSV import may be at most %(limit)s. Split it into "
+                "several files.")
+    if isinstance(file, bytes | bytearray):
+        raw = bytes(file)
+    else:
+        size = getattr(file, "size", None)
+        if size is not None and size > limit:
+            raise _FileRefused(too_big % {"size": filesizeformat(size),
+                                          "limit": filesizeformat(limit)})
+        file.seek(0)
+        raw = file.read(limit + 1)
+    if len(raw) > limit:
+        raise _FileRefused(too_big % {"size": filesizeformat(len(raw)),
+                                      "limit": filesizeformat(limit)})
+    if not raw.strip():
+        raise _FileRefused(_("The file is empty."))
+    return raw
+
+
+def _save_as_csv() -> str:
+    return _("In Excel choose File > Save As > “CSV UTF-8 (Comma delimited) (*.csv)”, then "
+             "upload that file.")
+
+
+_BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _decode(raw: bytes) -> str:
+    if raw.startswith(b"PK\x03\x04") or raw.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _FileRefused(_("This is an Excel workbook, not a CSV file.") + " " + _save_as_csv())
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError:
+            text = None
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            if _BINARY.search(raw[:8192].decode("latin-1")):
+                text = None
+            else:
+                line = raw[: error.start].count(b"\n") + 1
+                raise _FileRefused(_(
+                    "The file is not UTF-8 text (the first character that is not is on line "
+                    "%(line)s)."
+                ) % {"line": line} + " " + _save_as_csv()) from None
+    if text is None or _BINARY.search(text[:8192]):
+        raise _FileRefused(_(
+            "This is not a CSV file: it holds binary data (is it a PDF, an image or a "
+            "spreadsheet?)."
+        ) + " " + _save_as_csv())
+    return text.lstrip("\ufeff")
+
+
+def _header_key(cell: str) -> str:
+    return re.sub(r"[\s\-]+", "_", cell.strip().strip("*").strip().lower())
+
+
+def _delimiter(text: str) -> str:
+    """Comma, semicolon (Excel in locales with a decimal comma) or tab: whichever splits the
+    header row into the most known column names."""
+    first_line = text.splitlines()[0] if text else ""
+
+    def score(delimiter: str) -> tuple[int, int]:
+        cells = next(csv.reader([first_line], delimiter=delimiter), [])
+        return (sum(_header_key(cell) in COLUMN_NAMES for cell in cells),
+                first_line.count(delimiter))
+
+    return max([",", ";", "\t"], key=score)
+
+
+def _records(text: str) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    try:
+        return list(reader)
+    except csv.Error as error:
+        raise _FileRefused(_("The file cannot be read as CSV near line %(line)s: %(error)s.") % {
+            "line": reader.line_num, "error": error}) from None
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+class _Header(NamedTuple):
+    positions: dict[int, str]  # position → column name
+    flagged: set[int]  # positions whose header cell is already reported as wrong
+    errors: list[RowError]
+
+
+def _header(cells: list[str]) -> _Header:
+    header = _Header({}, set(), [])
+    for index, cell in enumerate(cells):
+        key = _header_key(cell)
+        if not key:
+            continue
+        if key not in COLUMN_NAMES:
+            header.flagged.add(index)
+            header.errors.append(RowError(1, cell.strip(), _(
+                "Unknown column “%(name)s”. The columns are listed on the import page; check its "
+                "spelling or delete the column."
+            ) % {"name": cell.strip()}))
+        elif key in header.positions.values():
+            header.flagged.add(index)
+            header.errors.append(RowError(1, key, _(
+                "Column “%(name)s” appears twice in the header row."
+            ) % {"name": key}))
+        else:
+            header.positions[index] = key
+    if not header.positions:
+        raise _FileRefused(_(
+            "Row 1 must be the header row with the column names of the template (family_name, "
+            "date_of_birth, …). Download the template and start from it."
+        ))
+    for name in REQUIRED_COLUMNS:
+        if name not in header.positions.values():
+            header.errors.append(RowError(1, name, _(
+                "The required column “%(name)s” is missing from the header row."
+            ) % {"name": name}))
+    return header
+
+
+# --- one row's shape ---------------------------------------------------------------------------
+
+@dataclass
+class _Context:
+    today: date
+    tracks: Mapping[int, DegreeTrack]
+    technologies: Mapping[int, CoreTechnology]
+    preference_limit: int
+
+
+@dataclass
+class _Row:
+    number: int
+    data: dict[str, Any] = field(default_factory=dict)
+    tracks: list[DegreeTrack] | None = None
+    courses: list[dict[str, Any]] | None = None
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _too_long(value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise _Invalid(ngettext(
+            "At most %(limit)s character is allowed; this has %(count)s.",
+            "At most %(limit)s characters are allowed; this has %(count)s.", limit,
+        ) % {"limit": limit, "count": len(value)})
+
+
+def _parse_date(value: str) -> date:
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _Invalid(_(
+        "“%(value)s” is not a date written as YYYY-MM-DD (e.g. 2001-03-14). If Excel changed the "
+        "dates, format the column as Text and type them again."
+    ) % {"value": value})
+
+
+def _parse_decimal(value: str) -> Decimal:
+    text = value.replace(" ", "")
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")  # a decimal comma, as Excel writes it in many locales
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
+        raise _Invalid(_("“%(value)s” is not a number.") % {"value": value})
+    return number
+
+
+def _parse_choice(value: str, allowed: Sequence[str]) -> str:
+    code = value.strip().lower()
+    if code not in allowed:
+        raise _Invalid(_("“%(value)s” is not allowed here. Use one of: %(codes)s.") % {
+            "value": value, "codes": ", ".join(allowed)})
+    return code
+
+
+def _text_parser(name: str) -> Callable[[str, _Context], str]:
+    def parse(value: str, context: _Context) -> str:
+        _too_long(value, TEXT_LIMITS[name])
+        return value
+    return parse
+
+
+def _parse_date_of_birth(value: str, context: _Context) -> date:
+    parsed = _parse_date(value)
+    if parsed >= context.today:
+        raise _Invalid(_("The date of birth must be in the past."))
+    return parsed
+
+
+def _parse_test_date(value: str, context: _Context) -> date:
+    parsed = _parse_date(value)
+    if parsed > context.today:
+        raise _Invalid(_("The test date cannot be in the future."))
+    return parsed
+
+
+@functools.cache
+def _country_codes() -> frozenset[str]:
+    return frozenset(code for code, _name in countries)
+
+
+def _parse_nationality(value: str, context: _Context) -> str:
+    code = value.upper()
+    if code not in _country_codes():
+        raise _Invalid(_(
+            "“%(value)s” is not a two-letter ISO 3166 country code (e.g. ID, VN, KR)."
+        ) % {"value": value})
+    return code
+
+
+def _parse_email(value: str, context: _Context) -> str:
+    _too_long(value, 254)
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise _Invalid(_("“%(value)s” is not a valid email address.") % {"value": value}) from None
+    return value
+
+
+def _parse_passport(value: str, context: _Context) -> str:
+    code = value.upper()
+    if not all(ch.isalnum() or ch in " -" for ch in code):
+        raise _Invalid(_("Use only letters, digits, spaces and hyphens."))
+    _too_long(code, 40)
+    if code == EXAMPLE_PASSPORT:
+        raise _Invalid(_("This is the example row of the template. Delete it before uploading."))
+    return code
+
+
+def _choice_parser(allowed: Sequence[str]) -> Callable[[str, _Context], str]:
+    return lambda value, context: _parse_choice(value, allowed)
+
+
+_GPA_SCALES = {Decimal(code): code for code in Nomination.GpaScale.values}
+
+
+def _parse_gpa_scale(value: str, context: _Context) -> str:
+    # Excel turns a typed 4.0 into 4, so scales are matched by their value.
+    try:
+        number = _parse_decimal(value)
+    except _Invalid:
+        number = None
+    if number not in _GPA_SCALES:
+        raise _Invalid(_("“%(value)s” is not allowed here. Use one of: %(codes)s.") % {
+            "value": value, "codes": ", ".join(Nomination.GpaScale.values)})
+    return _GPA_SCALES[number]
+
+
+def _number_parser(name: str) -> Callable[[str, _Context], Decimal]:
+    model_field = Nomination._meta.get_field(name)
+
+    def parse(value: str, context: _Context) -> Decimal:
+        number = _parse_decimal(value)
+        try:
+            model_field.run_validators(number)  # digits and decimal places, as the form checks
+        except ValidationError as error:
+            raise _Invalid(" ".join(error.messages)) from None
+        return number
+    return parse
+
+
+def _parse_rank(value: str, context: _Context) -> int:
+    if not re.fullmatch(r"\d{1,3}", value.strip()) or not 1 <= int(value) <= 999:
+        raise _Invalid(_("“%(value)s” is not a whole number from 1 to 999.") % {"value": value})
+    return int(value)
+
+
+def _parse_preferences(value: str, context: _Context) -> list[DegreeTrack]:
+    tracks: list[DegreeTrack] = []
+    for token in re.split(r"[;,]", value):
+        token = token.strip()
+        if not token:
+            continue
+        if not token.isdigit():
+            raise _Invalid(_(
+                "“%(value)s” is not a degree track id. Write the ids from the table of degree "
+                "tracks, separated by “;”."
+            ) % {"value": token})
+        track = context.tracks.get(int(token))
+        if track is None:
+            raise _Invalid(_(
+                "There is no degree track with id %(id)s in this round. Use the ids from the "
+                "table of degree tracks."
+            ) % {"id": token})
+        if track in tracks:
+            # The same words as the service's check, so that both read alike.
+            raise _Invalid(_("“%(track)s” is ranked twice. Rank each degree track at most once.")
+                           % {"track": track})
+        tracks.append(track)
+    if len(tracks) > context.preference_limit:
+        raise _Invalid(ngettext(
+            "At most %(limit)s degree track can be ranked in this round.",
+            "At most %(limit)s degree tracks can be ranked in this round.",
+            context.preference_limit,
+        ) % {"limit": context.preference_limit})
+    return tracks
+
+
+def _parse_courses(value: str, context: _Context) -> list[dict[str, Any]]:
+    entries = [entry.strip() for entry in value.split(LIST_SEPARATOR) if entry.strip()]
+    if len(entries) > MAX_COURSES:
+        raise _Invalid(_("At most %(limit)s courses can be listed; this cell has %(count)s.") % {
+            "limit": MAX_COURSES, "count": len(entries)})
+    courses = []
+    for number, entry in enumerate(entries, start=1):
+        parts = [part.strip() for part in entry.split(COURSE_PART_SEPARATOR)]
+        prefix = _("Course %(number)s: ") % {"number": number}
+        if len(parts) > 3:
+            raise _Invalid(prefix + _(
+                "“%(value)s” has more than three parts. Write each course as "
+                "name|grade|technology ids."
+            ) % {"value": entry})
+        name, grade, ids = [*parts, "", ""][:3]
+        if not name:
+            raise _Invalid(prefix + _("Give the course a name."))
+        try:
+            _too_long(name, 200)
+            _too_long(grade, 20)
+        except _Invalid as error:
+            raise _Invalid(prefix + str(error)) from None
+        technologies = []
+        for token in (t.strip() for t in ids.split(TECHNOLOGY_SEPARATOR)):
+            if not token:
+                continue
+            technology = context.technologies.get(int(token)) if token.isdigit() else None
+            if technology is None:
+                raise _Invalid(prefix + _(
+                    "“%(value)s” is not the id of one of this program's core technologies. Use "
+                    "the ids from the table of core technologies."
+                ) % {"value": token})
+            if technology not in technologies:
+                technologies.append(technology)
+        courses.append({"name": name, "grade": grade, "technologies": technologies})
+    return courses
+
+
+PARSERS: dict[str, Callable[[str, _Context], Any]] = {
+    "family_name": _text_parser("family_name"),
+    "given_names": _text_parser("given_names"),
+    "native_name": _text_parser("native_name"),
+    "date_of_birth": _parse_date_of_birth,
+    "nationality": _parse_nationality,
+    "email": _parse_email,
+    "phone": _text_parser("phone"),
+    "passport_number": _parse_passport,
+    "candidate_language": _choice_parser([code for code, _name in settings.LANGUAGES]),
+    "degree": _choice_parser(EligibilityPolicy.Degree.values),
+    "degree_status": _choice_parser(Nomination.DegreeStatus.values),
+    "major": _text_parser("major"),
+    "institution": _text_parser("institution"),
+    "gpa": _number_parser("gpa"),
+    "gpa_scale": _parse_gpa_scale,
+    "language_test": _choice_parser(Nomination.LanguageTest.values),
+    "language_score": _number_parser("language_score"),
+    "language_test_date": _parse_test_date,
+    "research_interests": _text_parser("research_interests"),
+    "university_rank": _parse_rank,
+    "preferences": _parse_preferences,
+    "courses": _parse_courses,
+}
+
+
+def _check_together(row: _Row) -> None:
+    """The checks across cells that the web forms make (StudiesForm, LanguageForm)."""
+    data, failed = row.data, {column for column, _message in row.errors}
+    gpa, scale = data.get("gpa"), data.get("gpa_scale")
+    if gpa is not None and not scale and "gpa_scale" not in failed:
+        row.errors.append(("gpa_scale", _("Choose the scale the GPA is given on.")))
+    if gpa is not None and scale and gpa > Decimal(scale):
+        row.errors.append(("gpa", _("On a %(scale)s-point scale the GPA cannot exceed %(scale)s.")
+                           % {"scale": scale}))
+    if gpa is not None and gpa < 0:
+        row.errors.append(("gpa", _("The GPA cannot be negative.")))
+    test = data.get("language_test")
+    if test in LANGUAGE_SCORE_RANGES:
+        low, high = LANGUAGE_SCORE_RANGES[test]
+        score = data.get("language_score")
+        if score is None and "language_score" not in failed:
+            row.errors.append(("language_score", _("Give the score of the test.")))
+        elif score is not None and not low <= score <= high:
+            row.errors.append(("language_score", _(
+                "A %(test)s score is between %(low)s and %(high)s."
+            ) % {"test": Nomination.LanguageTest(test).label, "low": low, "high": high}))
+        if data.get("language_test_date") is None and "language_test_date" not in failed:
+            row.errors.append(("language_test_date", _("Give the date of the test.")))
+    elif test == Nomination.LanguageTest.NONE:
+        # As the web form does: no test, so no score or date.
+        data["language_score"] = None
+        data["language_test_date"] = None
+
+
+def _parse_row(number: int, cells: list[str], header: _Header, context: _Context) -> _Row:
+    row = _Row(number)
+    positions = header.positions
+    values: dict[str, str] = {}
+    for index, cell in enumerate(cells):
+        cell = cell.strip()
+        if index in positions:
+            values[positions[index]] = cell
+        elif cell and index not in header.flagged:
+            # Never drop a value silently, even one in a column without a name.
+            row.errors.append((_("column %(letter)s") % {"letter": _column_letter(index)}, _(
+                "This cell has a value but its column has no known name in the header row."
+            )))
+    for name in COLUMN_NAMES:
+        value = values.get(name, "")
+        if not value:
+            if name in REQUIRED_COLUMNS and name in positions.values():
+                row.errors.append((name, _("Required: this cell cannot be empty.")))
+            continue
+        try:
+            parsed = PARSERS[name](value, context)
+        except _Invalid as error:
+            row.errors.append((name, str(error)))
+            continue
+        if name == "preferences":
+            row.tracks = parsed
+        elif name == "courses":
+            row.courses = parsed
+        else:
+            row.data[name] = parsed
+    _check_together(row)
+    return row
+
+
+def _duplicates(rows: Sequence[_Row]) -> list[RowError]:
+    """Rows of the file that name the same passport number or email address: each is told."""
+    errors = []
+    for column, key, message in (
+        ("passport_number", lambda d: "".join(ch for ch in d.get("passport_number", "")
+                                              if ch.isalnum()),
+         _("Rows %(rows)s have the same passport number. Nominate each candidate only once.")),
+        ("email", lambda d: d.get("email", "").lower(),
+         _("Rows %(rows)s have the same email address. Each candidate needs their own.")),
+    ):
+        groups: dict[str, list[int]] = defaultdict(list)
+        for row in rows:
+            if value := key(row.data):
+                groups[value].append(row.number)
+        for numbers in groups.values():
+            if len(numbers) > 1:
+                listed = ", ".join(str(n) for n in numbers)
+                errors.extend(RowError(n, column, message % {"rows": listed}) for n in numbers)
+    return errors
+
+
+# --- running the services ----------------------------------------------------------------------
+
+def _service_errors(number: int, error: ValidationError) -> list[RowError]:
+    """A service's error as row errors, its field names mapped back to CSV columns."""
+    if not hasattr(error, "error_dict"):
+        return [RowError(number, "", message) for message in error.messages]
+    return [
+        RowError(number, name if name in COLUMN_NAMES else "", message)
+        for name, messages in error.message_dict.items() for message in messages
+    ]
+
+
+def _existing_identities(intake_round: IntakeRound, university: University) -> dict[str, dict]:
+    """The university's live nominations in the round, by passport digest and by email."""
+    by: dict[str, dict] = {"passport_digest": {}, "email_normalised": {}}
+    rows = (
+        Nomination.objects.filter(intake_round=intake_round, university=university)
+        .exclude(status=Nomination.Status.WITHDRAWN)
+        .only("id", "family_name", "given_names", "passport_digest", "email_normalised")
+    )
+    for nomination in rows:
+        for name, index in by.items():
+            value = getattr(nomination, name)
+            if value:
+                index.setdefault(value, nomination)
+    return by
+
+
+def _already_nominated(number: int, nomination: Nomination,
+                       existing: Mapping[str, Mapping[str, Nomination]]) -> list[RowError]:
+    """Guards against uploading the same file twice. Compares the identity values the service
+    derived, so that both sides are normalised alike."""
+    errors = []
+    for name, column, message in (
+        ("passport_digest", "passport_number", _(
+            "Your university has already nominated a candidate with this passport number in "
+            "this round: %(name)s.")),
+        ("email_normalised", "email", _(
+            "Your university has already nominated a candidate with this email address in this "
+            "round: %(name)s.")),
+    ):
+        match = existing[name].get(getattr(nomination, name))
+        if match is not None:
+            errors.append(RowError(number, column, message % {"name": match}))
+    return errors
+
+
+def _create(*, actor: User | None, intake_round: IntakeRound, university: University,
+            row: _Row, now: datetime) -> Nomination:
+    nomination = services.nomination_create(
+        actor=actor, intake_round=intake_round, university=university, data=row.data, now=now,
+    )
+    # A new draft has no preferences or courses: an empty cell needs no call.
+    if row.tracks:
+        services.nomination_set_preferences(actor=actor, nomination=nomination,
+                                            tracks=row.tracks, now=now)
+    if row.courses:
+        services.nomination_set_courses(actor=actor, nomination=nomination,
+                                        courses=row.courses, now=now)
+    return nomination
+
+
+def _sort_key(error: RowError) -> tuple:
+    column = COLUMN_NAMES.index(error.column) if error.column in COLUMN_NAMES else len(COLUMN_NAMES)
+    return (error.row or 0, column)
+
+
+def nomination_import_csv(
+    *, actor: User | None, intake_round: IntakeRound, university: University,
+    file: bytes | IO[bytes], now: datetime | None = None,
+) -> ImportResult:
+    """Create one draft nomination per row of a CSV file, all or nothing.
+
+    Every row goes through nomination_create, nomination_set_preferences and
+    nomination_set_courses, so every rule of the web form applies. One transaction; a savepoint
+    per row keeps collecting after a row's error; with any error at all the transaction is
+    rolled back and the result lists every error and no nomination.
+    """
+    now = now or timezone.now()
+    result = ImportResult()
+    try:
+        # The services' own deadline rule, once for the file rather than once per row.
+        services.nominations_open_check(intake_round=intake_round, now=now)
+        records = _records(_decode(_read_bytes(file)))
+        if not records:
+            raise _FileRefused(_("The file is empty."))
+        header = _header(records[0])
+        data_rows = [
+            (number, cells) for number, cells in enumerate(records[1:], start=2)
+            if any(cell.strip() for cell in cells)
+        ]
+        if not data_rows:
+            raise _FileRefused(_("The file has a header row but no candidates."))
+        if len(data_rows) > max_rows():
+            raise _FileRefused(_(
+                "The file has %(count)s rows of candidates; at most %(limit)s can be imported at "
+                "once. Split it into several files."
+            ) % {"count": len(data_rows), "limit": max_rows()})
+    except _FileRefused as error:
+        result.errors.append(RowError(None, "", str(error)))
+        return result
+    except ValidationError as error:  # the round does not take nominations now
+        result.errors.extend(RowError(None, "", message) for message in error.messages)
+        return result
+    result.rows = len(data_rows)
+    result.errors.extend(header.errors)
+
+    context = _Context(
+        today=timezone.localdate(now),
+        tracks={track.pk: track for track in selectors.round_tracks(intake_round)},
+        technologies={t.pk: t for t in CoreTechnology.objects.filter(
+            program_id=intake_round.program_id)},
+        preference_limit=intake_round.preference_limit,
+    )
+    rows = [_parse_row(number, cells, header, context) for number, cells in data_rows]
+    for row in rows:
+        result.errors.extend(RowError(row.number, column, message)
+                             for column, message in row.errors)
+    result.errors.extend(_duplicates(rows))
+
+    with transaction.atomic():
+        existing = _existing_identities(intake_round, university)
+        created = []
+        for row in rows:
+            if row.errors:
+                continue  # its shape is wrong: the services would only repeat that
+            try:
+                with transaction.atomic():
+                    nomination = _create(actor=actor, intake_round=intake_round,
+                                         university=university, row=row, now=now)
+            except ValidationError as error:
+                result.errors.extend(_service_errors(row.number, error))
+                continue
+            result.errors.extend(_already_nominated(row.number, nomination, existing))
+            created.append(nomination)
+        if result.errors:
+            transaction.set_rollback(True)
+        else:
+            audit_entry_create(actor=actor, action="nomination_import", target=intake_round,
+                               after={"university": university.pk, "created": len(created),
+                                      "nominations": [n.pk for n in created]})
+            result.created = created
+    result.errors.sort(key=_sort_key)
+    return result
+
+
+# --- the template ------------------------------------------------------------------------------
+
+EXAMPLE_PEOPLE = {
+    "VN": {"family_name": "Nguyen", "given_names": "Thi Lan", "native_name": "Nguyễn Thị Lan",
+           "phone": "+84 912 345 678", "candidate_language": "vi",
+           "institution": "Hanoi University of Science and Technology"},
+    "ID": {"family_name": "Santoso", "given_names": "Dewi", "native_name": "",
+           "phone": "+62 812 3456 7890", "candidate_language": "id",
+           "institution": "Institut Teknologi Bandung"},
+}
+
+
+def import_template_csv(*, intake_round: IntakeRound, university: University) -> bytes:
+    """The header row and one illustrative row with the round's real track and technology ids.
+
+    UTF-8 with a byte-order mark and CRLF line ends, so that Excel opens accented and Hangul
+    names correctly.
+    """
+    person = EXAMPLE_PEOPLE.get(str(university.country), EXAMPLE_PEOPLE["ID"])
+    tracks = list(selectors.round_tracks(intake_round)[: min(intake_round.preference_limit, 2)])
+    technology = CoreTechnology.objects.filter(program_id=intake_round.program_id).order_by(
+        "name").first()
+    today = timezone.localdate()
+    example = {
+        **person,
+        "date_of_birth": "2001-03-14",
+        "nationality": str(university.country) or "ID",
+        "email": f"{person['given_names'].split()[-1].lower()}.{person['family_name'].lower()}"
+                 "@example.com",
+        "passport_number": EXAMPLE_PASSPORT,
+        "degree": EligibilityPolicy.Degree.BACHELOR,
+        "degree_status": Nomination.DegreeStatus.COMPLETED,
+        "major": "Chemical Engineering",
+        "gpa": "3.45",
+        "gpa_scale": Nomination.GpaScale.FOUR,
+        "language_test": Nomination.LanguageTest.IELTS,
+        "language_score": "6.5",
+        "language_test_date": (today - timedelta(days=60)).isoformat(),
+        "research_interests": "Catalysts for biodiesel production",
+        "university_rank": "1",
+        "preferences": LIST_SEPARATOR.join(str(track.pk) for track in tracks),
+        "courses": LIST_SEPARATOR.join([
+            COURSE_PART_SEPARATOR.join(["Reaction engineering", "A"]
+                                       + ([str(technology.pk)] if technology else [])),
+            COURSE_PART_SEPARATOR.join(["Thermodynamics", "B+"]),
+        ]),
+    }
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMN_NAMES)
+    writer.writerow([example.get(name, "") for name in COLUMN_NAMES])
+    return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")

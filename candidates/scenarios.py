@@ -1,0 +1,124 @@
+"""The nominations part of the demo world: eligibility policies and, for each demo coordinator,
+nominations in several states. Illustrative people with reserved-domain addresses; idempotent."""
+
+from datetime import date, timedelta
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from ecocycle.services import model_create
+from programs.models import IntakeRound
+
+from . import services
+from .models import Coordinator, EligibilityPolicy, Nomination
+
+# A minimal valid one-page PDF, so that demo documents open in a viewer.
+DEMO_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R"
+    b"/Resources<</Font<</F1 5 0 R>>>>>>endobj\n"
+    b"4 0 obj<</Length 60>>stream\nBT /F1 24 Tf 72 760 Td (ecocycle demo document) Tj ET\n"
+    b"endstream endobj\n5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+CANDIDATES = {
+    "coordinator@itb.test": [
+        # family, given, native, state, gpa, scale, test, score, language
+        ("Santoso", "Dewi", "", "consented", "3.72", "4.0", "ielts", "7.0", "id"),
+        ("Pratama", "Rizky", "", "submitted", "3.45", "4.0", "toefl_ibt", "92", "id"),
+        ("Wulandari", "Sari", "", "consented", "86", "100", "ielts", "6.5", "id"),
+        ("Hidayat", "Fajar", "", "ineligible", "2.70", "4.0", "toefl_ibt", "85", "id"),
+        ("Kusuma", "Putri", "", "draft", "3.60", "4.0", "", "", "id"),
+        ("Saputra", "Agus", "", "withdrawn", "3.10", "4.0", "ielts", "6.0", "id"),
+    ],
+    "coordinator@hust.test": [
+        ("Nguyen", "Van An", "Nguyễn Văn An", "consented", "8.4", "10", "ielts", "6.5", "vi"),
+        ("Tran", "Thi Mai", "Trần Thị Mai", "submitted", "3.50", "4.0", "toefl_ibt", "88", "vi"),
+        ("Le", "Minh Duc", "Lê Minh Đức", "consented", "8.9", "10", "topik", "4", "vi"),
+        ("Pham", "Thu Ha", "Phạm Thu Hà", "draft", "7.8", "10", "", "", "vi"),
+        ("Hoang", "Quoc Bao", "Hoàng Quốc Bảo", "withdrawn", "3.20", "4.0", "ielts", "6.0", "vi"),
+    ],
+}
+
+
+def _slug(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+@transaction.atomic
+def build_policies() -> None:
+    from programs.models import Program
+
+    for program in Program.objects.filter(status=Program.Status.ACTIVE):
+        if not EligibilityPolicy.objects.filter(program=program).exists():
+            model_create(model=EligibilityPolicy, data={
+                "program": program, "min_gpa": "3.00", "min_toefl_ibt": 80, "min_ielts": "6.0",
+                "min_topik": 3, "min_related_courses": 1,
+            }, actor=None)
+
+
+def build_nominations(*, now=None) -> None:
+    """Nominations in every state for each demo coordinator, in their program's open round."""
+    now = now or timezone.now()
+    build_policies()
+    for email, rows in CANDIDATES.items():
+        coordinator = Coordinator.objects.select_related("university", "user").filter(
+            user__email=email).first()
+        if coordinator is None:
+            continue
+        intake_round = IntakeRound.objects.filter(
+            program__participations__university=coordinator.university
+        ).order_by("-created_at").first()
+        if intake_round is None or intake_round.phase_at(now) != IntakeRound.Phase.NOMINATIONS:
+            continue
+        for index, row in enumerate(rows):
+            with transaction.atomic():
+                _build_one(coordinator, intake_round, index, row, now)
+
+
+def _build_one(coordinator, intake_round, index, row, now) -> None:
+    family, given, native, state, gpa, scale, test, score, language = row
+    candidate_email = f"{_slug(given)}.{_slug(family)}@student.example"
+    if Nomination.objects.filter(intake_round=intake_round, email=candidate_email).exists():
+        return
+    actor = coordinator.user
+    country = coordinator.university.country.code
+    nomination = services.nomination_create(actor=actor, intake_round=intake_round,
+                                            university=coordinator.university, now=now, data={
+        "family_name": family, "given_names": given, "native_name": native,
+        "date_of_birth": date(1999, 1, 15) + timedelta(days=97 * index + len(family) * 31),
+        "nationality": country, "email": candidate_email, "phone": "+00 000 0000",
+        "passport_number": f"{country}{index:02d}{len(family) * 7919 % 100000:05d}",
+        "candidate_language": language,
+        "degree": "bachelor", "degree_status": "completed",
+        "major": "Chemical Engineering" if country == "ID" else "Mechanical Engineering",
+        "institution": coordinator.university.name, "gpa": gpa, "gpa_scale": scale,
+        "language_test": test or "none", "language_score": score or None,
+        "language_test_date": (now.date() - timedelta(days=120 + 30 * index)) if test else None,
+        "research_interests": "Process intensification for the program's core technologies.",
+        "university_rank": index + 1,
+    })
+    if state == "draft":
+        return
+    tracks = list(intake_round.tracks.order_by("round_tracks__id")[index % 3: index % 3 + 3])
+    services.nomination_set_preferences(actor=actor, nomination=nomination, tracks=tracks,
+                                        now=now)
+    technologies = list(intake_round.program.core_technologies.order_by("id")[:2])
+    courses = [{"name": "Reaction engineering", "grade": "A", "technologies": technologies[:1]}]
+    if state != "ineligible":
+        courses.append({"name": "Process design", "grade": "A-", "technologies": technologies[1:]})
+    services.nomination_set_courses(actor=actor, nomination=nomination, courses=courses, now=now)
+    for kind in services.required_documents(nomination):
+        document = ContentFile(DEMO_PDF, name=f"{kind}.pdf")
+        services.document_upload(actor=actor, nomination=nomination, kind=kind, file=document,
+                                 now=now)
+    nomination = services.nomination_submit(actor=actor, nomination=nomination, now=now)
+    if state == "consented":
+        token = services.consent_link(nomination).rstrip("/").rsplit("/", 1)[1]
+        services.consent_confirm(token=token, now=now)
+    elif state == "withdrawn":
+        services.nomination_withdraw(actor=actor, nomination=nomination,
+                                     reason="The candidate accepted another offer.", now=now)

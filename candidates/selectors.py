@@ -1,0 +1,116 @@
+"""Reads of the candidates domain, scoped to what the user may see, with joins applied."""
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from ecocycle.models import User
+from programs.models import DegreeTrack, IntakeRound, ProgramUniversity, RoundMilestone
+
+from .models import Coordinator, Nomination, NominationDocument, NominationPreference
+
+
+def coordinator_for_user(user: User) -> Coordinator | None:
+    if not user.is_authenticated or not user.is_coordinator:
+        return None
+    try:
+        return user.coordinator
+    except Coordinator.DoesNotExist:
+        return None
+
+
+def nomination_list_for_user(
+    user: User, *, intake_round: IntakeRound | int | None = None, status: str | None = None,
+    search: str | None = None,
+) -> QuerySet[Nomination]:
+    """The nominations `user` may see: staff all, a coordinator their university's, others none."""
+    qs = Nomination.objects.select_related(
+        "intake_round__program", "university"
+    ).prefetch_related(
+        Prefetch("preferences", queryset=NominationPreference.objects.select_related("track")
+                 .order_by("rank")),
+        Prefetch("documents", queryset=NominationDocument.objects.order_by("kind")),
+    )
+    if not user.is_authenticated:
+        return qs.none()
+    if not user.is_kitech_staff:
+        coordinator = coordinator_for_user(user)
+        if coordinator is None:
+            return qs.none()
+        qs = qs.filter(university_id=coordinator.university_id)
+    if intake_round is not None:
+        qs = qs.filter(intake_round=intake_round)
+    if status:
+        qs = qs.filter(status=status)
+    if search:
+        qs = qs.filter(
+            Q(family_name__icontains=search) | Q(given_names__icontains=search)
+            | Q(native_name__icontains=search) | Q(email__icontains=search)
+            | Q(major__icontains=search)
+        )
+    return qs.order_by("-updated_at", "-id")
+
+
+def nomination_get_for_user(user: User, pk: int) -> Nomination:
+    """One nomination the user may see; 404 otherwise (never 403: don't confirm it exists)."""
+    nomination = nomination_list_for_user(user).filter(pk=pk).first()
+    if nomination is None:
+        raise Http404
+    return nomination
+
+
+def document_get_for_user(user: User, pk: int) -> NominationDocument:
+    visible = nomination_list_for_user(user).values("pk")
+    document = (
+        NominationDocument.objects.select_related("nomination").filter(
+            pk=pk, nomination__in=visible).first()
+    )
+    if document is None:
+        raise Http404
+    return document
+
+
+def round_list_for_coordinator(coordinator: Coordinator) -> list[IntakeRound]:
+    """Rounds of the programs the coordinator's university takes part in, with the quota used.
+
+    Each round carries `quota`, `quota_used` and `quota_left` for that university.
+    """
+    participations = {
+        p.program_id: p.nomination_quota
+        for p in ProgramUniversity.objects.filter(university_id=coordinator.university_id)
+    }
+    rounds = list(
+        IntakeRound.objects.filter(program_id__in=participations.keys())
+        .select_related("program")
+        .prefetch_related(Prefetch("milestones", queryset=RoundMilestone.objects.order_by("at")))
+        .annotate(quota_used=Count("nominations", filter=Q(
+            nominations__university_id=coordinator.university_id,
+            nominations__status=Nomination.Status.SUBMITTED)))
+        .order_by("program__name", "-created_at")
+    )
+    for intake_round in rounds:
+        intake_round.quota = participations[intake_round.program_id]
+        intake_round.quota_left = max(intake_round.quota - intake_round.quota_used, 0)
+    return rounds
+
+
+def round_get_for_coordinator(coordinator: Coordinator, pk: int) -> IntakeRound:
+    for intake_round in round_list_for_coordinator(coordinator):
+        if intake_round.pk == pk:
+            return intake_round
+    raise Http404
+
+
+def round_tracks(intake_round: IntakeRound) -> QuerySet[DegreeTrack]:
+    """The degree tracks offered in a round, with their seats there as `round_seats`."""
+    return (
+        DegreeTrack.objects.filter(round_tracks__intake_round=intake_round)
+        .annotate(round_seats=F("round_tracks__seats"))
+        .select_related("program")
+        .prefetch_related("wanted_technologies")
+        .order_by("department", "major", "level")
+    )
+
+
+def nomination_status_counts(user: User, intake_round: IntakeRound | None = None) -> dict:
+    qs = nomination_list_for_user(user, intake_round=intake_round).order_by()
+    return dict(qs.values_list("status").annotate(n=Count("id")))

@@ -1,0 +1,83 @@
+"""Writes of the candidates domain: coordinators, nominations, documents, consent, eligibility.
+
+Every function is one transaction with audit entries; views, the API, the CSV import, admin
+actions and tasks all call these, so every door applies the same rules.
+"""
+
+from ._common import (
+    ALLOWED_CONTENT_TYPES,
+    CONSENT_PURPOSE,
+    EDITABLE_FIELDS,
+    INVITATION_PURPOSE,
+    LANGUAGE_FIELDS,
+    OTHER_FIELDS,
+    PERSON_FIELDS,
+    REQUIRED_FIELDS,
+    STUDIES_FIELDS,
+    nominations_open_check,
+)
+from .consent import (
+    consent_check,
+    consent_confirm,
+    consent_link,
+    consent_reminders_send,
+)
+from .coordinators import (
+    api_token_create,
+    api_token_revoke,
+    coordinator_create,
+    coordinator_for,
+    coordinator_invite,
+    invitation_accept,
+    invitation_check,
+)
+from .nominations import (
+    _derived_fields,
+    document_remove,
+    document_upload,
+    eligibility_recheck,
+    nomination_create,
+    nomination_missing_parts,
+    nomination_set_courses,
+    nomination_set_preferences,
+    nomination_submit,
+    nomination_update,
+    nomination_withdraw,
+    required_documents,
+)
+
+__all__ = [
+    "ALLOWED_CONTENT_TYPES",
+    "CONSENT_PURPOSE",
+    "EDITABLE_FIELDS",
+    "INVITATION_PURPOSE",
+    "LANGUAGE_FIELDS",
+    "OTHER_FIELDS",
+    "PERSON_FIELDS",
+    "REQUIRED_FIELDS",
+    "STUDIES_FIELDS",
+    "_derived_fields",
+    "api_token_create",
+    "api_token_revoke",
+    "consent_check",
+    "consent_confirm",
+    "consent_link",
+    "consent_reminders_send",
+    "coordinator_create",
+    "coordinator_for",
+    "coordinator_invite",
+    "document_remove",
+    "document_upload",
+    "eligibility_recheck",
+    "invitation_accept",
+    "invitation_check",
+    "nomination_create",
+    "nomination_missing_parts",
+    "nomination_set_courses",
+    "nomination_set_preferences",
+    "nomination_submit",
+    "nomination_update",
+    "nomination_withdraw",
+    "nominations_open_check",
+    "required_documents",
+]

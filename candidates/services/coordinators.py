@@ -1,0 +1,152 @@
+"""Coordinator accounts: creation, invitations by email, API tokens."""
+
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ecocycle.exceptions import DomainError
+from ecocycle.mail import absolute_url, email_queue
+from ecocycle.models import User
+from ecocycle.services import (
+    audit_entry_create,
+    model_create,
+    model_update,
+    user_create,
+)
+from ecocycle.tokens import (
+    LinkCheck,
+    LinkState,
+    link_token_check,
+    link_token_make,
+    state_fingerprint,
+)
+from programs.models import University
+
+from ..models import (
+    Coordinator,
+    CoordinatorInvitation,
+)
+from ._common import (
+    INVITATION_PURPOSE,
+)
+
+# --- coordinators ------------------------------------------------------------------------------
+
+@transaction.atomic
+def coordinator_create(
+    *,
+    actor: User | None,
+    email: str,
+    university: University,
+    full_name: str = "",
+    language: str = "en",
+    timezone: str = "Asia/Jakarta",
+    password: str | None = None,
+) -> Coordinator:
+    """An account with the coordinator role, tied to one partner university."""
+    user = user_create(
+        actor=actor, email=email, role=User.Role.COORDINATOR, full_name=full_name,
+        language=language, password=password,
+    )
+    return model_create(
+        model=Coordinator,
+        data={"user": user, "university": university, "timezone": timezone},
+        actor=actor,
+    )
+
+
+def _invitation_fingerprint(invitation: CoordinatorInvitation) -> str:
+    return state_fingerprint(invitation.pk, invitation.email, invitation.accepted_at,
+                             invitation.revoked_at)
+
+
+@transaction.atomic
+def coordinator_invite(
+    *, actor: User, email: str, university: University, full_name: str = "",
+    language: str = "en",
+) -> CoordinatorInvitation:
+    """Invite a coordinator by email; the link lets them choose a password."""
+    email = email.strip().lower()
+    if User.objects.filter(email=email).exists():
+        raise DomainError({"email": _("An account with this email address already exists.")})
+    invitation = model_create(model=CoordinatorInvitation, data={
+        "email": email, "full_name": full_name, "university": university, "language": language,
+        "invited_by": actor,
+    }, actor=actor)
+    token = link_token_make(purpose=INVITATION_PURPOSE, object_id=invitation.pk,
+                            fingerprint=_invitation_fingerprint(invitation))
+    email_queue(
+        to=email, template="coordinator_invitation", language=language,
+        context={"invitation": invitation, "university": university,
+                 "link": absolute_url(reverse("candidates:invitation", args=[token])),
+                 "days": settings.ECOCYCLE_INVITATION_LINK_DAYS},
+    )
+    return invitation
+
+
+def invitation_check(token: str) -> tuple[LinkCheck, CoordinatorInvitation | None]:
+    def current(object_id):
+        invitation = CoordinatorInvitation.objects.filter(pk=object_id).first()
+        return _invitation_fingerprint(invitation) if invitation else None
+
+    check = link_token_check(
+        purpose=INVITATION_PURPOSE, token=token, current_fingerprint=current,
+        max_age_seconds=settings.ECOCYCLE_INVITATION_LINK_DAYS * 86400,
+    )
+    invitation = (
+        CoordinatorInvitation.objects.select_related("university").filter(pk=check.object_id).first()
+        if check.object_id else None
+    )
+    return check, invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, password: str) -> Coordinator:
+    check, invitation = invitation_check(token)
+    if check.state != LinkState.VALID:
+        raise DomainError(_("This invitation link is no longer valid."))
+    invitation = CoordinatorInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at or invitation.revoked_at:
+        raise DomainError(_("This invitation link is no longer valid."))
+    coordinator = coordinator_create(
+        actor=None, email=invitation.email, university=invitation.university,
+        full_name=invitation.full_name, language=invitation.language, password=password,
+    )
+    model_update(instance=invitation, data={"accepted_at": timezone.now()}, actor=coordinator.user,
+                 action="coordinatorinvitation_accept")
+    return coordinator
+
+
+# --- API tokens --------------------------------------------------------------------------------
+
+@transaction.atomic
+def api_token_create(*, actor: User, user: User) -> str:
+    """A new API token for a coordinator, replacing any earlier one; the key is shown once."""
+    from rest_framework.authtoken.models import Token
+
+    if coordinator_for(user) is None:
+        raise DomainError(_("API tokens are only for university coordinators."))
+    Token.objects.filter(user=user).delete()
+    token = Token.objects.create(user=user)
+    audit_entry_create(actor=actor, action="api_token_create", target=user,
+                       after={"token": token.key[:4] + "…"})
+    return token.key
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: User, user: User) -> bool:
+    from rest_framework.authtoken.models import Token
+
+    deleted, _rows = Token.objects.filter(user=user).delete()
+    if deleted:
+        audit_entry_create(actor=actor, action="api_token_revoke", target=user)
+    return bool(deleted)
+
+
+def coordinator_for(user: User) -> Coordinator | None:
+    if user.role != User.Role.COORDINATOR:
+        return None
+    return Coordinator.objects.filter(user=user).select_related("university").first()

@@ -1,0 +1,539 @@
+"""Nominations: drafts, sections, documents, submission, withdrawal and eligibility."""
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import puremagic
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from ecocycle.exceptions import DomainError
+from ecocycle.models import AuditEntry, User
+from ecocycle.services import (
+    audit_entry_build,
+    audit_entry_create,
+    instance_snapshot,
+)
+from programs.models import DegreeTrack, IntakeRound, ProgramUniversity, RoundTrack, University
+
+from .. import eligibility
+from ..models import (
+    DuplicateAttempt,
+    EligibilityPolicy,
+    Nomination,
+    NominationCourse,
+    NominationDocument,
+    NominationPreference,
+)
+from ._common import (
+    ALLOWED_CONTENT_TYPES,
+    EDITABLE_FIELDS,
+    LANGUAGE_FIELDS,
+    REQUIRED_FIELDS,
+    _check_gpa,
+    _check_language_date,
+    _coerce,
+    _derived_fields,
+    _ensure_editable,
+    _ensure_nominations_open,
+    _locked,
+    _now,
+    _participation,
+)
+from .consent import _consent_request
+
+# --- nominations -------------------------------------------------------------------------------
+
+@transaction.atomic
+def nomination_create(
+    *, actor: User | None, intake_round: IntakeRound, university: University,
+    data: Mapping[str, Any], now: datetime | None = None,
+) -> Nomination:
+    """Start a draft nomination for a round. Only the fields given are filled."""
+    now = _now(now)
+    _ensure_nominations_open(intake_round, now)
+    _participation(intake_round, university)
+    values = _coerce(data)
+    _check_gpa(values)
+    _check_language_date(values, timezone.localdate(now))
+    nomination = Nomination(intake_round=intake_round, university=university, created_by=actor,
+                            **values)
+    for name, value in _derived_fields(nomination).items():
+        setattr(nomination, name, value)
+    # A new nomination is a draft and the unique constraints bind only submitted ones: checking
+    # them here could never fail, and costs a query each.
+    nomination.full_clean(validate_constraints=False)
+    nomination.save()
+    audit_entry_create(actor=actor, action="nomination_create", target=nomination,
+                       after=_audit_view(instance_snapshot(nomination)))
+    return nomination
+
+
+def _audit_view(snapshot: dict) -> dict:
+    # The passport number never enters the audit log in clear.
+    out = {k: v for k, v in snapshot.items() if not k.endswith("_digest")}
+    if out.get("passport_number"):
+        out["passport_number"] = "•••" + str(out["passport_number"])[-3:]
+    return out
+
+
+@transaction.atomic
+def nomination_update(
+    *, actor: User | None, nomination: Nomination, data: Mapping[str, Any],
+    now: datetime | None = None,
+) -> Nomination:
+    """Change a draft or submitted nomination until the deadline.
+
+    A submitted nomination is checked again for duplicates and eligibility.
+    """
+    now = _now(now)
+    nomination = _locked(nomination)
+    _ensure_editable(nomination, now)
+    values = _coerce(data)
+    merged = {f: getattr(nomination, f) for f in EDITABLE_FIELDS} | values
+    _check_gpa(merged)
+    _check_language_date(merged, timezone.localdate(now))
+    before = _audit_view(instance_snapshot(nomination, values.keys()))
+    for name, value in values.items():
+        setattr(nomination, name, value)
+    for name, value in _derived_fields(nomination).items():
+        setattr(nomination, name, value)
+    after = _audit_view(instance_snapshot(nomination, values.keys()))
+    changed = [k for k in values if before.get(k) != after.get(k)]
+    if not changed:
+        return nomination
+    if nomination.status == Nomination.Status.SUBMITTED:
+        _refuse_duplicates(nomination)
+        _check_complete(nomination)
+    nomination.full_clean()
+    try:
+        with transaction.atomic():
+            nomination.save()
+    except IntegrityError as error:
+        raise DomainError(_("This person has already been nominated in this round.")) from error
+    audit_entry_create(actor=actor, action="nomination_update", target=nomination,
+                       before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+    if nomination.status == Nomination.Status.SUBMITTED:
+        _store_eligibility(nomination, now)
+    return nomination
+
+
+@transaction.atomic
+def nomination_set_preferences(
+    *, actor: User | None, nomination: Nomination, tracks: Sequence[DegreeTrack],
+    now: datetime | None = None,
+) -> Nomination:
+    """Replace the ranked track preferences (first = rank 1).
+
+    On a submitted nomination a change asks the candidate to confirm again: consent covers the
+    preferences too.
+    """
+    now = _now(now)
+    nomination = _locked(nomination)
+    _ensure_editable(nomination, now)
+    intake_round = nomination.intake_round
+    seen: set[int] = set()
+    for track in tracks:
+        if track.pk in seen:
+            raise DomainError({"preferences": _(
+                "“%(track)s” is ranked twice. Rank each degree track at most once."
+            ) % {"track": track}})
+        seen.add(track.pk)
+    if len(tracks) > intake_round.preference_limit:
+        raise DomainError({"preferences": ngettext(
+            "At most %(limit)s degree track can be ranked in this round.",
+            "At most %(limit)s degree tracks can be ranked in this round.",
+            intake_round.preference_limit,
+        ) % {"limit": intake_round.preference_limit}})
+    offered = set(RoundTrack.objects.filter(intake_round=intake_round, track__in=seen)
+                  .values_list("track_id", flat=True))
+    for track in tracks:
+        if track.pk not in offered:
+            raise DomainError({"preferences": _(
+                "“%(track)s” is not offered in %(round)s."
+            ) % {"track": track, "round": intake_round}})
+    before = list(nomination.preferences.order_by("rank").values_list("track_id", flat=True))
+    after = [track.pk for track in tracks]
+    if before == after:
+        return nomination
+    if nomination.status == Nomination.Status.SUBMITTED and not tracks:
+        raise DomainError({"preferences": _("Rank at least one degree track.")})
+    if before:
+        nomination.preferences.all().delete()
+    NominationPreference.objects.bulk_create(
+        NominationPreference(nomination=nomination, track=track, rank=rank)
+        for rank, track in enumerate(tracks, start=1)
+    )
+    audit_entry_create(actor=actor, action="nomination_set_preferences", target=nomination,
+                       before={"preferences": before}, after={"preferences": after})
+    if nomination.status == Nomination.Status.SUBMITTED:
+        _store_eligibility(nomination, now)
+        if nomination.consent_given_at is not None or nomination.consent_requested_at:
+            _consent_request(nomination, actor=actor, now=now, reset=True)
+    return nomination
+
+
+@transaction.atomic
+def nomination_set_courses(
+    *, actor: User | None, nomination: Nomination, courses: Iterable[Mapping[str, Any]],
+    now: datetime | None = None,
+) -> Nomination:
+    """Replace the completed related courses: each {name, grade, technologies}."""
+    now = _now(now)
+    nomination = _locked(nomination)
+    _ensure_editable(nomination, now)
+    program_id = nomination.intake_round.program_id
+    rows = []
+    for course in courses:
+        name = (course.get("name") or "").strip()
+        if not name:
+            continue
+        technologies = list(course.get("technologies") or [])
+        for tech in technologies:
+            if tech.program_id != program_id:
+                raise DomainError({"courses": _(
+                    "“%(technology)s” is not a core technology of this program."
+                ) % {"technology": tech}})
+        rows.append((name, (course.get("grade") or "").strip(), technologies))
+    before = [
+        [c.name, c.grade, sorted(t.pk for t in c.technologies.all())]
+        for c in nomination.courses.prefetch_related("technologies")
+    ]
+    after = [[name, grade, sorted(t.pk for t in techs)] for name, grade, techs in rows]
+    if before == after:
+        return nomination
+    if before:
+        nomination.courses.all().delete()
+    created = NominationCourse.objects.bulk_create(
+        NominationCourse(nomination=nomination, name=name, grade=grade) for name, grade, _t in rows
+    )
+    links = NominationCourse.technologies.through
+    links.objects.bulk_create(
+        links(nominationcourse_id=course.pk, coretechnology_id=technology.pk)
+        for course, (_name, _grade, technologies) in zip(created, rows, strict=True)
+        for technology in technologies
+    )
+    audit_entry_create(actor=actor, action="nomination_set_courses", target=nomination,
+                       before={"courses": before}, after={"courses": after})
+    if nomination.status == Nomination.Status.SUBMITTED:
+        _store_eligibility(nomination, now)
+    return nomination
+
+
+def _human_size(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+@transaction.atomic
+def document_upload(
+    *, actor: User | None, nomination: Nomination, kind: str, file: UploadedFile,
+    now: datetime | None = None,
+) -> NominationDocument:
+    """Store a document after checking its size and, by its content, its type.
+
+    Replaces an earlier document of the same kind. The file name the user gave is kept for
+    display only; the stored name is derived from the checksum.
+    """
+    now = _now(now)
+    nomination = _locked(nomination)
+    _ensure_editable(nomination, now)
+    if kind not in NominationDocument.Kind.values:
+        raise DomainError({"kind": _("Unknown document kind.")})
+    limit = settings.ECOCYCLE_MAX_UPLOAD_BYTES
+    if file.size is None or file.size > limit:
+        raise DomainError({"file": _(
+            "“%(name)s” is %(size)s; files may be at most %(limit)s. Scan at a lower resolution or "
+            "compress the PDF, then upload it again."
+        ) % {"name": file.name, "size": _human_size(file.size or 0), "limit": _human_size(limit)}})
+    if file.size == 0:
+        raise DomainError({"file": _("“%(name)s” is empty.") % {"name": file.name}})
+    file.seek(0)
+    head = file.read(4096)
+    try:
+        detected = puremagic.from_string(head, mime=True) if head else ""
+    except puremagic.PureError:
+        detected = ""
+    if detected not in ALLOWED_CONTENT_TYPES:
+        raise DomainError({"file": _(
+            "“%(name)s” is not a PDF, JPEG or PNG file, whatever its name says. Upload the "
+            "document as PDF, JPEG or PNG."
+        ) % {"name": file.name}})
+    digest = hashlib.sha256()
+    file.seek(0)
+    for chunk in file.chunks():
+        digest.update(chunk)
+    file.seek(0)
+    existing = nomination.documents.filter(kind=kind).first()
+    old_file_name = existing.file.name if existing else None
+    if existing:
+        before = instance_snapshot(existing)
+        existing.delete()
+    else:
+        before = None
+    document = NominationDocument(
+        nomination=nomination, kind=kind, original_name=file.name[:255], content_type=detected,
+        size=file.size, sha256=digest.hexdigest(), uploaded_by=actor,
+    )
+    document.file.save(file.name, file, save=False)
+    document.full_clean()
+    document.save()
+    audit_entry_create(actor=actor, action="document_upload", target=nomination,
+                       before={"document": before} if before else None,
+                       after={"document": instance_snapshot(document)})
+    if old_file_name and old_file_name != document.file.name:
+        storage = document.file.storage
+        transaction.on_commit(lambda: storage.delete(old_file_name))
+    return document
+
+
+@transaction.atomic
+def document_remove(
+    *, actor: User | None, document: NominationDocument, now: datetime | None = None
+) -> None:
+    nomination = _locked(document.nomination)
+    _ensure_editable(nomination, _now(now))
+    if nomination.status == Nomination.Status.SUBMITTED and document.kind in required_documents(
+        nomination
+    ):
+        raise DomainError(_("A submitted nomination needs this document; upload a replacement "
+                            "instead of removing it."))
+    audit_entry_create(actor=actor, action="document_remove", target=nomination,
+                       before={"document": instance_snapshot(document)})
+    name, storage = document.file.name, document.file.storage
+    document.delete()
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+def required_documents(nomination: Nomination) -> list[str]:
+    kinds = [NominationDocument.Kind.TRANSCRIPT, NominationDocument.Kind.CV,
+             NominationDocument.Kind.RECOMMENDATION, NominationDocument.Kind.DIPLOMA]
+    if nomination.language_test not in ("", Nomination.LanguageTest.NONE):
+        kinds.append(NominationDocument.Kind.LANGUAGE_CERTIFICATE)
+    return kinds
+
+
+def nomination_missing_parts(nomination: Nomination) -> list[tuple[str, str]]:
+    """What must still be filled before submitting: (section, message) pairs."""
+    missing: list[tuple[str, str]] = []
+    for section, names in REQUIRED_FIELDS.items():
+        for name in names:
+            if getattr(nomination, name) in (None, ""):
+                label = Nomination._meta.get_field(name).verbose_name
+                missing.append((section, _("%(field)s is missing.") % {
+                    "field": str(label)[:1].upper() + str(label)[1:]}))
+    language = nomination.language_test
+    if language not in ("", Nomination.LanguageTest.NONE) and (
+        nomination.language_score is None or nomination.language_test_date is None
+    ):
+        missing.append(("language", _("The language test score and date are missing.")))
+    if not nomination.research_interests.strip():
+        missing.append(("preferences", _("Research interests are missing.")))
+    if not nomination.preferences.exists():
+        missing.append(("preferences", _("Rank at least one degree track.")))
+    if not nomination.courses.exists():
+        missing.append(("studies", _("List the completed courses related to the program.")))
+    present = set(nomination.documents.values_list("kind", flat=True))
+    for kind in required_documents(nomination):
+        if kind not in present:
+            missing.append(("documents", _("Upload the %(document)s.") % {
+                "document": str(NominationDocument.Kind(kind).label).lower()}))
+    return missing
+
+
+def _check_complete(nomination: Nomination) -> None:
+    missing = nomination_missing_parts(nomination)
+    if missing:
+        raise DomainError([message for _section, message in missing])
+
+
+def _duplicate_of(nomination: Nomination) -> tuple[Nomination, str] | None:
+    others = Nomination.objects.filter(
+        intake_round_id=nomination.intake_round_id, status=Nomination.Status.SUBMITTED
+    ).exclude(pk=nomination.pk)
+    for field, label in (("passport_digest", "passport"), ("email_normalised", "email"),
+                         ("person_digest", "name and date of birth")):
+        value = getattr(nomination, field)
+        if value:
+            match = others.filter(**{field: value}).first()
+            if match is not None:
+                return match, label
+    return None
+
+
+def _duplicate_message(label: str) -> str:
+    what = {"passport": _("the same passport number"), "email": _("the same email address"),
+            "name and date of birth": _("the same name and date of birth")}[label]
+    return _(
+        "This person has already been nominated in this round (%(what)s). A candidate can be "
+        "nominated only once per round. If you think this is a mistake, contact KITECH staff."
+    ) % {"what": what}
+
+
+def _refuse_duplicates(nomination: Nomination) -> None:
+    found = _duplicate_of(nomination)
+    if found is not None:
+        raise DomainError(_duplicate_message(found[1]))
+
+
+def _store_eligibility(nomination: Nomination, now: datetime) -> None:
+    policy = EligibilityPolicy.objects.filter(program_id=nomination.intake_round.program_id).first()
+    _eligibility_store(
+        [nomination], {nomination.intake_round.program_id: policy}, now=now, prefetched=False
+    )
+
+
+def _eligibility_store(
+    nominations: list[Nomination], policies: Mapping[int, EligibilityPolicy | None], *,
+    now: datetime, prefetched: bool,
+) -> int:
+    """Evaluate and store eligibility for many nominations in a fixed number of queries.
+
+    Returns how many changed. Each change of the verdict or its reasons is audited.
+    """
+    today = timezone.localdate(now)
+    entries = []
+    for nomination in nominations:
+        result = eligibility.evaluate(
+            nomination, policies.get(nomination.intake_round.program_id), today=today,
+            preferences=list(nomination.preferences.all()) if prefetched else None,
+            courses=list(nomination.courses.all()) if prefetched else None,
+        )
+        if (nomination.is_eligible, nomination.eligibility_reasons) != (
+            result.eligible, result.reasons
+        ):
+            entries.append(audit_entry_build(
+                actor=None, action="nomination_eligibility", target=nomination,
+                before={"is_eligible": nomination.is_eligible,
+                        "reasons": nomination.eligibility_reasons},
+                after={"is_eligible": result.eligible, "reasons": result.reasons},
+            ))
+        nomination.is_eligible = result.eligible
+        nomination.eligibility_reasons = result.reasons
+        nomination.eligibility_checked_at = now
+    Nomination.objects.bulk_update(
+        nominations, ["is_eligible", "eligibility_reasons", "eligibility_checked_at"],
+        batch_size=500,
+    )
+    AuditEntry.objects.bulk_create(entries, batch_size=500)
+    return len(entries)
+
+
+def nomination_submit(
+    *, actor: User | None, nomination: Nomination, now: datetime | None = None
+) -> Nomination:
+    """Submit a complete draft: deadline, quota, duplicates; then eligibility and consent.
+
+    A refused duplicate is recorded for staff even though the submission itself is refused, so
+    the record is written after the submission's transaction has been rolled back.
+    """
+    now = _now(now)
+    try:
+        with transaction.atomic():
+            return _submit(actor=actor, nomination=nomination, now=now)
+    except _Duplicate as duplicate:
+        with transaction.atomic():
+            DuplicateAttempt.objects.create(nomination_id=nomination.pk,
+                                            existing=duplicate.existing,
+                                            matched_on=duplicate.label)
+            audit_entry_create(actor=actor, action="nomination_duplicate_refused",
+                               target=nomination, after={"matched_on": duplicate.label,
+                                                         "existing": duplicate.existing.pk})
+        raise DomainError(_duplicate_message(duplicate.label)) from None
+
+
+class _Duplicate(Exception):
+    def __init__(self, existing: Nomination, label: str):
+        self.existing, self.label = existing, label
+
+
+def _submit(*, actor: User | None, nomination: Nomination, now: datetime) -> Nomination:
+    # Lock the university's participation first: two submissions of the same university
+    # then queue up, and the quota count below cannot be overtaken.
+    participation = ProgramUniversity.objects.select_for_update().get(
+        program_id=nomination.intake_round.program_id, university_id=nomination.university_id
+    )
+    nomination = _locked(nomination)
+    if nomination.status == Nomination.Status.SUBMITTED:
+        return nomination
+    if nomination.status == Nomination.Status.WITHDRAWN:
+        raise DomainError(_("This nomination was withdrawn and cannot be submitted."))
+    _ensure_nominations_open(nomination.intake_round, now)
+    _check_complete(nomination)
+    _check_language_date({f: getattr(nomination, f) for f in LANGUAGE_FIELDS},
+                         timezone.localdate(now))
+    used = Nomination.objects.filter(
+        intake_round_id=nomination.intake_round_id, university_id=nomination.university_id,
+        status=Nomination.Status.SUBMITTED,
+    ).count()
+    if used >= participation.nomination_quota:
+        raise DomainError(_(
+            "%(university)s has used its quota of %(quota)s nominations for this round. Withdraw "
+            "a submitted nomination first, or ask KITECH staff about the quota."
+        ) % {"university": nomination.university, "quota": participation.nomination_quota})
+    found = _duplicate_of(nomination)
+    if found is not None:
+        raise _Duplicate(*found)
+    nomination.status = Nomination.Status.SUBMITTED
+    nomination.submitted_at = now
+    try:
+        with transaction.atomic():
+            nomination.save(update_fields=["status", "submitted_at", "updated_at"])
+    except IntegrityError:
+        # Another university submitted the same person at the same moment.
+        found = _duplicate_of(nomination)
+        if found is None:
+            raise
+        raise _Duplicate(*found) from None
+    audit_entry_create(actor=actor, action="nomination_submit", target=nomination,
+                       before={"status": Nomination.Status.DRAFT},
+                       after={"status": Nomination.Status.SUBMITTED})
+    _store_eligibility(nomination, now)
+    _consent_request(nomination, actor=actor, now=now)
+    return nomination
+
+
+@transaction.atomic
+def nomination_withdraw(
+    *, actor: User | None, nomination: Nomination, reason: str = "", now: datetime | None = None
+) -> Nomination:
+    """Withdraw a draft or submitted nomination (until the deadline). Its consent link dies."""
+    now = _now(now)
+    nomination = _locked(nomination)
+    if nomination.status == Nomination.Status.WITHDRAWN:
+        return nomination
+    _ensure_nominations_open(nomination.intake_round, now)
+    before = nomination.status
+    nomination.status = Nomination.Status.WITHDRAWN
+    nomination.withdrawn_at = now
+    nomination.save(update_fields=["status", "withdrawn_at", "updated_at"])
+    audit_entry_create(actor=actor, action="nomination_withdraw", target=nomination,
+                       before={"status": before},
+                       after={"status": nomination.status, "reason": reason})
+    return nomination
+
+
+@transaction.atomic
+def eligibility_recheck(*, intake_round: IntakeRound | None = None,
+                        now: datetime | None = None) -> int:
+    """Evaluate every submitted nomination again (policies or dates may have changed).
+
+    One transaction, a fixed number of queries whatever the number of nominations. Returns how
+    many verdicts changed; running it twice changes nothing the second time.
+    """
+    now = _now(now)
+    nominations = Nomination.objects.filter(status=Nomination.Status.SUBMITTED).select_related(
+        "intake_round__program"
+    ).prefetch_related("preferences__track", "courses__technologies")
+    if intake_round is not None:
+        nominations = nominations.filter(intake_round=intake_round)
+    nominations = list(nominations)
+    program_ids = {n.intake_round.program_id for n in nominations}
+    policies = {p.program_id: p for p in EligibilityPolicy.objects.filter(
+        program_id__in=program_ids)}
+    return _eligibility_store(nominations, policies, now=now, prefetched=True)

@@ -1,0 +1,348 @@
+"""Coordinator pages, the candidate's consent page and the invitation page.
+
+Thin: each view reads through selectors, writes through one service, and shows a DomainError
+next to the field it names, keeping what the user entered.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ecocycle.tokens import LinkState
+
+from . import selectors, services
+from .eligibility import reason_text
+from .forms import (
+    CourseFormSet,
+    DocumentForm,
+    InvitationAcceptForm,
+    LanguageForm,
+    PersonForm,
+    PreferencesForm,
+    StudiesForm,
+    WithdrawForm,
+)
+from .models import Nomination
+
+SECTIONS = [
+    ("person", _("Person")),
+    ("studies", _("Studies")),
+    ("language", _("Language")),
+    ("preferences", _("Interests and preferences")),
+    ("documents", _("Documents")),
+]
+SECTION_KEYS = [key for key, _label in SECTIONS]
+
+
+def coordinator_required(view):
+    """Coordinators only; the coordinator is passed to the view."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        coordinator = selectors.coordinator_for_user(request.user)
+        if coordinator is None:
+            raise PermissionDenied
+        return view(request, coordinator, *args, **kwargs)
+
+    return wrapper
+
+
+def _add_domain_error(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@never_cache
+@coordinator_required
+def coordinator_home(request, coordinator):
+    rounds = selectors.round_list_for_coordinator(coordinator)
+    status = request.GET.get("status") or None
+    if status not in Nomination.Status.values:
+        status = None
+    round_id = request.GET.get("round")
+    round_filter = int(round_id) if round_id and round_id.isdigit() else None
+    search = (request.GET.get("q") or "").strip()[:100]
+    nominations = selectors.nomination_list_for_user(
+        request.user, intake_round=round_filter, status=status, search=search or None
+    )
+    page = Paginator(nominations, 25).get_page(request.GET.get("page"))
+    return render(request, "candidates/coordinator_home.html", {
+        "coordinator": coordinator, "rounds": rounds, "page": page,
+        "statuses": Nomination.Status.choices, "status": status, "round_filter": round_filter,
+        "search": search,
+    })
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def nomination_new(request, coordinator, round_id):
+    intake_round = selectors.round_get_for_coordinator(coordinator, round_id)
+    form = PersonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            nomination = services.nomination_create(
+                actor=request.user, intake_round=intake_round,
+                university=coordinator.university, data=form.service_data(),
+            )
+        except ValidationError as error:
+            _add_domain_error(form, error)
+        else:
+            messages.success(request, _("Draft saved. Continue with the studies."))
+            return redirect("candidates:nomination_edit", pk=nomination.pk, section="studies")
+    return render(request, "candidates/nomination_section.html", {
+        "intake_round": intake_round, "form": form, "section": "person", "sections": SECTIONS,
+        "nomination": None,
+    })
+
+
+def _section_context(request, nomination, section):
+    context = {"nomination": nomination, "intake_round": nomination.intake_round,
+               "section": section, "sections": SECTIONS}
+    return context
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def nomination_edit(request, coordinator, pk, section):
+    nomination = selectors.nomination_get_for_user(request.user, pk)
+    if section not in SECTION_KEYS:
+        raise Http404
+    context = _section_context(request, nomination, section)
+    data = request.POST if request.method == "POST" else None
+    technologies = nomination.intake_round.program.core_technologies.all()
+    if section == "person":
+        form = PersonForm(data, instance=nomination)
+        save = lambda: services.nomination_update(  # noqa: E731
+            actor=request.user, nomination=nomination, data=form.service_data())
+    elif section == "studies":
+        form = StudiesForm(data, instance=nomination)
+        initial = [{"name": c.name, "grade": c.grade, "technologies": list(c.technologies.all())}
+                   for c in nomination.courses.prefetch_related("technologies")]
+        courses = CourseFormSet(data, initial=initial, prefix="courses",
+                                form_kwargs={"technologies": technologies})
+        context["courses"] = courses
+
+        def save():
+            services.nomination_update(actor=request.user, nomination=nomination,
+                                       data=form.service_data())
+            services.nomination_set_courses(
+                actor=request.user, nomination=nomination,
+                courses=[f.cleaned_data for f in courses.forms if f.cleaned_data],
+            )
+    elif section == "language":
+        form = LanguageForm(data, instance=nomination)
+        save = lambda: services.nomination_update(  # noqa: E731
+            actor=request.user, nomination=nomination, data=form.service_data())
+    elif section == "preferences":
+        tracks = selectors.round_tracks(nomination.intake_round)
+        initial = {"research_interests": nomination.research_interests,
+                   "university_rank": nomination.university_rank}
+        for preference in nomination.preferences.all():
+            initial[f"choice_{preference.rank}"] = preference.track_id
+        form = PreferencesForm(data, initial=initial, tracks=tracks,
+                               limit=nomination.intake_round.preference_limit)
+        context["tracks"] = tracks
+
+        def save():
+            services.nomination_update(actor=request.user, nomination=nomination, data={
+                "research_interests": form.cleaned_data["research_interests"],
+                "university_rank": form.cleaned_data["university_rank"],
+            })
+            services.nomination_set_preferences(actor=request.user, nomination=nomination,
+                                                tracks=form.tracks())
+    else:  # documents
+        form = DocumentForm(data, request.FILES or None)
+        context["required"] = services.required_documents(nomination)
+
+        def save():
+            services.document_upload(actor=request.user, nomination=nomination,
+                                     kind=form.cleaned_data["kind"],
+                                     file=form.cleaned_data["file"])
+    context["form"] = form
+    if request.method == "POST":
+        valid = form.is_valid() and (section != "studies" or context["courses"].is_valid())
+        if valid:
+            try:
+                save()
+            except ValidationError as error:
+                _add_domain_error(form, error)
+            else:
+                if section == "documents":
+                    messages.success(request, _("Document uploaded."))
+                    return redirect("candidates:nomination_edit", pk=nomination.pk,
+                                    section="documents")
+                messages.success(request, _("Saved."))
+                position = SECTION_KEYS.index(section)
+                if "save_next" in request.POST and position + 1 < len(SECTION_KEYS):
+                    return redirect("candidates:nomination_edit", pk=nomination.pk,
+                                    section=SECTION_KEYS[position + 1])
+                return redirect("candidates:nomination_detail", pk=nomination.pk)
+    return render(request, "candidates/nomination_section.html", context)
+
+
+@never_cache
+@coordinator_required
+def nomination_detail(request, coordinator, pk):
+    nomination = selectors.nomination_get_for_user(request.user, pk)
+    missing = services.nomination_missing_parts(nomination)
+    return render(request, "candidates/nomination_detail.html", {
+        "nomination": nomination, "missing": missing, "sections": SECTIONS,
+        "reasons": [reason_text(r) for r in nomination.eligibility_reasons],
+        "courses": nomination.courses.prefetch_related("technologies"),
+        "withdraw_form": WithdrawForm(),
+    })
+
+
+@coordinator_required
+@require_POST
+def nomination_submit_view(request, coordinator, pk):
+    nomination = selectors.nomination_get_for_user(request.user, pk)
+    try:
+        services.nomination_submit(actor=request.user, nomination=nomination)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _(
+            "Submitted. The candidate has been emailed a link to confirm consent and preferences."
+        ))
+    return redirect("candidates:nomination_detail", pk=nomination.pk)
+
+
+@coordinator_required
+@require_POST
+def nomination_withdraw_view(request, coordinator, pk):
+    nomination = selectors.nomination_get_for_user(request.user, pk)
+    form = WithdrawForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.nomination_withdraw(actor=request.user, nomination=nomination, reason=reason)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The nomination was withdrawn."))
+    return redirect("candidates:nomination_detail", pk=nomination.pk)
+
+
+@login_required
+def document_download(request, pk):
+    document = selectors.document_get_for_user(request.user, pk)
+    response = FileResponse(document.file.open("rb"), content_type=document.content_type,
+                            as_attachment=True, filename=document.original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@coordinator_required
+@require_POST
+def document_remove_view(request, coordinator, pk):
+    document = selectors.document_get_for_user(request.user, pk)
+    try:
+        services.document_remove(actor=request.user, document=document)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Document removed."))
+    return redirect("candidates:nomination_edit", pk=document.nomination_id, section="documents")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def consent(request, token):
+    """The candidate's page. GET only shows; the POST confirms (email scanners open links)."""
+    check, nomination = services.consent_check(token)
+    if nomination is not None:
+        # The page speaks the language chosen for the candidate unless they switched.
+        from django.utils import translation
+
+        if "django_language" not in request.COOKIES:
+            translation.activate(nomination.candidate_language)
+            request.LANGUAGE_CODE = nomination.candidate_language
+    confirmed = False
+    if request.method == "POST" and check.state == LinkState.VALID:
+        try:
+            nomination = services.consent_confirm(token=token)
+        except ValidationError:
+            check, nomination = services.consent_check(token)
+        else:
+            confirmed = True
+    state = check.state.value
+    if state == "stale" and nomination is not None and nomination.consent_given_at:
+        state = "answered"
+    if state == "stale" and nomination is not None and (
+        nomination.status == Nomination.Status.WITHDRAWN
+    ):
+        state = "withdrawn"
+    return render(request, "candidates/consent.html", {
+        "state": "confirmed" if confirmed else state,
+        "nomination": nomination if state in {"valid", "answered"} or confirmed else None,
+    }, status=200 if state in {"valid", "answered"} or confirmed else 410 if state != "invalid"
+        else 404)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation(request, token):
+    check, invitation = services.invitation_check(token)
+    if check.state != LinkState.VALID:
+        state = check.state.value
+        if invitation is not None and invitation.accepted_at:
+            state = "accepted"
+        return render(request, "candidates/invitation.html", {"state": state}, status=410)
+    form = InvitationAcceptForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            coordinator = services.invitation_accept(token=token,
+                                                     password=form.cleaned_data["password1"])
+        except ValidationError as error:
+            _add_domain_error(form, error)
+        else:
+            login(request, coordinator.user,
+                  backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome! Your account is ready."))
+            return redirect("candidates:coordinator_home")
+    return render(request, "candidates/invitation.html", {
+        "state": "valid", "invitation": invitation, "form": form,
+    })
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request):
+    """The user's account: API token (coordinators), password and two-factor links."""
+    coordinator = selectors.coordinator_for_user(request.user)
+    new_key = None
+    if request.method == "POST" and coordinator is not None:
+        if "create_token" in request.POST:
+            new_key = services.api_token_create(actor=request.user, user=request.user)
+            messages.success(request, _("A new API token was created. Copy it now: it is shown "
+                                        "only once."))
+        elif "revoke_token" in request.POST:
+            services.api_token_revoke(actor=request.user, user=request.user)
+            messages.success(request, _("The API token was revoked."))
+            return redirect("candidates:account")
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "candidates/account.html", {
+        "coordinator": coordinator, "token": token, "new_key": new_key,
+        "api_docs": reverse("api-docs"),
+    })

@@ -1,0 +1,118 @@
+"""Email: rendered per language into the outbox inside the caller's transaction, sent after commit.
+
+Links in emails are absolute, built from settings.SITE_URL, never from a request, so batch jobs
+send the same emails as pages do.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F, Q
+from django.template import TemplateDoesNotExist
+from django.template.loader import select_template
+from django.utils import timezone, translation
+
+from .models import OutboundEmail
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+# How long a claimed email is left alone by others while one sender talks to the server.
+SEND_LEASE = timedelta(minutes=10)
+
+
+def absolute_url(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def _render(name: str, part: str, language: str, context: dict) -> str:
+    template = select_template([f"email/{name}/{language}/{part}", f"email/{name}/{part}"])
+    return template.render(context)
+
+
+def email_queue(
+    *, to: str, template: str, context: dict, language: str, topic: str = ""
+) -> OutboundEmail:
+    """Render `templates/email/<template>/` in `language` and put it in the outbox.
+
+    Call inside the transaction of the change that causes the email: if that rolls back, no
+    email exists. Sending is enqueued on commit; if the broker is down, the periodic flush sends it.
+    """
+    context = {"site_url": settings.SITE_URL, **context}
+    with translation.override(language):
+        subject = " ".join(_render(template, "subject.txt", language, context).split())
+        text = _render(template, "body.txt", language, context)
+        try:
+            html = _render(template, "body.html", language, context)
+        except TemplateDoesNotExist:
+            html = ""
+    email = OutboundEmail.objects.create(
+        topic=topic or template, to=to, language=language,
+        subject=(settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject)[:300],
+        body_text=text, body_html=html,
+    )
+    transaction.on_commit(lambda: _enqueue(email.pk))
+    return email
+
+
+def _enqueue(email_id: int) -> None:
+    from .tasks import send_outbound_email
+
+    try:
+        send_outbound_email.delay(email_id)
+    except Exception:
+        logger.warning("Could not enqueue email %s; the outbox flush will send it.", email_id,
+                       exc_info=True)
+
+
+def outbound_email_send(*, email_id: int) -> bool:
+    """Send one pending email. Returns True when it went out now.
+
+    The row is claimed with a lease by one conditional UPDATE, so a task and the flush never send
+    it twice, and no transaction stays open while the mail server is talked to.
+    """
+    now = timezone.now()
+    claimed = (
+        OutboundEmail.objects.filter(pk=email_id, status=OutboundEmail.Status.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(next_attempt_at=now + SEND_LEASE, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return False
+    email = OutboundEmail.objects.get(pk=email_id)
+    message = EmailMultiAlternatives(
+        subject=email.subject, body=email.body_text, to=[email.to],
+        from_email=settings.DEFAULT_FROM_EMAIL,
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    try:
+        message.send()
+    except Exception as error:
+        email.last_error = f"{error.__class__.__name__}: {error}"[:2000]
+        if email.attempts >= MAX_ATTEMPTS:
+            email.status = OutboundEmail.Status.FAILED
+        email.next_attempt_at = timezone.now() + timedelta(minutes=2 ** email.attempts)
+        email.save(update_fields=["last_error", "status", "next_attempt_at"])
+        logger.warning("Email %s not sent (attempt %s): %s", email.pk, email.attempts, error)
+        return False
+    email.status = OutboundEmail.Status.SENT
+    email.sent_at = timezone.now()
+    email.last_error = ""
+    email.save(update_fields=["status", "sent_at", "last_error"])
+    return True
+
+
+def outbound_email_flush(*, limit: int = 500) -> int:
+    """Send every pending email that is due. Safe to run at any time, and twice at once."""
+    now = timezone.now()
+    due = (
+        OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING)
+        .exclude(next_attempt_at__gt=now)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(outbound_email_send(email_id=pk) for pk in list(due))

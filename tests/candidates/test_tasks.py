@@ -1,0 +1,56 @@
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from candidates import tasks
+from candidates.models import EligibilityPolicy, Nomination
+from ecocycle.models import AuditEntry, OutboundEmail
+from tests.candidates.factories import submitted_nomination
+
+pytestmark = pytest.mark.django_db
+
+
+def test_recheck_eligibility_follows_a_policy_change_and_is_idempotent(
+    django_assert_max_num_queries,
+):
+    nominations = [submitted_nomination() for _ in range(3)]
+    assert all(n.is_eligible for n in nominations)
+    audited_before = AuditEntry.objects.filter(action="nomination_eligibility").count()
+    for program_id in {n.intake_round.program_id for n in nominations}:
+        EligibilityPolicy.objects.filter(program_id=program_id).update(min_gpa=3.9)
+    with django_assert_max_num_queries(12):
+        assert tasks.recheck_eligibility() == 3
+    assert not Nomination.objects.filter(is_eligible=True).exists()
+    reasons = Nomination.objects.first().eligibility_reasons
+    assert reasons[0]["code"] == "gpa_low"
+    assert AuditEntry.objects.filter(action="nomination_eligibility").count() == audited_before + 3
+    assert tasks.recheck_eligibility() == 0
+
+
+def test_recheck_queries_do_not_grow_with_nominations(django_assert_max_num_queries):
+    for _ in range(8):
+        submitted_nomination()
+    with django_assert_max_num_queries(12):
+        tasks.recheck_eligibility()
+
+
+def test_consent_reminder_command_is_idempotent(capsys):
+    nomination = submitted_nomination()
+    Nomination.objects.filter(pk=nomination.pk).update(
+        consent_requested_at=timezone.now() - timedelta(days=4))
+    call_command("send_consent_reminders")
+    call_command("send_consent_reminders")
+    assert "1 consent reminder(s)" in capsys.readouterr().out
+    assert OutboundEmail.objects.filter(topic="consent_reminder").count() == 1
+
+
+def test_language_certificate_expiring_after_submit_is_caught_at_night():
+    nomination = submitted_nomination()
+    Nomination.objects.filter(pk=nomination.pk).update(
+        language_test_date=timezone.localdate() - timedelta(days=740))
+    call_command("recheck_eligibility")
+    nomination.refresh_from_db()
+    assert nomination.is_eligible is False
+    assert {r["code"] for r in nomination.eligibility_reasons} == {"language_expired"}
