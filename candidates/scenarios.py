@@ -11,7 +11,7 @@ from ecocycle.services import model_create
 from programs.models import IntakeRound
 
 from . import services
-from .models import Coordinator, EligibilityPolicy, Nomination
+from .models import Coordinator, EligibilityPolicy, Nomination, ScoringPolicy
 
 # A minimal valid one-page PDF, so that demo documents open in a viewer.
 DEMO_PDF = (
@@ -53,6 +53,8 @@ def build_policies() -> None:
     from programs.models import Program
 
     for program in Program.objects.filter(status=Program.Status.ACTIVE):
+        if not ScoringPolicy.objects.filter(program=program).exists():
+            model_create(model=ScoringPolicy, data={"program": program}, actor=None)
         if not EligibilityPolicy.objects.filter(program=program).exists():
             model_create(model=EligibilityPolicy, data={
                 "program": program, "min_gpa": "3.00", "min_toefl_ibt": 80, "min_ielts": "6.0",

@@ -1,17 +1,49 @@
-"""Scheduled jobs of the candidates domain. Thin: each calls one service that is safe to rerun."""
+"""Scheduled and on-demand jobs of the candidates domain.
+
+Thin: each calls one service that is safe to run twice. Transient database or broker errors are
+retried a bounded number of times; a time limit stops a runaway job (its transaction rolls back).
+"""
 
 from celery import shared_task
+from django.db import OperationalError
+
+from ecocycle.exceptions import DomainError
+from ecocycle.locks import JobBusy
 
 from . import services
 
+RETRY = {"autoretry_for": (ConnectionError, OperationalError), "retry_backoff": True,
+         "max_retries": 3}
 
-@shared_task(ignore_result=True, autoretry_for=(ConnectionError,), retry_backoff=True,
-             max_retries=3)
+
+@shared_task(ignore_result=True, **RETRY)
 def send_consent_reminders() -> int:
     return services.consent_reminders_send()
 
 
-@shared_task(ignore_result=True, autoretry_for=(ConnectionError,), retry_backoff=True,
-             max_retries=3)
+@shared_task(ignore_result=True, **RETRY)
 def recheck_eligibility() -> int:
     return services.eligibility_recheck()
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=50 * 60, time_limit=55 * 60,
+             **RETRY)
+def nightly_matching() -> dict:
+    return services.nightly_matching()
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=20 * 60, time_limit=25 * 60,
+             **RETRY)
+def run_cohort_matching(round_id: int, actor_id: int | None = None) -> None:
+    """Staff's "run now": match one round. A run already under way makes this one a no-op."""
+    from django.contrib.auth import get_user_model
+
+    from programs.models import IntakeRound
+
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    try:
+        services.cohort_match_run(intake_round=IntakeRound.objects.get(pk=round_id),
+                                  trigger="staff" if actor else "command", actor=actor)
+    except (JobBusy, DomainError):
+        # Another run is under way, or the cohort is approved: nothing to do, nothing to retry.
+        return

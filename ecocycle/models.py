@@ -157,3 +157,18 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} → {self.to} ({self.status})"
+
+
+class JobLock(models.Model):
+    """A lease that lets one copy of a job run at a time where advisory locks are missing."""
+
+    name = models.CharField(max_length=100, unique=True)
+    holder = models.CharField(max_length=32, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("job lock")
+        verbose_name_plural = _("job locks")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.holder or 'free'})"

@@ -31,6 +31,12 @@ from .coordinators import (
     invitation_accept,
     invitation_check,
 )
+from .matching import (
+    CohortProposal,
+    cohort_match_run,
+    cohort_propose,
+    nightly_matching,
+)
 from .nominations import (
     _derived_fields,
     document_remove,
@@ -56,9 +62,12 @@ __all__ = [
     "PERSON_FIELDS",
     "REQUIRED_FIELDS",
     "STUDIES_FIELDS",
+    "CohortProposal",
     "_derived_fields",
     "api_token_create",
     "api_token_revoke",
+    "cohort_match_run",
+    "cohort_propose",
     "consent_check",
     "consent_confirm",
     "consent_link",
@@ -71,6 +80,7 @@ __all__ = [
     "eligibility_recheck",
     "invitation_accept",
     "invitation_check",
+    "nightly_matching",
     "nomination_create",
     "nomination_missing_parts",
     "nomination_set_courses",

@@ -183,9 +183,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "candidates.tasks.send_consent_reminders",
         "schedule": crontab(hour=9, minute=0),
     },
-    "recheck-eligibility": {
-        "task": "candidates.tasks.recheck_eligibility",
-        "schedule": crontab(hour=1, minute=30),
+    # 02:00 in CELERY_TIMEZONE (Asia/Seoul): eligibility, then every round in its matching phase.
+    "nightly-matching": {
+        "task": "candidates.tasks.nightly_matching",
+        "schedule": crontab(hour=2, minute=0),
     },
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):

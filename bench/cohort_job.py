@@ -1,0 +1,157 @@
+"""Benchmark of the nightly cohort job over the database: ``python -m bench.cohort_job``.
+
+Builds a throwaway database (SQLite in a temporary folder, or the PostgreSQL of DATABASE_URL,
+where a test database is created and dropped) with one round of N eligible, consented
+nominations, each ranking 10 of the round's tracks, then times the saved run
+(`cohort_match_run`: load, score, match, check stability, write) twice and prints time, peak
+extra memory and the number of SQL queries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+
+
+def _setup_django(var_dir: str) -> None:
+    os.environ.setdefault("ECOCYCLE_VAR_DIR", var_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ecocycle.settings.test")
+    import django
+
+    django.setup()
+
+
+def build_round(n_nominations: int, n_tracks: int, *, seed: int = 11):
+    """One round in its matching phase, bulk-inserted (a fixture, not a path users take)."""
+    from django.utils import timezone
+
+    from candidates.models import (
+        Nomination,
+        NominationCourse,
+        NominationPreference,
+        ScoringPolicy,
+    )
+    from programs.models import (
+        CoreTechnology,
+        DegreeTrack,
+        IntakeRound,
+        Program,
+        ProgramUniversity,
+        RoundMilestone,
+        RoundTrack,
+        University,
+    )
+
+    rng = random.Random(seed)
+    program = Program.objects.create(name="Bench program", country="ID", industry="Bench",
+                                     status=Program.Status.ACTIVE)
+    ScoringPolicy.objects.create(program=program)
+    technologies = [CoreTechnology.objects.create(program=program, name=f"Technology {i}",
+                                                  keywords=f"word{i} term{i}") for i in range(20)]
+    universities = University.objects.bulk_create(
+        University(name=f"Bench University {i}", country="ID") for i in range(50))
+    ProgramUniversity.objects.bulk_create(
+        ProgramUniversity(program=program, university=u, nomination_quota=10_000)
+        for u in universities)
+    intake_round = IntakeRound.objects.create(program=program, name="Bench round",
+                                              preference_limit=10)
+    start = timezone.now() - timedelta(days=40)
+    RoundMilestone.objects.bulk_create(
+        RoundMilestone(intake_round=intake_round, kind=kind, at=start + timedelta(days=i * 10))
+        for i, kind in enumerate(RoundMilestone.Kind.values))
+    tracks = DegreeTrack.objects.bulk_create(
+        DegreeTrack(program=program, level="masters", major=f"Major {i}", department="Bench",
+                    campus="ulsan", supervisor_name="Dr. Bench",
+                    supervisor_email=f"s{i}@example.test", wanted_keywords=f"word{i % 20}")
+        for i in range(n_tracks))
+    through = DegreeTrack.wanted_technologies.through
+    through.objects.bulk_create(
+        through(degreetrack_id=t.pk, coretechnology_id=technologies[i % 20].pk)
+        for i, t in enumerate(tracks))
+    seats_total = int(n_nominations * 0.8)
+    RoundTrack.objects.bulk_create(
+        RoundTrack(intake_round=intake_round, track=t, seats=max(1, seats_total // n_tracks))
+        for t in tracks)
+    now = timezone.now()
+    nominations = Nomination.objects.bulk_create(
+        (Nomination(
+            intake_round=intake_round, university=universities[i % 50],
+            status=Nomination.Status.SUBMITTED, family_name=f"Bench{i}",
+            date_of_birth=date(1999, 1, 1), nationality="ID", email=f"c{i}@bench.example",
+            degree="bachelor", degree_status="completed", major="Engineering",
+            institution="Bench", gpa=round(rng.uniform(2.8, 4.0), 2), gpa_scale="4.0",
+            gpa_normalised=round(rng.uniform(2.8, 4.0), 2), language_test="ielts",
+            language_score=rng.choice([6.0, 6.5, 7.0, 7.5, 8.0]),
+            language_test_date=date.today() - timedelta(days=100),
+            research_interests=f"word{rng.randrange(20)} term{rng.randrange(20)} process",
+            university_rank=i // 50 + 1, submitted_at=now - timedelta(seconds=i),
+            consent_given_at=now, is_eligible=True, eligibility_reasons=[],
+            email_normalised=f"c{i}@bench.example",
+        ) for i in range(n_nominations)), batch_size=2000)
+    NominationPreference.objects.bulk_create(
+        (NominationPreference(nomination=n, track=t, rank=r)
+         for n in nominations
+         for r, t in enumerate(rng.sample(tracks, 10), start=1)), batch_size=5000)
+    courses = NominationCourse.objects.bulk_create(
+        (NominationCourse(nomination=n, name="Course") for n in nominations), batch_size=5000)
+    links = NominationCourse.technologies.through
+    links.objects.bulk_create(
+        (links(nominationcourse_id=c.pk, coretechnology_id=rng.choice(technologies).pk)
+         for c in courses), batch_size=5000)
+    return intake_round
+
+
+class _QueryCounter:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nominations", type=int, default=10_000)
+    parser.add_argument("--tracks", type=int, default=400)
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="ecocycle-bench-") as var_dir:
+        _setup_django(var_dir)
+        from django.db import connection
+        from django.test.utils import setup_databases, teardown_databases
+
+        from bench.engine import _reset_peak_rss, _status_kib
+        from candidates.services import cohort_match_run
+
+        databases = setup_databases(verbosity=0, interactive=False)
+        try:
+            started = time.perf_counter()
+            intake_round = build_round(args.nominations, args.tracks)
+            print(f"database: {connection.vendor}; built {args.nominations} nominations x 10 "
+                  f"ranked of {args.tracks} tracks in {time.perf_counter() - started:.1f} s")
+            for attempt in (1, 2):
+                queries = _QueryCounter()
+                _reset_peak_rss()
+                before = _status_kib("VmRSS") or 0
+                with connection.execute_wrapper(queries):
+                    started = time.perf_counter()
+                    proposal = cohort_match_run(intake_round=intake_round, trigger="command")
+                    elapsed = time.perf_counter() - started
+                peak = (_status_kib("VmHWM") or 0) - before
+                print(f"cohort job run {attempt}: {elapsed:.2f} s, peak extra memory "
+                      f"{peak / 1024:.0f} MB, {queries.count} SQL queries; placed "
+                      f"{proposal.counts['placed']} of {proposal.counts['candidates']} "
+                      f"(output {proposal.output_digest[:12]})")
+        finally:
+            teardown_databases(databases, verbosity=0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,286 @@
+"""Cohort matching: score every eligible, consented nomination against the tracks it ranked,
+run candidate-proposing deferred acceptance, and save the proposal as a MatchRun.
+
+A run loads everything it needs in a fixed number of queries, computes in memory with the pure
+engine, and writes in one transaction under a job lock, so two copies never overlap and a crash
+leaves nothing behind. The same input gives the same output, byte for byte.
+"""
+
+import hashlib
+import json
+import time
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ecocycle.bulk import bulk_insert, prepared_datetime
+from ecocycle.exceptions import DomainError
+from ecocycle.locks import JobBusy, exclusive_job
+from ecocycle.matching import check_stability, stable_match
+from ecocycle.models import AuditEntry, User
+from ecocycle.services import audit_entry_build
+from programs.models import IntakeRound, RoundTrack
+
+from .. import scoring
+from ..models import (
+    Cohort,
+    MatchRun,
+    MatchRunTrack,
+    Nomination,
+    NominationCourse,
+    NominationPreference,
+    NominationScore,
+    Placement,
+    ScoringPolicy,
+)
+
+
+@dataclass
+class CohortProposal:
+    """What a cohort run computed; saved as a MatchRun unless it was a dry run."""
+
+    intake_round: IntakeRound
+    input_digest: str
+    output_digest: str
+    placements: dict[int, int]                      # nomination id -> track id
+    choice_ranks: dict[int, int]                    # nomination id -> 1-based rank of its track
+    unplaced: dict[int, list[dict]]                 # nomination id -> reasons per ranked track
+    scores: dict[tuple[int, int], scoring.Score]    # (nomination id, track id) -> score
+    tracks: dict[int, dict]                         # track id -> seats/placed/applicants/cut-off
+    counts: dict[str, int] = field(default_factory=dict)
+    run: MatchRun | None = None
+
+
+def _facts(intake_round: IntakeRound):
+    """Everything a run needs, read as plain values in a fixed number of queries."""
+    nominations = list(
+        Nomination.objects.filter(
+            intake_round=intake_round, status=Nomination.Status.SUBMITTED, is_eligible=True,
+            consent_given_at__isnull=False,
+        ).order_by("id").values_list(
+            "id", "university_id", "gpa_normalised", "language_test", "language_score",
+            "research_interests", "university_rank", "submitted_at", "eligibility_reasons",
+        )
+    )
+    taking_part = Nomination.objects.filter(
+        intake_round=intake_round, status=Nomination.Status.SUBMITTED, is_eligible=True,
+        consent_given_at__isnull=False,
+    )
+    preferences = defaultdict(list)
+    for nomination_id, track_id, rank in (
+        NominationPreference.objects.filter(nomination__in=taking_part)
+        .order_by("nomination_id", "rank").values_list("nomination_id", "track_id", "rank")
+    ):
+        preferences[nomination_id].append((track_id, rank))
+    technologies = defaultdict(set)
+    links = NominationCourse.technologies.through.objects.filter(
+        nominationcourse__nomination__in=taking_part)
+    for nomination_id, technology_id in links.values_list(
+        "nominationcourse__nomination_id", "coretechnology_id"
+    ):
+        technologies[nomination_id].add(technology_id)
+    round_tracks = list(
+        RoundTrack.objects.filter(intake_round=intake_round).select_related("track")
+        .prefetch_related("track__wanted_technologies").order_by("track_id")
+    )
+    return nominations, preferences, technologies, round_tracks
+
+
+def _weights(intake_round: IntakeRound, override: Mapping[str, float] | None) -> dict:
+    if override is not None:
+        return {name: float(override.get(name, 0)) for name in scoring.CRITERIA}
+    policy = ScoringPolicy.objects.filter(program_id=intake_round.program_id).first()
+    return policy.weights() if policy else dict(scoring.DEFAULT_WEIGHTS)
+
+
+def _digest(value) -> str:
+    return hashlib.sha256(
+        json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
+    ).hexdigest()
+
+
+def cohort_propose(
+    *, intake_round: IntakeRound, seats: Mapping[int, int] | None = None,
+    weights: Mapping[str, float] | None = None,
+) -> CohortProposal:
+    """Compute a proposal without saving anything (what-ifs pass seats and weights)."""
+    nominations, preferences, technologies, round_tracks = _facts(intake_round)
+    per_university = Counter(row[1] for row in nominations)
+    weights = _weights(intake_round, weights)
+    capacities = {rt.track_id: int(seats.get(rt.track_id, rt.seats) if seats else rt.seats)
+                  for rt in round_tracks}
+    track_facts = {
+        rt.track_id: scoring.TrackFacts(
+            track_id=rt.track_id,
+            technology_ids=frozenset(t.pk for t in rt.track.wanted_technologies.all()),
+            wanted_words=scoring.words(" ".join(
+                [rt.track.wanted_keywords, rt.track.major]
+                + [f"{t.name} {t.keywords}" for t in rt.track.wanted_technologies.all()])),
+        )
+        for rt in round_tracks
+    }
+    candidate_prefs: dict[int, list[int]] = {}
+    entries: dict[int, list[tuple]] = defaultdict(list)
+    scores: dict[tuple[int, int], scoring.Score] = {}
+    for (pk, university_id, gpa, test, language_score, interests, university_rank, submitted,
+         reasons) in nominations:
+        # Tracks whose degree requirement the candidate misses are not matched.
+        excluded = {r["params"].get("track_id") for r in reasons
+                    if r.get("code") == "degree_track"}
+        facts = scoring.CandidateFacts(
+            nomination_id=pk, gpa_normalised=float(gpa or 0), language_test=test,
+            language_score=float(language_score or 0),
+            technology_ids=frozenset(technologies.get(pk, ())),
+            interest_words=scoring.words(interests), university_rank=university_rank,
+            university_nominees=per_university[university_id],
+            submitted_order=submitted.timestamp() if submitted else 0.0,
+        )
+        parts = scoring.candidate_parts(facts)
+        ranked = []
+        for track_id, rank in preferences.get(pk, ()):
+            if track_id not in track_facts or track_id in excluded:
+                continue
+            result = scoring.score(facts, track_facts[track_id], weights, parts)
+            scores[(pk, track_id)] = result
+            entries[track_id].append((scoring.order_key(result.total, rank, facts), pk))
+            ranked.append(track_id)
+        candidate_prefs[pk] = ranked
+    track_prefs = {track_id: [pk for _key, pk in sorted(entries.get(track_id, []))]
+                   for track_id in capacities}
+    result = stable_match(candidate_prefs, track_prefs, capacities)
+    violations = check_stability(candidate_prefs, track_prefs, capacities, result.placements)
+    if violations:
+        raise RuntimeError(f"the engine returned an unstable matching: {violations[:3]}")
+
+    tracks = {}
+    for track_id, capacity in capacities.items():
+        cutoff = result.cutoffs.get(track_id)
+        taken = result.assigned.get(track_id, ())
+        tracks[track_id] = {
+            "seats": capacity, "placed": len(taken), "applicants": len(track_prefs[track_id]),
+            "cutoff_rank": None if cutoff is None else cutoff + 1,
+            "cutoff_score": scores[(taken[-1], track_id)].total if cutoff is not None and taken
+            else None,
+        }
+    unplaced = {
+        pk: [{"track_id": track_id, "reason": str(reason)} for track_id, reason in reasons]
+        for pk, reasons in result.unplaced_reasons.items()
+    }
+    placements = dict(result.placements)
+    choice_ranks = {pk: rank + 1 for pk, rank in result.choice_ranks.items()}
+    input_digest = _digest({
+        "candidates": sorted(candidate_prefs.items()), "tracks": sorted(track_prefs.items()),
+        "capacities": sorted(capacities.items()),
+        "scores": sorted((f"{n}:{t}", str(s.total)) for (n, t), s in scores.items()),
+    })
+    output_digest = _digest({"placements": sorted(placements.items()),
+                             "unplaced": sorted(unplaced.items())})
+    counts = {
+        "candidates": len(nominations), "placed": len(placements),
+        "unplaced": len(nominations) - len(placements), "tracks": len(capacities),
+        "seats": sum(capacities.values()),
+    }
+    return CohortProposal(
+        intake_round=intake_round, input_digest=input_digest, output_digest=output_digest,
+        placements=placements, choice_ranks=choice_ranks, unplaced=unplaced, scores=scores,
+        tracks=tracks, counts=counts,
+    )
+
+
+def cohort_match_run(
+    *, intake_round: IntakeRound, trigger: str, actor: User | None = None,
+    now: datetime | None = None,
+) -> CohortProposal:
+    """Propose the round's cohort and save it as the current MatchRun.
+
+    Refused for a round whose cohort is approved. The previous proposal of the round is marked
+    superseded. Raises ecocycle.locks.JobBusy if another run of this round is under way.
+    """
+    now = now or timezone.now()
+    started = time.perf_counter()
+    with exclusive_job(f"cohort-match-{intake_round.pk}"):
+        cohort = Cohort.objects.select_for_update().filter(intake_round=intake_round).first()
+        if cohort is not None and cohort.status == Cohort.Status.APPROVED:
+            raise DomainError(_("The cohort of %(round)s is approved; matching does not change "
+                                "it.") % {"round": intake_round})
+        proposal = cohort_propose(intake_round=intake_round)
+        NominationScore.objects.filter(nomination__intake_round=intake_round).delete()
+        computed_at = prepared_datetime(now)
+        bulk_insert(NominationScore, ["nomination", "track", "total", "components",
+                                      "computed_at"], [
+            (n, t, str(s.total), json.dumps(s.components, sort_keys=True), computed_at)
+            for (n, t), s in sorted(proposal.scores.items())
+        ])
+        MatchRun.objects.filter(intake_round=intake_round, kind=MatchRun.Kind.COHORT,
+                                status=MatchRun.Status.SUCCEEDED).update(
+            status=MatchRun.Status.SUPERSEDED)
+        run = MatchRun.objects.create(
+            kind=MatchRun.Kind.COHORT, intake_round=intake_round, trigger=trigger,
+            triggered_by=actor if actor and actor.pk else None, started_at=now,
+            finished_at=timezone.now(), status=MatchRun.Status.SUCCEEDED,
+            input_digest=proposal.input_digest, output_digest=proposal.output_digest,
+            counts=proposal.counts,
+        )
+        rows = []
+        for pk in sorted({n for n, _t in proposal.scores} | set(proposal.unplaced)
+                         | set(proposal.placements)):
+            track_id = proposal.placements.get(pk)
+            rows.append((
+                run.pk, pk, track_id, proposal.choice_ranks.get(pk),
+                str(proposal.scores[(pk, track_id)].total) if track_id else None,
+                json.dumps(proposal.unplaced.get(pk, [])),
+            ))
+        bulk_insert(Placement, ["match_run", "nomination", "track", "choice_rank", "score",
+                                "reasons"], rows)
+        MatchRunTrack.objects.bulk_create([
+            MatchRunTrack(match_run=run, track_id=track_id, **figures)
+            for track_id, figures in sorted(proposal.tracks.items())
+        ])
+        if cohort is None:
+            Cohort.objects.create(intake_round=intake_round, match_run=run)
+        else:
+            Cohort.objects.filter(pk=cohort.pk).update(match_run=run, updated_at=timezone.now())
+        run.duration_ms = int((time.perf_counter() - started) * 1000)
+        MatchRun.objects.filter(pk=run.pk).update(duration_ms=run.duration_ms)
+        AuditEntry.objects.bulk_create([audit_entry_build(
+            actor=actor, action="match_run_create", target=run,
+            after={"trigger": trigger, "counts": proposal.counts,
+                   "input_digest": proposal.input_digest,
+                   "output_digest": proposal.output_digest},
+        )])
+        proposal.run = run
+    return proposal
+
+
+
+
+def nightly_matching(*, trigger: str = MatchRun.Trigger.SCHEDULE,
+                     now: datetime | None = None) -> dict:
+    """The nightly job: re-check eligibility, then match every round in its matching phase.
+
+    Each round is its own transaction and lock: a round whose run is under way elsewhere, or
+    whose cohort is approved, is skipped and reported; the others still run. Mentor matching
+    and the mentors' invitations follow here once the mentors app provides them.
+    """
+    from .nominations import eligibility_recheck
+
+    now = now or timezone.now()
+    summary = {"eligibility_changed": eligibility_recheck(now=now), "matched_rounds": [],
+               "skipped_rounds": {}}
+    rounds = IntakeRound.objects.prefetch_related("milestones").order_by("id")
+    for intake_round in rounds:
+        if intake_round.phase_at(now) != IntakeRound.Phase.MATCHING:
+            continue
+        try:
+            cohort_match_run(intake_round=intake_round, trigger=trigger, now=now)
+        except JobBusy:
+            summary["skipped_rounds"][intake_round.pk] = "another run is under way"
+        except DomainError as error:
+            summary["skipped_rounds"][intake_round.pk] = " ".join(error.messages)
+        else:
+            summary["matched_rounds"].append(intake_round.pk)
+    return summary

@@ -1,0 +1,366 @@
+"""Mentor assignment: maximum-cardinality, then maximum-weight b-matching via min-cost flow.
+
+Network: one node per mentee (supply 1), one per mentor (demand = its capacity) and one arc
+of capacity 1 per eligible (mentee, mentor) pair with unit cost ``-weight``. OR-Tools'
+``solve_max_flow_with_min_cost`` first computes the maximum flow value F (= the largest number
+of mentees that can be covered) and then the cheapest flow of value exactly F, i.e. the
+heaviest assignment among those of maximum cardinality. This is exactly the lexicographic
+objective, with no big-M constant inside the solver (a big-M only appears in the optimality
+certificate of the sparse solve, computed exactly in int64 on our side).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from operator import itemgetter
+from typing import NamedTuple
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from ecocycle.matching._keys import index_of, int_keys, positions, stable_argsort_bounded
+
+__all__ = ["MentorFit", "assign_mentors"]
+
+# OR-Tools scales unit costs by ~3x the node count (measured: BAD_COST_RANGE beyond
+# max|cost| ~ 2**63 / (2.7 * nodes)); keep max|cost| * nodes below 2**60.
+_COST_HEADROOM = 1 << 60
+
+
+class MentorFit(NamedTuple):
+    """One eligible pair; plain ``(mentee, mentor, weight)`` tuples work the same."""
+
+    mentee: Hashable
+    mentor: Hashable
+    weight: float
+
+
+def assign_mentors(
+    fits: Iterable[tuple[Hashable, Hashable, float]],
+    capacities: Mapping[Hashable, int],
+    *,
+    weight_scale: int = 1000,
+) -> dict[Hashable, Hashable]:
+    """Assign each mentee at most one mentor, covering as many mentees as possible, then
+    maximising the total weight. Returns ``{mentee: mentor}`` for assigned mentees only.
+
+    ``fits`` holds ``(mentee, mentor, weight)`` triples, one per eligible pair, ``weight >= 0``
+    (int, float, Decimal...). Weights are compared after ``round(weight * weight_scale)``
+    (round-half-even), so weights closer than ``1 / weight_scale`` may tie. ``capacities`` maps
+    mentor -> maximum mentees (int >= 0).
+
+    Invariants: a mentor gets at most its capacity; only listed pairs are used; the number of
+    assigned mentees is maximum; among maximum assignments the total scaled weight is maximum.
+    A pair listed several times counts once, with its largest weight. A mentor missing from
+    ``capacities`` has capacity 0 (its pairs are ignored) so that a stale pair cannot over-fill
+    anybody; mentees need no declaration.
+
+    Tie-breaking: mentees and mentors are numbered in sorted key order when their keys are
+    mutually orderable (e.g. all ints or all strs), else in order of first appearance (mentees
+    in ``fits``, mentors in ``capacities``); arcs are added sorted by (mentee, mentor). OR-Tools'
+    solver is deterministic, so equal inputs give equal outputs, and with orderable keys the
+    result does not depend on the order of ``fits`` or ``capacities`` at all.
+
+    Complexity: O(P) Python/numpy work plus sorts for P pairs, then OR-Tools' cost-scaling
+    push-relabel (O(V^2 E log(V C)) worst case, near-linear in practice). From 200k pairs on
+    the flow is first solved on a pruned network and proven optimal for the full one (see
+    ``_solve_sparse``), falling back to the full network when the proof fails. Memory O(P + V).
+    About 0.2 s for 300k pairs and 2.5-4 s / ~300 MB for 3M pairs on 2 cores.
+
+    Raises ``ValueError`` for a malformed triple, a negative/NaN/infinite weight, a negative
+    capacity, a non-positive ``weight_scale`` or weights too large for int64 costs; ``TypeError``
+    for a non-integral capacity.
+    """
+    weight_scale = operator.index(weight_scale)
+    if weight_scale <= 0:
+        raise ValueError("weight_scale must be positive")
+    mentor_keys = _canonical(list(capacities))
+    caps = np.array(
+        [operator.index(capacities[key]) for key in mentor_keys], dtype=np.int64
+    ).reshape(-1)
+    if (caps < 0).any():
+        raise ValueError("mentor capacities must be >= 0")
+    rows = fits if isinstance(fits, Sequence) else list(fits)
+    if not rows:
+        return {}
+    # Passed straight through so that no frame here keeps the intermediate arrays alive.
+    return _solve(mentor_keys, caps, *_arcs(rows, mentor_keys, caps, weight_scale))
+
+
+def _arcs(
+    rows: Sequence[tuple[Hashable, Hashable, float]],
+    mentor_keys: list[Hashable],
+    caps: np.ndarray,
+    weight_scale: int,
+) -> tuple[list[Hashable], np.ndarray, np.ndarray, np.ndarray]:
+    """Validated, interned, canonically ordered and de-duplicated arcs.
+
+    Returns mentee keys (canonical order) and, per arc, mentee id and mentor id (``int32``)
+    and scaled weight (``int64``), sorted by (mentee, mentor), one arc per pair. Arcs to
+    mentors without capacity are dropped. O(P) plus a radix sort.
+    """
+    try:
+        shapes = set(map(len, rows))
+    except TypeError:
+        shapes = set()
+    if shapes != {3}:
+        raise ValueError("every fit must be a (mentee, mentor, weight) triple")
+    count = len(rows)
+    # Column-wise extraction: ~10x faster than zip(*rows) on millions of rows.
+    mentees = list(map(itemgetter(0), rows))
+    weights = np.fromiter(map(itemgetter(2), rows), dtype=np.float64, count=count)
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise ValueError("weights must be finite and >= 0")
+    mentee_keys = _canonical(list(dict.fromkeys(mentees)))
+    mentee_id = positions(
+        (mentees,), count, mentee_keys, index_of(mentee_keys), keys_as_ints=int_keys(mentee_keys)
+    )
+    del mentees  # large temporaries go as soon as possible: peak memory matters at 3M pairs
+    mentor_id = positions(
+        (_Column(rows, 1),),
+        count,
+        mentor_keys,
+        index_of(mentor_keys),
+        keys_as_ints=int_keys(mentor_keys),
+    )
+    keep = mentor_id >= 0
+    keep[keep] = caps[mentor_id[keep]] > 0
+    scaled = np.rint(weights[keep] * weight_scale)
+    del weights
+    n_nodes = len(mentee_keys) + len(mentor_keys)
+    if len(scaled) and scaled.max() >= _COST_HEADROOM // (n_nodes + 2):
+        raise ValueError("weights too large for int64 costs: lower weight_scale")
+    w_int = scaled.astype(np.int64)
+    del scaled
+    mentee_id, mentor_id = mentee_id[keep], mentor_id[keep]
+    del keep
+
+    # Canonical arc order (mentee, mentor); duplicates collapse to their largest weight.
+    stride = max(len(mentor_keys), 1)
+    key = mentee_id * stride + mentor_id
+    if (mentee_id[1:] >= mentee_id[:-1]).all():
+        # Rows grouped by mentee (the usual query order): timsort merges the short runs ~3x
+        # faster than the radix passes.
+        order = np.argsort(key, kind="stable")
+    else:
+        order = stable_argsort_bounded(key, len(mentee_keys) * stride)
+    key = key[order]
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else key
+    del key
+    w_int = np.maximum.reduceat(w_int[order], first) if len(first) else w_int
+    order = order[first]
+    return (
+        mentee_keys,
+        mentee_id[order].astype(np.int32),
+        mentor_id[order].astype(np.int32),
+        w_int,
+    )
+
+
+def _solve(
+    mentor_keys: list[Hashable],
+    caps: np.ndarray,
+    mentee_keys: list[Hashable],
+    mentee_id: np.ndarray,
+    mentor_id: np.ndarray,
+    w_int: np.ndarray,
+) -> dict[Hashable, Hashable]:
+    """Optimal assignment as ``{mentee: mentor}`` in mentee order.
+
+    Large networks are first solved on a sparse subgraph whose optimality for the whole
+    network is then proven (see :func:`_solve_sparse`); anything unproven falls back to the
+    plain solve on every arc, so the result is always a lexicographic optimum.
+    """
+    arcs = (mentee_id, mentor_id, w_int, len(mentee_keys), caps)
+    used = _solve_sparse(*arcs) if len(mentee_id) >= _SPARSE_MIN_ARCS else None
+    if used is None:
+        used = np.flatnonzero(_max_flow_min_cost(*arcs) > 0)
+    return dict(
+        zip(
+            map(mentee_keys.__getitem__, mentee_id[used].tolist()),
+            map(mentor_keys.__getitem__, mentor_id[used].tolist()),
+            strict=True,
+        )
+    )
+
+
+def _max_flow_min_cost(
+    mentee_id: np.ndarray,
+    mentor_id: np.ndarray,
+    w_int: np.ndarray,
+    n_mentees: int,
+    caps: np.ndarray,
+) -> np.ndarray:
+    """Flow (0/1) on every arc of a lexicographically optimal assignment (OR-Tools)."""
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        mentee_id,
+        mentor_id + np.int32(n_mentees),
+        np.ones(len(mentee_id), dtype=np.int64),
+        -w_int,
+    )
+    flow.set_nodes_supplies(
+        np.arange(n_mentees + len(caps), dtype=np.int32),
+        np.concatenate([np.ones(n_mentees, dtype=np.int64), -caps]),
+    )
+    status = flow.solve_max_flow_with_min_cost()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"min-cost flow failed with status {status!r}")
+    # Arcs were numbered 0..n-1 in insertion order.
+    return np.asarray(flow.flows(np.arange(len(mentee_id), dtype=np.int32)))
+
+
+# Sparsification: below this many arcs the plain solve is fast enough.
+_SPARSE_MIN_ARCS = 200_000
+# Arcs kept: each mentee's _MENTEE_TOP best; each mentor's _MENTOR_TOP * (capacity + 1) best.
+_MENTEE_TOP = 3
+_MENTOR_TOP = 4
+# Rounds of "add the arcs that violate the certificate, re-solve" before the plain solve.
+_SPARSE_ROUNDS = 3
+# Bellman-Ford rounds allowed for the certificate (it typically needs ~30).
+_MAX_RELAXATIONS = 300
+
+
+def _solve_sparse(
+    mentee_id: np.ndarray,
+    mentor_id: np.ndarray,
+    w_int: np.ndarray,
+    n_mentees: int,
+    caps: np.ndarray,
+) -> np.ndarray | None:
+    """Indices of the arcs used by an optimal assignment, or ``None`` when none was proven.
+
+    The solver's time grows with the arcs, but an optimum rarely uses more than a mentee's few
+    best arcs or a mentor's few best candidates. So solve on those only, then prove the
+    result optimal for the whole network with LP duality: with ``M`` larger than any total
+    weight, "max cardinality, then max weight" is the min-cost circulation with arc costs
+    ``-(M + w)``; a solution is optimal iff its residual network has node potentials making
+    every residual arc's reduced cost >= 0. Shortest distances in the sparse residual network
+    are such potentials; if they also price every left-out arc at >= 0, the sparse optimum is
+    optimal for the full network. Left-out arcs that fail the test are added and the sparse
+    problem is solved again (column generation), a few times at most. ~2x faster at 3M arcs.
+    """
+    n_mentors = len(caps)
+    w_max = int(w_int.max()) if len(w_int) else 0
+    big_m = _sum_of_group_max(mentee_id, w_int) + 1  # > weight of any assignment
+    n_nodes = n_mentees + n_mentors + 2
+    rank_keys = max(n_mentees, n_mentors) * (w_max + 1)
+    if (big_m + w_max) * (n_nodes + 1) >= _COST_HEADROOM or rank_keys >= _COST_HEADROOM:
+        return None  # the certificate's or the ranking's int64 arithmetic could overflow
+    keep = _group_rank(mentee_id, w_int, n_mentees, w_max) < _MENTEE_TOP
+    keep |= _group_rank(mentor_id, w_int, n_mentors, w_max) < _MENTOR_TOP * (caps[mentor_id] + 1)
+    for _ in range(_SPARSE_ROUNDS):
+        sub = np.flatnonzero(keep)
+        used = sub[
+            _max_flow_min_cost(mentee_id[sub], mentor_id[sub], w_int[sub], n_mentees, caps) > 0
+        ]
+        potential = _residual_potentials(
+            sub, used, mentee_id, mentor_id, w_int + big_m, n_mentees, caps
+        )
+        if potential is None:
+            return None
+        out = np.flatnonzero(~keep)
+        reduced = potential[mentee_id[out]] - potential[mentor_id[out] + n_mentees]
+        bad = out[reduced < w_int[out] + big_m]
+        if not len(bad):
+            return used
+        keep[bad] = True
+    return None
+
+
+def _sum_of_group_max(group: np.ndarray, values: np.ndarray) -> int:
+    # Arcs are sorted by mentee, so groups are contiguous.
+    if not len(group):
+        return 0
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    return int(np.maximum.reduceat(values, starts).sum())
+
+
+def _group_rank(group: np.ndarray, w_int: np.ndarray, n_groups: int, w_max: int) -> np.ndarray:
+    """0-based rank of each arc's weight within its group, heaviest first, ties by arc order."""
+    key = group.astype(np.int64) * (w_max + 1) + (w_max - w_int)
+    order = stable_argsort_bounded(key, n_groups * (w_max + 1))
+    first = np.searchsorted(group[order], np.arange(n_groups))
+    rank = np.empty(len(key), dtype=np.int64)
+    rank[order] = np.arange(len(key)) - first[group[order]]
+    return rank
+
+
+def _residual_potentials(
+    sub: np.ndarray,
+    used: np.ndarray,
+    mentee_id: np.ndarray,
+    mentor_id: np.ndarray,
+    gain: np.ndarray,
+    n_mentees: int,
+    caps: np.ndarray,
+) -> np.ndarray | None:
+    """Shortest distances from a virtual root (0-cost arcs to every node) in the residual
+    network of the circulation source -> mentee -> mentor -> sink -> source, where the used
+    arcs carry one unit and a mentee -> mentor arc costs ``-gain``. ``None`` if Bellman-Ford
+    has not converged after ``_MAX_RELAXATIONS`` rounds (then nothing is concluded)."""
+    n_mentors = len(caps)
+    source, sink = n_mentees + n_mentors, n_mentees + n_mentors + 1
+    is_used = np.zeros(len(mentee_id), dtype=bool)
+    is_used[used] = True
+    flow = is_used[sub]
+    mentee = mentee_id[sub].astype(np.int64)
+    mentor = mentor_id[sub].astype(np.int64) + n_mentees
+    matched = np.zeros(n_mentees, dtype=bool)
+    matched[mentee_id[used]] = True
+    load = np.bincount(mentor_id[used], minlength=n_mentors)
+    mentees = np.arange(n_mentees)
+    mentors = np.arange(n_mentors) + n_mentees
+    open_ = load < caps
+    busy = load > 0
+    tails = [
+        np.where(flow, mentor, mentee),  # unused arc forward, used arc backward
+        np.where(matched, mentees, source),
+        mentors[open_],
+        np.full(busy.sum(), sink),
+        [sink, source] if len(used) else [sink],
+    ]
+    heads = [
+        np.where(flow, mentee, mentor),
+        np.where(matched, source, mentees),
+        np.full(open_.sum(), sink),
+        mentors[busy],
+        [source, sink] if len(used) else [source],
+    ]
+    tail = np.concatenate(tails).astype(np.int64)
+    head = np.concatenate(heads).astype(np.int64)
+    cost = np.zeros(len(tail), dtype=np.int64)
+    cost[: len(sub)] = np.where(flow, gain[sub], -gain[sub])
+    order = np.argsort(head, kind="stable")
+    tail, head, cost = tail[order], head[order], cost[order]
+    starts = np.flatnonzero(np.r_[True, head[1:] != head[:-1]])
+    targets = head[starts]
+    dist = np.zeros(source + 2, dtype=np.int64)
+    for _ in range(_MAX_RELAXATIONS):
+        best = np.minimum(dist[targets], np.minimum.reduceat(dist[tail] + cost, starts))
+        if (best == dist[targets]).all():
+            return dist
+        dist[targets] = best
+    return None
+
+
+class _Column:
+    """Re-iterable view of one field of the rows, without materialising it as a list."""
+
+    __slots__ = ("_get", "_rows")
+
+    def __init__(self, rows: Sequence[Sequence[Hashable]], index: int) -> None:
+        self._rows = rows
+        self._get = itemgetter(index)
+
+    def __iter__(self) -> Iterator[Hashable]:
+        return map(self._get, self._rows)
+
+
+def _canonical(keys: list[Hashable]) -> list[Hashable]:
+    # Sorted when orderable, so the numbering (hence tie-breaking) ignores input order.
+    try:
+        return sorted(keys)
+    except TypeError:
+        return keys
