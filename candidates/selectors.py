@@ -114,3 +114,15 @@ def round_tracks(intake_round: IntakeRound) -> QuerySet[DegreeTrack]:
 def nomination_status_counts(user: User, intake_round: IntakeRound | None = None) -> dict:
     qs = nomination_list_for_user(user, intake_round=intake_round).order_by()
     return dict(qs.values_list("status").annotate(n=Count("id")))
+
+
+def admitted_nominations(intake_round: IntakeRound) -> QuerySet[Nomination]:
+    """The nominations placed in the round's approved cohort (none before approval)."""
+    from .models import Cohort
+
+    cohort = Cohort.objects.filter(intake_round=intake_round,
+                                   status=Cohort.Status.APPROVED).first()
+    if cohort is None:
+        return Nomination.objects.none()
+    return Nomination.objects.filter(placements__match_run_id=cohort.match_run_id,
+                                     placements__track__isnull=False)

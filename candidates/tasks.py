@@ -26,12 +26,6 @@ def recheck_eligibility() -> int:
     return services.eligibility_recheck()
 
 
-@shared_task(ignore_result=True, acks_late=True, soft_time_limit=50 * 60, time_limit=55 * 60,
-             **RETRY)
-def nightly_matching() -> dict:
-    return services.nightly_matching()
-
-
 @shared_task(ignore_result=True, acks_late=True, soft_time_limit=20 * 60, time_limit=25 * 60,
              **RETRY)
 def run_cohort_matching(round_id: int, actor_id: int | None = None) -> None:

@@ -5,11 +5,13 @@ from django.core.management import call_command
 from candidates.models import Coordinator
 from ecocycle.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from ecocycle.models import AuditEntry, User
+from mentors.models import Mentor
 from programs.models import DegreeTrack, IntakeRound, Program, RoundTrack, University
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [User, Coordinator, University, Program, DegreeTrack, IntakeRound, RoundTrack, AuditEntry]
+MODELS = [User, Coordinator, University, Program, DegreeTrack, IntakeRound, RoundTrack, AuditEntry,
+          Mentor]
 
 
 def _counts():

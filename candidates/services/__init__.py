@@ -35,7 +35,7 @@ from .matching import (
     CohortProposal,
     cohort_match_run,
     cohort_propose,
-    nightly_matching,
+    nightly_cohort_matching,
 )
 from .nominations import (
     _derived_fields,
@@ -80,7 +80,7 @@ __all__ = [
     "eligibility_recheck",
     "invitation_accept",
     "invitation_check",
-    "nightly_matching",
+    "nightly_cohort_matching",
     "nomination_create",
     "nomination_missing_parts",
     "nomination_set_courses",

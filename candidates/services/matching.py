@@ -258,13 +258,13 @@ def cohort_match_run(
 
 
 
-def nightly_matching(*, trigger: str = MatchRun.Trigger.SCHEDULE,
+def nightly_cohort_matching(*, trigger: str = MatchRun.Trigger.SCHEDULE,
                      now: datetime | None = None) -> dict:
-    """The nightly job: re-check eligibility, then match every round in its matching phase.
+    """The cohort half of the nightly job: re-check eligibility, then match every round in its
+    matching phase (mentors.services.nightly_matching runs this, then the mentor half).
 
     Each round is its own transaction and lock: a round whose run is under way elsewhere, or
-    whose cohort is approved, is skipped and reported; the others still run. Mentor matching
-    and the mentors' invitations follow here once the mentors app provides them.
+    whose cohort is approved, is skipped and reported; the others still run.
     """
     from .nominations import eligibility_recheck
 

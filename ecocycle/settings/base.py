@@ -185,7 +185,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # 02:00 in CELERY_TIMEZONE (Asia/Seoul): eligibility, then every round in its matching phase.
     "nightly-matching": {
-        "task": "candidates.tasks.nightly_matching",
+        "task": "mentors.tasks.nightly_matching",
         "schedule": crontab(hour=2, minute=0),
     },
 }

@@ -8,6 +8,7 @@ from candidates.scenarios import build_nominations
 from candidates.services import coordinator_create
 from ecocycle.models import User
 from ecocycle.services import model_update, user_create
+from mentors.scenarios import build_mentors
 from programs.models import University
 from programs.scenarios import build_programs
 
@@ -47,6 +48,7 @@ class Command(BaseCommand):
                     # The demo staff member may do everything in the admin.
                     model_update(instance=user, data={"is_superuser": True}, actor=None)
         build_nominations()
+        build_mentors()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in with:"))
         coordinators = dict(
             Coordinator.objects.values_list("user__email", "university__name")

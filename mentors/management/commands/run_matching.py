@@ -1,17 +1,19 @@
-"""Run cohort matching by hand: the same services as the nightly job."""
+"""Run the matching by hand: the same services as the nightly job."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from candidates.models import MatchRun
-from candidates.services import cohort_match_run, cohort_propose, nightly_matching
+from candidates.services import cohort_match_run, cohort_propose
 from ecocycle.exceptions import DomainError
 from ecocycle.locks import JobBusy
+from mentors.services import nightly_matching
 from programs.models import DegreeTrack, IntakeRound
 
 
 class Command(BaseCommand):
-    help = ("Match candidates to degree tracks: one round (--round), or every round in its "
-            "matching phase as the nightly job does. --dry-run prints the result, saves nothing.")
+    help = ("Match candidates to degree tracks in one round (--round); without --round, run the "
+            "whole nightly job (eligibility, cohorts of rounds in their matching phase, mentors "
+            "for admitted candidates). --dry-run prints the round's result, saves nothing.")
 
     def add_arguments(self, parser):
         parser.add_argument("--round", type=int, help="the intake round (id)")
@@ -24,6 +26,7 @@ class Command(BaseCommand):
             summary = nightly_matching(trigger=MatchRun.Trigger.COMMAND)
             self.stdout.write(f"Eligibility verdicts changed: {summary['eligibility_changed']}")
             self.stdout.write(f"Rounds matched: {summary['matched_rounds'] or 'none'}")
+            self.stdout.write(f"Mentor proposals: {summary['mentor_proposals']}")
             for round_id, why in summary["skipped_rounds"].items():
                 self.stdout.write(f"Round {round_id} skipped: {why}")
             return

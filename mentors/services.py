@@ -1,0 +1,176 @@
+"""Writes of the mentors domain: mentor profiles and the nightly mentor matching."""
+
+import json
+import time
+from collections import defaultdict
+from datetime import datetime
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from candidates.models import Cohort, MatchRun, NominationCourse, Placement
+from candidates.scoring import words
+from candidates.selectors import admitted_nominations
+from candidates.services import nightly_cohort_matching
+from ecocycle.bulk import bulk_insert, prepared_datetime
+from ecocycle.locks import JobBusy, exclusive_job
+from ecocycle.matching import assign_mentors
+from ecocycle.models import AuditEntry, User
+from ecocycle.services import audit_entry_build, model_create, model_update
+from programs.models import DegreeTrack, IntakeRound
+
+from . import fit as mentor_fit
+from .models import Mentor, MentorAssignment
+
+
+def mentor_create(*, actor: User | None, data: dict) -> Mentor:
+    return model_create(model=Mentor, data=data, actor=actor)
+
+
+def mentor_update(*, actor: User | None, mentor: Mentor, data: dict) -> Mentor:
+    return model_update(instance=mentor, data=data, actor=actor)[0]
+
+
+def _mentees(intake_round: IntakeRound) -> list[mentor_fit.MenteeFacts]:
+    """Admitted candidates of the round without a live assignment, as plain facts."""
+    rows = list(
+        admitted_nominations(intake_round)
+        .exclude(mentor_assignments__status__in=MentorAssignment.ACTIVE)
+        .order_by("id")
+        .values_list("id", "nationality", "candidate_language", "language_test",
+                     "research_interests", "university_id")
+    )
+    ids = [row[0] for row in rows]
+    technologies = defaultdict(set)
+    links = NominationCourse.technologies.through.objects.filter(
+        nominationcourse__nomination_id__in=ids)
+    for nomination_id, technology_id in links.values_list("nominationcourse__nomination_id",
+                                                          "coretechnology_id"):
+        technologies[nomination_id].add(technology_id)
+    tracks = dict(Placement.objects.filter(nomination_id__in=ids, track__isnull=False,
+                                           match_run__intake_round=intake_round)
+                  .values_list("nomination_id", "track_id"))
+    wanted = defaultdict(set)
+    for track_id, technology_id in DegreeTrack.wanted_technologies.through.objects.filter(
+        degreetrack_id__in=set(tracks.values())
+    ).values_list("degreetrack_id", "coretechnology_id"):
+        wanted[track_id].add(technology_id)
+    return [
+        mentor_fit.MenteeFacts(
+            nomination_id=pk, country=str(country),
+            languages=mentor_fit.mentee_languages(language, test),
+            technology_ids=frozenset(technologies[pk] | wanted[tracks.get(pk)]),
+            interest_words=words(interests), university_id=university_id,
+            program_id=intake_round.program_id,
+        )
+        for pk, country, language, test, interests, university_id in rows
+    ]
+
+
+def _mentors(today) -> tuple[list[mentor_fit.MentorFacts], dict[int, int]]:
+    """Active, available mentors with seats left, and how many seats each has left."""
+    mentors = list(
+        Mentor.objects.filter(is_active=True)
+        .filter(Q(available_from__isnull=True) | Q(available_from__lte=today))
+        .filter(Q(available_until__isnull=True) | Q(available_until__gte=today))
+        .annotate(taken=Count("assignments", filter=Q(
+            assignments__status__in=MentorAssignment.ACTIVE)))
+        .prefetch_related("expertise").order_by("id")
+    )
+    current = defaultdict(lambda: (set(), set()))
+    for mentor_id, university_id, program_id in MentorAssignment.objects.filter(
+        status__in=MentorAssignment.ACTIVE
+    ).values_list("mentor_id", "nomination__university_id",
+                  "nomination__intake_round__program_id"):
+        current[mentor_id][0].add(university_id)
+        current[mentor_id][1].add(program_id)
+    facts, capacities = [], {}
+    for mentor in mentors:
+        left = mentor.capacity - mentor.taken
+        if left <= 0:
+            continue
+        capacities[mentor.pk] = left
+        facts.append(mentor_fit.MentorFacts(
+            mentor_id=mentor.pk, languages=mentor.language_codes,
+            technology_ids=frozenset(t.pk for t in mentor.expertise.all()),
+            keyword_words=words(mentor.keywords + " " + " ".join(
+                t.name for t in mentor.expertise.all())),
+            travel_countries=frozenset(str(c) for c in mentor.travel_countries),
+            universities=frozenset(current[mentor.pk][0]),
+            programs=frozenset(current[mentor.pk][1]),
+        ))
+    return facts, capacities
+
+
+def mentor_match_run(
+    *, intake_round: IntakeRound, trigger: str, actor: User | None = None,
+    now: datetime | None = None,
+) -> MatchRun:
+    """Propose mentors for the round's admitted candidates who have none, optimally.
+
+    Accepted and pending assignments are kept and use up their mentors' capacity; a pair that
+    was declined, expired or withdrawn is never proposed again. Every proposal is saved as a
+    PROPOSED assignment (the Mentors issue turns proposals into emailed invitations).
+    """
+    now = now or timezone.now()
+    started = time.perf_counter()
+    with exclusive_job(f"mentor-match-{intake_round.pk}"):
+        mentees = _mentees(intake_round)
+        mentors, capacities = _mentors(timezone.localdate(now))
+        refused = set(MentorAssignment.objects.filter(
+            nomination_id__in=[m.nomination_id for m in mentees]
+        ).exclude(status__in=MentorAssignment.ACTIVE).values_list("nomination_id", "mentor_id"))
+        fits, parts = [], {}
+        for mentee in mentees:
+            for mentor in mentors:
+                if (mentee.nomination_id, mentor.mentor_id) in refused:
+                    continue
+                scored = mentor_fit.fit(mentee, mentor)
+                if scored is None:
+                    continue
+                fits.append((mentee.nomination_id, mentor.mentor_id, scored[0]))
+                parts[(mentee.nomination_id, mentor.mentor_id)] = scored
+        assignment = assign_mentors(fits, capacities)
+        counts = {"candidates": len(mentees), "mentors": len(mentors), "pairs": len(fits),
+                  "proposed": len(assignment), "without_mentor": len(mentees) - len(assignment)}
+        run = MatchRun.objects.create(
+            kind=MatchRun.Kind.MENTOR, intake_round=intake_round, trigger=trigger,
+            triggered_by=actor if actor and actor.pk else None, started_at=now,
+            finished_at=timezone.now(), status=MatchRun.Status.SUCCEEDED, counts=counts,
+            input_digest="", output_digest="",
+        )
+        stamp = timezone.now()
+        bulk_insert(MentorAssignment, [
+            "nomination", "mentor", "match_run", "status", "fit", "fit_components",
+            "decline_reason", "created_at", "updated_at",
+        ], [
+            (nomination_id, mentor_id, run.pk, MentorAssignment.Status.PROPOSED,
+             f"{parts[(nomination_id, mentor_id)][0]:.4f}",
+             json.dumps(parts[(nomination_id, mentor_id)][1], sort_keys=True), "",
+             prepared_datetime(stamp), prepared_datetime(stamp))
+            for nomination_id, mentor_id in sorted(assignment.items())
+        ])
+        MatchRun.objects.filter(pk=run.pk).update(
+            duration_ms=int((time.perf_counter() - started) * 1000))
+        AuditEntry.objects.bulk_create([audit_entry_build(
+            actor=actor, action="mentor_match_run", target=run, after={"counts": counts})])
+    return run
+
+
+def nightly_matching(*, trigger: str = MatchRun.Trigger.SCHEDULE,
+                     now: datetime | None = None) -> dict:
+    """The whole nightly job: cohorts first, then mentors for every round with an approved
+    cohort. Safe to run twice: a second run finds nothing new to propose."""
+    now = now or timezone.now()
+    summary = nightly_cohort_matching(trigger=trigger, now=now)
+    summary["mentor_proposals"] = 0
+    for round_id in Cohort.objects.filter(status=Cohort.Status.APPROVED).order_by(
+        "intake_round_id").values_list("intake_round_id", flat=True):
+        try:
+            run = mentor_match_run(intake_round=IntakeRound.objects.get(pk=round_id),
+                                   trigger=trigger, now=now)
+        except JobBusy:
+            summary["skipped_rounds"][round_id] = "a mentor run is under way"
+        else:
+            summary["mentor_proposals"] += run.counts["proposed"]
+    return summary
