@@ -10,20 +10,13 @@ extra memory and the number of SQL queries.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import tempfile
 import time
 from datetime import date, timedelta
 
-
-def _setup_django(var_dir: str) -> None:
-    os.environ.setdefault("ECOCYCLE_VAR_DIR", var_dir)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ecocycle.settings.test")
-    import django
-
-    django.setup()
+from bench._django import QueryCounter, setup_django
 
 
 def build_round(n_nominations: int, n_tracks: int, *, seed: int = 11):
@@ -106,13 +99,6 @@ def build_round(n_nominations: int, n_tracks: int, *, seed: int = 11):
     return intake_round
 
 
-class _QueryCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="ecocycle-bench-") as var_dir:
-        _setup_django(var_dir)
+        setup_django(var_dir)
         from django.db import connection
         from django.test.utils import setup_databases, teardown_databases
 
@@ -136,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"database: {connection.vendor}; built {args.nominations} nominations x 10 "
                   f"ranked of {args.tracks} tracks in {time.perf_counter() - started:.1f} s")
             for attempt in (1, 2):
-                queries = _QueryCounter()
+                queries = QueryCounter()
                 _reset_peak_rss()
                 before = _status_kib("VmRSS") or 0
                 with connection.execute_wrapper(queries):

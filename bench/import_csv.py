@@ -13,20 +13,13 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import statistics
 import sys
 import tempfile
 import time
 from datetime import date, timedelta
 
-
-def _setup_django(var_dir: str) -> None:
-    os.environ.setdefault("ECOCYCLE_VAR_DIR", var_dir)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ecocycle.settings.test")
-    import django
-
-    django.setup()
+from bench._django import QueryCounter, setup_django
 
 
 def _world():
@@ -120,13 +113,6 @@ class _Rollback(Exception):
     pass
 
 
-class _QueryCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="ecocycle-bench-") as var_dir:
-        _setup_django(var_dir)
+        setup_django(var_dir)
         from django.db import connection, transaction
         from django.test.utils import setup_databases, teardown_databases
 
@@ -151,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             timings = []
             for _ in range(args.repeat):
                 intake_round = selectors.round_get_for_coordinator(coordinator, intake_round.pk)
-                queries = _QueryCounter()
+                queries = QueryCounter()
                 try:
                     with transaction.atomic(), connection.execute_wrapper(queries):
                         started = time.perf_counter()

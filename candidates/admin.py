@@ -17,6 +17,8 @@ from .models import (
     Nomination,
     NominationDocument,
     NominationPreference,
+    NominationScore,
+    Placement,
     ScoringPolicy,
 )
 
@@ -170,3 +172,25 @@ class MatchRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("candidates"))
     def candidates(self, obj):
         return obj.counts.get("candidates")
+
+
+@admin.register(NominationScore)
+class NominationScoreAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Why a candidate scored what they did for a track: the parts of the weighted score."""
+
+    list_display = ["nomination", "track", "total", "parts", "computed_at"]
+    list_filter = ["nomination__intake_round", "track__program"]
+    search_fields = ["nomination__family_name", "nomination__given_names", "track__major"]
+    list_select_related = ["nomination", "track"]
+
+    @admin.display(description=_("components (0-1)"))
+    def parts(self, obj):
+        return ", ".join(f"{name} {value:.2f}" for name, value in obj.components.items())
+
+
+@admin.register(Placement)
+class PlacementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["nomination", "track", "choice_rank", "score", "match_run"]
+    list_filter = ["match_run__intake_round", "match_run__status", "track"]
+    search_fields = ["nomination__family_name", "nomination__given_names"]
+    list_select_related = ["nomination", "track", "match_run"]

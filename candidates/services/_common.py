@@ -143,8 +143,17 @@ def _participation(intake_round: IntakeRound, university: University) -> Program
 
 
 def _locked(nomination: Nomination) -> Nomination:
-    return (
+    """The nomination re-read under a row lock.
+
+    The caller's round object is reused when it has one: its milestones may already be loaded,
+    and the deadline check would otherwise read them again for every call.
+    """
+    locked = (
         Nomination.objects.select_for_update()
         .select_related("intake_round__program", "university")
         .get(pk=nomination.pk)
     )
+    cached = nomination._state.fields_cache.get("intake_round")
+    if cached is not None and cached.pk == locked.intake_round_id:
+        locked.intake_round = cached
+    return locked

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from ecocycle.exceptions import DomainError
 from ecocycle.models import AuditEntry, User
@@ -50,7 +50,8 @@ from .consent import _consent_request
 
 # --- nominations -------------------------------------------------------------------------------
 
-@transaction.atomic
+# No savepoint of its own: a caller that recovers from a refusal (the CSV import) makes one.
+@transaction.atomic(savepoint=False)
 def nomination_create(
     *, actor: User | None, intake_round: IntakeRound, university: University,
     data: Mapping[str, Any], now: datetime | None = None,
@@ -68,7 +69,9 @@ def nomination_create(
         setattr(nomination, name, value)
     # A new nomination is a draft and the unique constraints bind only submitted ones: checking
     # them here could never fail, and costs a query each.
-    nomination.full_clean(validate_constraints=False)
+    # The related objects were passed in, so their existence needs no query either.
+    nomination.full_clean(exclude=["intake_round", "university", "created_by"],
+                          validate_constraints=False)
     nomination.save()
     audit_entry_create(actor=actor, action="nomination_create", target=nomination,
                        after=_audit_view(instance_snapshot(nomination)))
@@ -124,7 +127,8 @@ def nomination_update(
     return nomination
 
 
-@transaction.atomic
+# No savepoint of its own: a caller that recovers from a refusal (the CSV import) makes one.
+@transaction.atomic(savepoint=False)
 def nomination_set_preferences(
     *, actor: User | None, nomination: Nomination, tracks: Sequence[DegreeTrack],
     now: datetime | None = None,
@@ -179,7 +183,8 @@ def nomination_set_preferences(
     return nomination
 
 
-@transaction.atomic
+# No savepoint of its own: a caller that recovers from a refusal (the CSV import) makes one.
+@transaction.atomic(savepoint=False)
 def nomination_set_courses(
     *, actor: User | None, nomination: Nomination, courses: Iterable[Mapping[str, Any]],
     now: datetime | None = None,
@@ -310,6 +315,16 @@ def document_remove(
     transaction.on_commit(lambda: storage.delete(name))
 
 
+MISSING_DOCUMENT = {
+    NominationDocument.Kind.TRANSCRIPT: gettext_lazy("Upload the transcript."),
+    NominationDocument.Kind.CV: gettext_lazy("Upload the CV."),
+    NominationDocument.Kind.LANGUAGE_CERTIFICATE: gettext_lazy(
+        "Upload the language certificate."),
+    NominationDocument.Kind.RECOMMENDATION: gettext_lazy("Upload the recommendation letter."),
+    NominationDocument.Kind.DIPLOMA: gettext_lazy("Upload the diploma or proof of enrolment."),
+}
+
+
 def required_documents(nomination: Nomination) -> list[str]:
     kinds = [NominationDocument.Kind.TRANSCRIPT, NominationDocument.Kind.CV,
              NominationDocument.Kind.RECOMMENDATION, NominationDocument.Kind.DIPLOMA]
@@ -341,8 +356,7 @@ def nomination_missing_parts(nomination: Nomination) -> list[tuple[str, str]]:
     present = set(nomination.documents.values_list("kind", flat=True))
     for kind in required_documents(nomination):
         if kind not in present:
-            missing.append(("documents", _("Upload the %(document)s.") % {
-                "document": str(NominationDocument.Kind(kind).label).lower()}))
+            missing.append(("documents", str(MISSING_DOCUMENT[kind])))
     return missing
 
 

@@ -313,3 +313,15 @@ def test_submission_succeeds_when_the_broker_is_down(client, setup, settings, mo
     assert outbound_email_flush() == 1
     assert mail.outbox[0].to == [nomination.email]
     assert DEFAULT_PASSWORD  # the factories' password stays importable for e2e tests
+
+
+def test_coordinator_can_enrol_a_second_factor(client, coordinator):
+    client.force_login(coordinator.user)
+    # Security settings ask for the password again first.
+    response = client.get(reverse("mfa_activate_totp"))
+    assert response.status_code == 302 and "reauthenticate" in response["Location"]
+    client.post(response["Location"], {"password": DEFAULT_PASSWORD})
+    response = client.get(reverse("mfa_activate_totp"))
+    assert response.status_code == 200
+    assert "authenticator" in response.content.decode().lower()
+    assert response.context["form"].secret
