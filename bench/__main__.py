@@ -8,6 +8,7 @@ BENCHES = [
     ("nightly cohort job, 10k nominations (database of DATABASE_URL, else SQLite)",
      ["bench.cohort_job"]),
     ("CSV import, 500 rows", ["bench.import_csv"]),
+    ("staff dashboard pages and exports, 5k nominations", ["bench.dashboard"]),
 ]
 
 

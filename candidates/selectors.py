@@ -117,12 +117,6 @@ def nomination_status_counts(user: User, intake_round: IntakeRound | None = None
 
 
 def admitted_nominations(intake_round: IntakeRound) -> QuerySet[Nomination]:
-    """The nominations placed in the round's approved cohort (none before approval)."""
-    from .models import Cohort
-
-    cohort = Cohort.objects.filter(intake_round=intake_round,
-                                   status=Cohort.Status.APPROVED).first()
-    if cohort is None:
-        return Nomination.objects.none()
-    return Nomination.objects.filter(placements__match_run_id=cohort.match_run_id,
-                                     placements__track__isnull=False)
+    """The nominations admitted when the round's cohort was approved (none before)."""
+    return Nomination.objects.filter(admission__cohort__intake_round=intake_round,
+                                     admission__cohort__status="approved")

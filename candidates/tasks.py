@@ -39,5 +39,8 @@ def run_cohort_matching(round_id: int, actor_id: int | None = None) -> None:
         services.cohort_match_run(intake_round=IntakeRound.objects.get(pk=round_id),
                                   trigger="staff" if actor else "command", actor=actor)
     except (JobBusy, DomainError):
-        # Another run is under way, or the cohort is approved: nothing to do, nothing to retry.
-        return
+        # Another run is under way, or the cohort is approved: nothing to do, nothing to retry;
+        # the request is answered so that the dashboard stops showing it as running.
+        from .models import Cohort
+
+        Cohort.objects.filter(intake_round_id=round_id).update(run_requested_at=None)

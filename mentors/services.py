@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from candidates.models import Cohort, MatchRun, NominationCourse, Placement
+from candidates.models import Cohort, CohortAdmission, MatchRun, NominationCourse
 from candidates.scoring import words
 from candidates.selectors import admitted_nominations
 from candidates.services import nightly_cohort_matching
@@ -47,8 +47,7 @@ def _mentees(intake_round: IntakeRound) -> list[mentor_fit.MenteeFacts]:
     for nomination_id, technology_id in links.values_list("nominationcourse__nomination_id",
                                                           "coretechnology_id"):
         technologies[nomination_id].add(technology_id)
-    tracks = dict(Placement.objects.filter(nomination_id__in=ids, track__isnull=False,
-                                           match_run__intake_round=intake_round)
+    tracks = dict(CohortAdmission.objects.filter(nomination_id__in=ids)
                   .values_list("nomination_id", "track_id"))
     wanted = defaultdict(set)
     for track_id, technology_id in DegreeTrack.wanted_technologies.through.objects.filter(

@@ -16,6 +16,13 @@ from ._common import (
     STUDIES_FIELDS,
     nominations_open_check,
 )
+from .cohorts import (
+    cohort_approve,
+    cohort_reopen,
+    cohort_run_request,
+    override_clear,
+    override_create,
+)
 from .consent import (
     consent_check,
     consent_confirm,
@@ -66,8 +73,11 @@ __all__ = [
     "_derived_fields",
     "api_token_create",
     "api_token_revoke",
+    "cohort_approve",
     "cohort_match_run",
     "cohort_propose",
+    "cohort_reopen",
+    "cohort_run_request",
     "consent_check",
     "consent_confirm",
     "consent_link",
@@ -89,5 +99,7 @@ __all__ = [
     "nomination_update",
     "nomination_withdraw",
     "nominations_open_check",
+    "override_clear",
+    "override_create",
     "required_documents",
 ]

@@ -150,3 +150,8 @@ def coordinator_for(user: User) -> Coordinator | None:
     if user.role != User.Role.COORDINATOR:
         return None
     return Coordinator.objects.filter(user=user).select_related("university").first()
+
+
+def coordinators_of(university: University) -> list[Coordinator]:
+    return list(Coordinator.objects.filter(university=university, user__is_active=True)
+                .select_related("user"))

@@ -28,6 +28,7 @@ from programs.models import IntakeRound, RoundTrack
 from .. import scoring
 from ..models import (
     Cohort,
+    CohortOverride,
     MatchRun,
     MatchRunTrack,
     Nomination,
@@ -149,6 +150,22 @@ def cohort_propose(
             entries[track_id].append((scoring.order_key(result.total, rank, facts), pk))
             ranked.append(track_id)
         candidate_prefs[pk] = ranked
+    # Staff's overrides hold across runs: an excluded candidate takes no part; a moved one
+    # keeps its seat in the chosen track, which the others then have one seat fewer in.
+    overrides = dict(
+        CohortOverride.objects.filter(cohort__intake_round=intake_round, cleared_at__isnull=True)
+        .values_list("nomination_id", "track_id")
+    )
+    fixed: dict[int, int] = {}
+    for pk, track_id in sorted(overrides.items()):
+        if pk not in candidate_prefs:
+            continue
+        candidate_prefs.pop(pk)
+        if track_id is not None and track_id in capacities and capacities[track_id] > 0:
+            fixed[pk] = track_id
+            capacities[track_id] -= 1
+    entries = {t: [(key, pk) for key, pk in rows if pk not in overrides]
+               for t, rows in entries.items()}
     track_prefs = {track_id: [pk for _key, pk in sorted(entries.get(track_id, []))]
                    for track_id in capacities}
     result = stable_match(candidate_prefs, track_prefs, capacities)
@@ -156,25 +173,36 @@ def cohort_propose(
     if violations:
         raise RuntimeError(f"the engine returned an unstable matching: {violations[:3]}")
 
-    tracks = {}
-    for track_id, capacity in capacities.items():
-        cutoff = result.cutoffs.get(track_id)
-        taken = result.assigned.get(track_id, ())
-        tracks[track_id] = {
-            "seats": capacity, "placed": len(taken), "applicants": len(track_prefs[track_id]),
-            "cutoff_rank": None if cutoff is None else cutoff + 1,
-            "cutoff_score": scores[(taken[-1], track_id)].total if cutoff is not None and taken
-            else None,
-        }
     unplaced = {
         pk: [{"track_id": track_id, "reason": str(reason)} for track_id, reason in reasons]
         for pk, reasons in result.unplaced_reasons.items()
     }
     placements = dict(result.placements)
     choice_ranks = {pk: rank + 1 for pk, rank in result.choice_ranks.items()}
+    ranks = {(pk, t): r for pk, prefs in preferences.items() for t, r in prefs}
+    fixed_per_track = Counter(fixed.values())
+    for pk, track_id in fixed.items():
+        placements[pk] = track_id
+        choice_ranks[pk] = ranks.get((pk, track_id))
+    taking_part = {row[0] for row in nominations}
+    for pk in overrides:
+        if pk not in fixed and pk in taking_part:
+            unplaced[pk] = [{"track_id": None, "reason": "excluded_by_staff"}]
+    tracks = {}
+    for track_id, capacity in capacities.items():
+        cutoff = result.cutoffs.get(track_id)
+        taken = result.assigned.get(track_id, ())
+        tracks[track_id] = {
+            "seats": capacity + fixed_per_track[track_id],
+            "placed": len(taken) + fixed_per_track[track_id],
+            "applicants": len(track_prefs[track_id]) + fixed_per_track[track_id],
+            "cutoff_rank": None if cutoff is None else cutoff + 1,
+            "cutoff_score": scores[(taken[-1], track_id)].total if cutoff is not None and taken
+            else None,
+        }
     input_digest = _digest({
         "candidates": sorted(candidate_prefs.items()), "tracks": sorted(track_prefs.items()),
-        "capacities": sorted(capacities.items()),
+        "capacities": sorted(capacities.items()), "overrides": sorted(overrides.items()),
         "scores": sorted((f"{n}:{t}", str(s.total)) for (n, t), s in scores.items()),
     })
     output_digest = _digest({"placements": sorted(placements.items()),

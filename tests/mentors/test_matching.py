@@ -25,8 +25,7 @@ def _admitted_round(n=4):
         token = services.consent_link(nomination).rstrip("/").rsplit("/", 1)[1]
         nominations.append(services.consent_confirm(token=token))
     services.cohort_match_run(intake_round=intake_round, trigger="command")
-    Cohort.objects.filter(intake_round=intake_round).update(status=Cohort.Status.APPROVED,
-                                                            approved_at=timezone.now())
+    services.cohort_approve(actor=None, cohort=Cohort.objects.get(intake_round=intake_round))
     return intake_round, nominations
 
 

@@ -1,0 +1,340 @@
+"""Staff exports of a round's cohort: tables read in a fixed number of queries, and the CSV and
+XLSX files made from them.
+
+The tables follow the round's cohort: the Placement rows of its current run (which carry the
+staff's overrides) and, once approved, its CohortAdmission rows, the decision of record.
+"""
+
+import csv
+import io
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from programs.models import RoundTrack, University
+
+from .models import Cohort, CohortAdmission, CohortOverride, MatchRunTrack, Nomination, Placement
+
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# Spreadsheets run a cell starting with one of these as a formula: names typed by partner
+# universities must never be (OWASP "CSV injection").
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_MIN_WIDTH, _MAX_WIDTH = 8, 60
+
+
+@dataclass(frozen=True)
+class ExportTable:
+    """A sheet: its title, a header row and data rows of plain values (str, int, Decimal, None)."""
+
+    title: str
+    headers: list[str]
+    rows: list[list]
+
+
+# --- Reads --------------------------------------------------------------------------------
+
+
+_NOMINATION_COLUMNS = ("family_name", "given_names", "nationality", "university_id")
+_TRACK_COLUMNS = ("level", "major", "department")
+
+
+def _cohort(intake_round) -> Cohort | None:
+    return Cohort.objects.filter(intake_round=intake_round).first()
+
+
+def _admissions(cohort: Cohort | None) -> dict[int, CohortAdmission]:
+    if cohort is None:
+        return {}
+    return {a.nomination_id: a for a in CohortAdmission.objects.filter(cohort=cohort)
+            .select_related("track", "nomination__university")
+            .only("nomination_id", "track_id",
+                  *(f"nomination__{name}" for name in _NOMINATION_COLUMNS),
+                  "nomination__university__name", "nomination__university__country",
+                  *(f"track__{name}" for name in _TRACK_COLUMNS))}
+
+
+def _placements(cohort: Cohort | None) -> list[Placement]:
+    if cohort is None:
+        return []
+    # Only the columns the tables show: a nomination row is wide, and decrypting fields of
+    # thousands of them would be most of the export's time.
+    return list(
+        Placement.objects.filter(match_run_id=cohort.match_run_id)
+        .select_related("nomination__university", "track")
+        .only("nomination_id", "track_id", "choice_rank", "score",
+              *(f"nomination__{name}" for name in _NOMINATION_COLUMNS),
+              "nomination__university__name", "nomination__university__country",
+              *(f"track__{name}" for name in _TRACK_COLUMNS))
+        .order_by("nomination__university__name", "nomination__family_name",
+                  "nomination__given_names", "nomination_id")
+    )
+
+
+def _statuses() -> Callable[[bool, object], str]:
+    labels = {"admitted": _("admitted"), "placed": _("placed"), "unplaced": _("unplaced")}
+
+    def status(admitted: bool, track) -> str:
+        if admitted:
+            return labels["admitted"]
+        return labels["placed"] if track is not None else labels["unplaced"]
+
+    return status
+
+
+def _country_names() -> Callable[[object], str]:
+    """A country's name in the active language, looked up once per country."""
+    names: dict[str, str] = {}
+
+    def name(country) -> str:
+        if country.code not in names:
+            names[country.code] = country.name if country.code else ""
+        return names[country.code]
+
+    return name
+
+
+def _track_labels() -> Callable[[object], str]:
+    """str(track), once per track: it translates the level, too slow to repeat per row."""
+    labels: dict[int, str] = {}
+
+    def label(track) -> str:
+        if track is None:
+            return ""
+        if track.pk not in labels:
+            labels[track.pk] = str(track)
+        return labels[track.pk]
+
+    return label
+
+
+def cohort_table(intake_round) -> ExportTable:
+    """Every candidate of the round's cohort: where they are placed or admitted, and why.
+    Country is the candidate's nationality, as in the dashboard's per-country figures.
+
+    Four queries, whatever the size of the round.
+    """
+    cohort = _cohort(intake_round)
+    placements = _placements(cohort)
+    admissions = _admissions(cohort)
+    overrides = {}
+    if cohort is not None:
+        overrides = {o.nomination_id: o for o in CohortOverride.objects.filter(
+            cohort=cohort, cleared_at__isnull=True)}
+    track_label, status, country_name = _track_labels(), _statuses(), _country_names()
+    # An admission without a placement in the current run is still part of the cohort.
+    in_run = {p.nomination_id for p in placements}
+    unplaced_admissions = [(a.nomination, None) for pk, a in admissions.items()
+                           if pk not in in_run]
+    rows = []
+    for nomination, placement in [*((p.nomination, p) for p in placements),
+                                  *unplaced_admissions]:
+        admission = admissions.get(nomination.pk)
+        track = admission.track if admission else placement.track
+        override = overrides.get(nomination.pk)
+        # Rank and score belong to the placed track; an admission elsewhere has neither here.
+        same = placement is not None and track is not None and track.pk == placement.track_id
+        rows.append([
+            nomination.pk, nomination.display_name, nomination.university.name,
+            country_name(nomination.nationality), track_label(track),
+            placement.choice_rank if same else None, placement.score if same else None,
+            status(admission is not None, track),
+            override.get_kind_display() if override else "",
+            override.reason if override else "",
+        ])
+    return ExportTable(
+        title=_("Cohort"),
+        headers=[_("Nomination ID"), _("Candidate"), _("University"), _("Country"),
+                 _("Degree track"), _("Choice rank"), _("Score"), _("Status"),
+                 _("Override"), _("Override reason")],
+        rows=rows,
+    )
+
+
+def tracks_table(intake_round) -> ExportTable:
+    """Per degree track of the round: its figures (seats as the round offers them now, the
+    cut-off of the current run), then one row per placed or admitted candidate (the track's
+    columns repeated); a track with nobody gets one row with its figures only.
+
+    Five queries, whatever the size of the round.
+    """
+    cohort = _cohort(intake_round)
+    round_tracks = list(RoundTrack.objects.filter(intake_round=intake_round)
+                        .select_related("track")
+                        .order_by("track__department", "track__major", "track__level"))
+    figures = {}
+    if cohort is not None:
+        figures = {r.track_id: r for r in MatchRunTrack.objects.filter(
+            match_run_id=cohort.match_run_id)}
+    admissions = _admissions(cohort)
+    members: dict[int, list[tuple]] = defaultdict(list)
+    placed = Counter()
+    for placement in _placements(cohort):
+        if placement.track_id is not None:
+            placed[placement.track_id] += 1
+        admission = admissions.pop(placement.nomination_id, None)
+        track_id = admission.track_id if admission else placement.track_id
+        if track_id is not None:
+            members[track_id].append((placement.nomination, placement, admission is not None))
+    # An admission without a placement in the current run still belongs to its track.
+    for admission in admissions.values():
+        members[admission.track_id].append((admission.nomination, None, True))
+    admitted = Counter(track_id for track_id, rows in members.items()
+                       for _n, _p, is_admitted in rows if is_admitted)
+
+    status = _statuses()
+    rows = []
+    for round_track in round_tracks:
+        track = round_track.track
+        figure = figures.get(track.pk)
+        head = [track.department, track.major, track.get_level_display(),
+                round_track.seats, placed[track.pk],
+                admitted[track.pk], figure.cutoff_score if figure else None]
+        people = sorted(members.get(track.pk, []),  # best score first
+                        key=lambda m: (-(m[1].score or 0) if m[1] else 0, m[0].pk))
+        if not people:
+            rows.append([*head, None, "", "", None, None, ""])
+        for nomination, placement, is_admitted in people:
+            same = placement is not None and placement.track_id == track.pk
+            rows.append([
+                *head, nomination.pk, nomination.display_name, nomination.university.name,
+                placement.choice_rank if same else None, placement.score if same else None,
+                status(is_admitted, track),
+            ])
+    return ExportTable(
+        title=_("Degree tracks"),
+        headers=[_("Department"), _("Major"), _("Level"), _("Seats"), _("Placed"),
+                 _("Admitted"), _("Cut-off score"), _("Nomination ID"), _("Candidate"),
+                 _("University"), _("Choice rank"), _("Score"), _("Status")],
+        rows=rows,
+    )
+
+
+def universities_table(intake_round) -> ExportTable:
+    """Per partner university with nominations in the round, counted as the round overview
+    counts them: nominated (submitted or withdrawn, not drafts), eligible (submitted, consented,
+    eligible), placed in the current proposal, admitted. Four queries."""
+    cohort = _cohort(intake_round)
+    in_round = Q(nominations__intake_round=intake_round) & ~Q(
+        nominations__status=Nomination.Status.DRAFT)
+    eligible = in_round & Q(nominations__status=Nomination.Status.SUBMITTED,
+                            nominations__consent_given_at__isnull=False,
+                            nominations__is_eligible=True)
+    universities = list(
+        University.objects.annotate(nominated=Count("nominations", filter=in_round),
+                                    eligible=Count("nominations", filter=eligible))
+        .filter(nominated__gt=0).order_by("country", "name")
+    )
+    placed, admitted = Counter(), Counter()
+    if cohort is not None:
+        placed.update(Placement.objects.filter(match_run_id=cohort.match_run_id,
+                                               track__isnull=False)
+                      .values_list("nomination__university_id", flat=True))
+        admitted.update(CohortAdmission.objects.filter(cohort=cohort)
+                        .values_list("nomination__university_id", flat=True))
+    country_name = _country_names()
+    rows = [[u.name, country_name(u.country), u.nominated, u.eligible, placed[u.pk], admitted[u.pk]]
+            for u in universities]
+    return ExportTable(
+        title=_("Universities"),
+        headers=[_("University"), _("Country"), _("Nominated"), _("Eligible"), _("Placed"),
+                 _("Admitted")],
+        rows=rows,
+    )
+
+
+TABLES: dict[str, Callable[..., ExportTable]] = {
+    "cohort": cohort_table,
+    "tracks": tracks_table,
+    "universities": universities_table,
+}
+
+
+# --- Files --------------------------------------------------------------------------------
+
+
+def _safe_text(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_PREFIXES) else value
+
+
+def _csv_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return _safe_text(value)
+    return value
+
+
+def csv_bytes(table: ExportTable) -> bytes:
+    """UTF-8 with a byte-order mark, so that Excel reads non-Latin names right."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow([_csv_value(h) for h in table.headers])
+    writer.writerows([_csv_value(v) for v in row] for row in table.rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _width(value) -> int:
+    if value is None:
+        return 0
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+def column_widths(headers: Sequence[str], rows: Sequence[Sequence]) -> list[int]:
+    widths = [_width(h) for h in headers]
+    for row in rows:
+        for i, value in enumerate(row):
+            widths[i] = max(widths[i], _width(value))
+    return [min(max(w + 2, _MIN_WIDTH), _MAX_WIDTH) for w in widths]
+
+
+def _xlsx_cell(sheet, value, *, font=None):
+    """A plain value where openpyxl stores it as it is (the common, fast case), else a cell."""
+    if isinstance(value, Decimal):
+        value = float(value)
+    elif isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.replace(tzinfo=None)  # XLSX has no time zones
+    if font is None and not isinstance(value, date) and not (
+            isinstance(value, str) and value.startswith("=")):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # a leading "=" stays text, never a formula
+    elif isinstance(value, date):
+        cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else "yyyy-mm-dd"
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def xlsx_bytes(table: ExportTable) -> bytes:
+    """One sheet: a bold, frozen header row and columns as wide as their content (capped)."""
+    workbook = Workbook(write_only=True)
+    title = "".join(" " if ch in "\\/?*[]:" else ch for ch in table.title)[:31].strip()
+    sheet = workbook.create_sheet(title=title or "Sheet")
+    for i, width in enumerate(column_widths(table.headers, table.rows), start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    sheet.append([_xlsx_cell(sheet, h, font=bold) for h in table.headers])
+    for row in table.rows:
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+FORMATS: dict[str, tuple[Callable[[ExportTable], bytes], str]] = {
+    "csv": (csv_bytes, CSV_CONTENT_TYPE),
+    "xlsx": (xlsx_bytes, XLSX_CONTENT_TYPE),
+}

@@ -1,0 +1,229 @@
+"""Staff's decisions on a round's cohort: overrides, approval, reopening, a run on request.
+
+Approval is the decision of record: one transaction holding the cohort's row lock, so that two
+staff approving at the same moment approve once, and never more candidates than seats.
+"""
+
+from collections import Counter, defaultdict
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ecocycle.exceptions import DomainError
+from ecocycle.mail import email_queue
+from ecocycle.models import User
+from ecocycle.services import audit_entry_create
+from programs.models import DegreeTrack, IntakeRound, RoundTrack
+
+from ..models import (
+    Cohort,
+    CohortAdmission,
+    CohortOverride,
+    Nomination,
+    NominationPreference,
+    NominationScore,
+    Placement,
+)
+
+
+def _open_cohort(cohort: Cohort) -> Cohort:
+    cohort = Cohort.objects.select_for_update().select_related("intake_round__program").get(
+        pk=cohort.pk)
+    if cohort.status == Cohort.Status.APPROVED:
+        raise DomainError(_("This cohort is approved. Reopen it first to change it."))
+    if cohort.match_run_id is None:
+        raise DomainError(_("There is no proposal yet: run the matching first."))
+    return cohort
+
+
+def _seats(intake_round_id: int) -> dict[int, int]:
+    return dict(RoundTrack.objects.filter(intake_round_id=intake_round_id)
+                .values_list("track_id", "seats"))
+
+
+@transaction.atomic
+def override_create(
+    *, actor: User, cohort: Cohort, nomination: Nomination, kind: str,
+    track: DegreeTrack | None = None, reason: str = "",
+) -> CohortOverride:
+    """Move a candidate to another track they ranked that has a free seat, or exclude them.
+
+    Re-validated: the candidate must still be submitted, eligible and consenting. An earlier
+    active override of the same candidate is replaced. The current proposal changes at once;
+    later runs of the matching keep the override until it is cleared.
+    """
+    cohort = _open_cohort(cohort)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError({"reason": _("Give the reason for this override.")})
+    if kind not in CohortOverride.Kind.values:
+        raise DomainError({"kind": _("Choose whether to move or to exclude the candidate.")})
+    nomination = Nomination.objects.select_for_update().get(pk=nomination.pk)
+    if nomination.intake_round_id != cohort.intake_round_id:
+        raise DomainError(_("This candidate was not nominated for this round."))
+    placement = Placement.objects.filter(match_run_id=cohort.match_run_id,
+                                         nomination=nomination).first()
+    if kind == CohortOverride.Kind.MOVE:
+        if nomination.status != Nomination.Status.SUBMITTED or not nomination.is_eligible:
+            raise DomainError(_("This candidate is not eligible (or no longer nominated)."))
+        if nomination.consent_given_at is None:
+            raise DomainError(_("The candidate has not confirmed consent and cannot be placed."))
+        if track is None:
+            raise DomainError({"track": _("Choose the track to move the candidate to.")})
+        preference = NominationPreference.objects.filter(nomination=nomination,
+                                                         track=track).first()
+        if preference is None:
+            raise DomainError({"track": _("The candidate did not rank “%(track)s”.") % {
+                "track": track}})
+        if any(r.get("code") == "degree_track" and r["params"].get("track_id") == track.pk
+               for r in nomination.eligibility_reasons):
+            raise DomainError({"track": _("The candidate's degree does not meet “%(track)s”'s "
+                                          "requirement.") % {"track": track}})
+        seats = _seats(cohort.intake_round_id).get(track.pk, 0)
+        taken = Placement.objects.filter(match_run_id=cohort.match_run_id, track=track).exclude(
+            nomination=nomination).count()
+        if taken >= seats:
+            raise DomainError({"track": _("“%(track)s” has no free seat (%(seats)s of "
+                                          "%(seats)s taken).") % {"track": track,
+                                                                 "seats": seats}})
+    else:
+        track = None
+    previous = CohortOverride.objects.filter(nomination=nomination, cleared_at__isnull=True)
+    for old in previous:
+        old.cleared_at, old.cleared_by = timezone.now(), actor
+        old.save(update_fields=["cleared_at", "cleared_by"])
+    override = CohortOverride.objects.create(cohort=cohort, nomination=nomination, kind=kind,
+                                             track=track, reason=reason, created_by=actor)
+    before = {"track": placement.track_id if placement else None}
+    if placement is None:
+        placement = Placement(match_run_id=cohort.match_run_id, nomination=nomination)
+    if track is not None:
+        score = NominationScore.objects.filter(nomination=nomination, track=track).first()
+        placement.track, placement.choice_rank = track, preference.rank
+        placement.score, placement.reasons = (score.total if score else None), []
+    else:
+        placement.track, placement.choice_rank, placement.score = None, None, None
+        placement.reasons = [{"track_id": None, "reason": "excluded_by_staff"}]
+    placement.save()
+    audit_entry_create(actor=actor, action="cohort_override_create", target=nomination,
+                       before=before, after={"kind": kind, "track": track.pk if track else None,
+                                             "reason": reason})
+    return override
+
+
+@transaction.atomic
+def override_clear(*, actor: User, override: CohortOverride) -> None:
+    """Clear an override and queue a run of the matching, which places the candidate again."""
+    override = CohortOverride.objects.select_for_update().get(pk=override.pk)
+    _open_cohort(override.cohort)
+    if override.cleared_at is not None:
+        return
+    override.cleared_at, override.cleared_by = timezone.now(), actor
+    override.save(update_fields=["cleared_at", "cleared_by"])
+    audit_entry_create(actor=actor, action="cohort_override_clear", target=override.nomination,
+                       before={"kind": override.kind, "track": override.track_id})
+    cohort_run_request(actor=actor, intake_round=override.cohort.intake_round)
+
+
+@transaction.atomic
+def cohort_approve(*, actor: User, cohort: Cohort, now: datetime | None = None) -> Cohort:
+    """Approve the proposal as a whole: admissions of record, then emails after commit.
+
+    Idempotent: approving an approved cohort changes nothing. Refused when a track would hold
+    more than its seats or a placed candidate is no longer submitted, eligible and consenting.
+    """
+    now = now or timezone.now()
+    locked = Cohort.objects.select_for_update().select_related(
+        "intake_round__program").get(pk=cohort.pk)
+    if locked.status == Cohort.Status.APPROVED:
+        return locked
+    if locked.match_run_id is None:
+        raise DomainError(_("There is no proposal yet: run the matching first."))
+    placements = list(Placement.objects.filter(match_run_id=locked.match_run_id)
+                      .select_related("nomination__university", "track").order_by("id"))
+    placed = [p for p in placements if p.track_id is not None]
+    seats = _seats(locked.intake_round_id)
+    for track_id, count in Counter(p.track_id for p in placed).items():
+        if count > seats.get(track_id, 0):
+            track = next(p.track for p in placed if p.track_id == track_id)
+            raise DomainError(_("“%(track)s” would admit %(count)s candidates for %(seats)s "
+                                "seats. Correct the proposal first.") % {
+                "track": track, "count": count, "seats": seats.get(track_id, 0)})
+    stale = [p.nomination for p in placed if p.nomination.status != Nomination.Status.SUBMITTED
+             or not p.nomination.is_eligible or p.nomination.consent_given_at is None]
+    if stale:
+        raise DomainError(_("%(names)s can no longer be admitted (withdrawn, not eligible or "
+                            "without consent). Run the matching again or exclude them.") % {
+            "names": ", ".join(str(n) for n in stale)})
+    CohortAdmission.objects.bulk_create(
+        CohortAdmission(cohort=locked, nomination_id=p.nomination_id, track_id=p.track_id)
+        for p in placed)
+    locked.status, locked.approved_at, locked.approved_by = Cohort.Status.APPROVED, now, actor
+    locked.save(update_fields=["status", "approved_at", "approved_by", "updated_at"])
+    audit_entry_create(actor=actor, action="cohort_approve", target=locked,
+                       before={"status": Cohort.Status.PROPOSED},
+                       after={"status": Cohort.Status.APPROVED, "run": locked.match_run_id,
+                              "admitted": len(placed)})
+    _notify(locked, placements)
+    return locked
+
+
+def _notify(cohort: Cohort, placements: list[Placement]) -> None:
+    """Each partner university gets its nominees' outcomes; each candidate their result."""
+    from .coordinators import coordinators_of
+
+    intake_round, program = cohort.intake_round, cohort.intake_round.program
+    per_university = defaultdict(list)
+    for placement in placements:
+        nomination = placement.nomination
+        admitted = placement.track_id is not None
+        per_university[nomination.university].append(
+            {"nomination": nomination, "track": placement.track, "admitted": admitted})
+        email_queue(
+            to=nomination.email, language=nomination.candidate_language,
+            template="cohort_candidate_result",
+            context={"nomination": nomination, "intake_round": intake_round, "program": program,
+                     "track": placement.track, "admitted": admitted},
+        )
+    for university, rows in per_university.items():
+        for coordinator in coordinators_of(university):
+            email_queue(
+                to=coordinator.user.email, language=coordinator.user.language,
+                template="cohort_university_summary",
+                context={"university": university, "intake_round": intake_round,
+                         "program": program, "rows": rows},
+            )
+
+
+@transaction.atomic
+def cohort_reopen(*, actor: User, cohort: Cohort, reason: str) -> Cohort:
+    """Take an approved cohort back to a proposal; the admissions of record are withdrawn."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError({"reason": _("Give the reason for reopening the cohort.")})
+    locked = Cohort.objects.select_for_update().get(pk=cohort.pk)
+    if locked.status != Cohort.Status.APPROVED:
+        return locked
+    admitted = list(locked.admissions.values_list("nomination_id", "track_id"))
+    locked.admissions.all().delete()
+    locked.status, locked.approved_at, locked.approved_by = Cohort.Status.PROPOSED, None, None
+    locked.save(update_fields=["status", "approved_at", "approved_by", "updated_at"])
+    audit_entry_create(actor=actor, action="cohort_reopen", target=locked,
+                       before={"status": Cohort.Status.APPROVED, "admitted": admitted},
+                       after={"status": Cohort.Status.PROPOSED, "reason": reason})
+    return locked
+
+
+@transaction.atomic
+def cohort_run_request(*, actor: User, intake_round: IntakeRound) -> None:
+    """Staff's "run now": note the request and queue the matching after commit."""
+    from ..tasks import run_cohort_matching
+
+    cohort, _created = Cohort.objects.get_or_create(intake_round=intake_round)
+    if cohort.status == Cohort.Status.APPROVED:
+        raise DomainError(_("This cohort is approved; reopen it before matching again."))
+    Cohort.objects.filter(pk=cohort.pk).update(run_requested_at=timezone.now())
+    audit_entry_create(actor=actor, action="cohort_run_request", target=cohort)
+    run_cohort_matching.delay_on_commit(intake_round.pk, actor.pk)

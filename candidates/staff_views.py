@@ -1,0 +1,478 @@
+"""Staff dashboard pages under /staff/: rounds, a round's overview, the cohort review with
+overrides, what-ifs, approval, "run now" and the round's audit log.
+
+KITECH staff only: every view is wrapped in `staff_required`. Thin: reads go through
+`candidates.dashboard`, writes through one service each; a DomainError is shown on the page
+next to the form it concerns, keeping what was typed.
+"""
+
+from functools import wraps
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from programs.models import IntakeRound
+from programs.selectors import intake_round_list
+
+from . import dashboard, scoring, services
+from .models import Cohort, CohortOverride, Nomination, ScoringPolicy
+
+REVIEW_PAGE_SIZE = 100
+SORT_KEYS = ["track", "candidate", "university", "rank", "score"]
+STATUS_FILTERS = [
+    ("placed", gettext_lazy("Placed")),
+    ("unplaced", gettext_lazy("Not placed")),
+    ("overridden", gettext_lazy("Overridden")),
+]
+CRITERIA_LABELS = {
+    "gpa": gettext_lazy("GPA"),
+    "language": gettext_lazy("Language"),
+    "coursework": gettext_lazy("Coursework fit"),
+    "interests": gettext_lazy("Research-interest fit"),
+    "university_rank": gettext_lazy("University's rank"),
+}
+REVIEW_FILTER_KEYS = ("sort", "track", "university", "status")
+AUDIT_PAGE_SIZE = 50
+
+
+def staff_required(view):
+    """KITECH staff only: anonymous users go to the login page, everyone else gets a 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_kitech_staff:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _round(round_id: int) -> IntakeRound:
+    # The round with its program and milestones, so that its phase costs no further query.
+    return get_object_or_404(intake_round_list(), pk=round_id)
+
+
+def _cohort(intake_round: IntakeRound) -> Cohort:
+    cohort = Cohort.objects.filter(intake_round=intake_round).first()
+    if cohort is None:
+        raise Http404
+    return cohort
+
+
+def _error_messages(error: ValidationError) -> list[str]:
+    return list(error.messages)
+
+
+# --- charts -------------------------------------------------------------------------------------
+# Bar geometry is computed here as plain strings: templates would localise floats ("12,5")
+# and break the SVG attributes in languages with a decimal comma.
+
+def _pct(value: float) -> str:
+    return f"{max(0.0, min(value, 100.0)):.1f}"
+
+
+def _funnel_bars(funnel) -> list[dict]:
+    top = max((count for _key, _label, count in funnel), default=0) or 1
+    bars = []
+    for index, (key, label, count) in enumerate(funnel):
+        width = 100.0 * count / top
+        bars.append({"key": key, "label": label, "count": count, "width": _pct(width),
+                     "y": index * 30, "text_y": index * 30 + 17})
+    return bars
+
+
+def _track_bars(tracks) -> list[dict]:
+    rows = []
+    for entry in tracks:
+        seats, placed = entry["seats"] or 0, entry["placed"] or 0
+        fill = 100.0 * placed / seats if seats else 0.0
+        rows.append({**entry, "fill": _pct(fill), "fill_label": f"{fill:.0f}",
+                     "full": bool(seats) and placed >= seats})
+    return rows
+
+
+# --- pages --------------------------------------------------------------------------------------
+
+@never_cache
+@staff_required
+@require_GET
+def round_list(request):
+    return render(request, "candidates/staff/round_list.html", {
+        "rounds": dashboard.staff_round_list(),
+    })
+
+
+def _overview_context(intake_round: IntakeRound, **extra) -> dict:
+    overview = dashboard.round_overview(intake_round)
+    context = {
+        "intake_round": intake_round, "overview": overview, "active": "overview",
+        "cohort": overview["cohort"], "funnel_bars": _funnel_bars(overview["funnel"]),
+        "funnel_height": 30 * len(overview["funnel"]),
+        "track_rows": _track_bars(overview["tracks"]),
+        "exports": _exports(intake_round),
+        "reopen_reason": "", "reopen_errors": [],
+    }
+    context.update(extra)
+    return context
+
+
+def _exports(intake_round: IntakeRound) -> list[dict]:
+    labels = {"cohort": _("Cohort"), "tracks": _("Tracks"), "universities": _("Universities")}
+    return [
+        {"label": label, "links": [
+            (fmt.upper(), reverse("staff:export", args=[intake_round.pk, what, fmt]))
+            for fmt in ("csv", "xlsx")
+        ]}
+        for what, label in labels.items()
+    ]
+
+
+@never_cache
+@staff_required
+@require_GET
+def round_overview(request, round_id):
+    intake_round = _round(round_id)
+    return render(request, "candidates/staff/round_overview.html",
+                  _overview_context(intake_round))
+
+
+# --- cohort review and overrides ----------------------------------------------------------------
+
+def _review_filters(params: QueryDict) -> dict:
+    """The table's sort and filters from the query string, with anything unknown dropped."""
+    sort = params.get("sort") or "track"
+    if sort not in SORT_KEYS:
+        sort = "track"
+    track = params.get("track") or ""
+    university = params.get("university") or ""
+    status = params.get("status") or ""
+    page = params.get("page") or ""
+    return {
+        "sort": sort,
+        "page": int(page) if page.isdigit() and int(page) > 1 else None,
+        "track": int(track) if track.isdigit() else None,
+        "university": int(university) if university.isdigit() else None,
+        "status": status if status in dict(STATUS_FILTERS) else None,
+    }
+
+
+def _review_query(filters: dict) -> str:
+    return urlencode({key: value for key, value in filters.items()
+                      if value not in (None, "") and not (key == "sort" and value == "track")})
+
+
+def _review_context(intake_round: IntakeRound, filters: dict, *, form_errors=None,
+                    form_values=None) -> dict:
+    overview = dashboard.round_overview(intake_round)
+    rows = dashboard.cohort_review_rows(
+        intake_round, sort=filters["sort"], track_id=filters["track"],
+        university_id=filters["university"], status=filters["status"],
+    )
+    free = {entry["track"].pk: (entry["seats"] or 0) - (entry["placed"] or 0)
+            for entry in overview["tracks"]}
+    # Thousands of rows with a form each are slow to render and to read: 100 a page.
+    page = Paginator(rows, REVIEW_PAGE_SIZE).get_page(filters.get("page"))
+    rows = dashboard.cohort_review_details(list(page.object_list))
+    form_errors, form_values = form_errors or {}, form_values or {}
+    for row in rows:
+        nomination = row["nomination"]
+        current = row["track"].pk if row["track"] is not None else None
+        row["move_options"] = [
+            {"track": track, "free": free.get(track.pk, 0) > 0}
+            for track in row["ranked_tracks"] if track.pk != current
+        ]
+        row["admin_url"] = reverse("admin:candidates_nomination_change", args=[nomination.pk])
+        row["errors"] = form_errors.get(nomination.pk, [])
+        row["values"] = form_values.get(nomination.pk, {})
+        components = row["components"] or {}
+        row["component_list"] = [(CRITERIA_LABELS[name], components[name])
+                                 for name in scoring.CRITERIA if name in components]
+    query = _review_query(filters)
+    kept = {key: value for key, value in filters.items()
+            if key not in ("sort", "page") and value is not None}
+    page_links = {
+        "previous": "?" + urlencode({**kept, "sort": filters["sort"],
+                                     "page": page.previous_page_number()})
+        if page.has_previous() else None,
+        "next": "?" + urlencode({**kept, "sort": filters["sort"],
+                                 "page": page.next_page_number()}) if page.has_next() else None,
+    }
+    sort_links = {key: "?" + urlencode({**kept, "sort": key}) for key in SORT_KEYS}
+    return {
+        "intake_round": intake_round, "overview": overview, "cohort": overview["cohort"],
+        "active": "cohort", "rows": rows, "filters": filters, "query": query,
+        "page": page, "page_links": page_links,
+        "tracks": [entry["track"] for entry in overview["tracks"]],
+        "universities": [entry["university"] for entry in overview["by_university"]],
+        "statuses": STATUS_FILTERS, "sort_links": sort_links,
+        "editable": overview["cohort"] is not None
+        and overview["cohort"].match_run_id is not None
+        and overview["cohort"].status == Cohort.Status.PROPOSED,
+    }
+
+
+@never_cache
+@staff_required
+@require_GET
+def cohort_review(request, round_id):
+    intake_round = _round(round_id)
+    return render(request, "candidates/staff/cohort_review.html",
+                  _review_context(intake_round, _review_filters(request.GET)))
+
+
+class OverrideForm(forms.Form):
+    nomination = forms.IntegerField(min_value=1)
+    kind = forms.ChoiceField(choices=CohortOverride.Kind.choices)
+    track = forms.IntegerField(min_value=1, required=False)
+    # Empty is let through: the service refuses it with the message staff should read.
+    reason = forms.CharField(max_length=2000, required=False, strip=True)
+    query = forms.CharField(max_length=500, required=False)
+
+
+def _back_to_review(intake_round: IntakeRound, query: str):
+    filters = _review_filters(QueryDict(query or ""))
+    suffix = _review_query(filters)
+    url = reverse("staff:cohort_review", args=[intake_round.pk])
+    return redirect(f"{url}?{suffix}" if suffix else url)
+
+
+@staff_required
+@require_POST
+def override_create(request, round_id):
+    intake_round = _round(round_id)
+    form = OverrideForm(request.POST)
+    if not form.is_valid() or form.cleaned_data["nomination"] is None:
+        messages.error(request, _("The override could not be read. Please try again."))
+        return _back_to_review(intake_round, request.POST.get("query", ""))
+    data = form.cleaned_data
+    cohort = _cohort(intake_round)
+    nomination = get_object_or_404(Nomination, pk=data["nomination"], intake_round=intake_round)
+    # A track outside the round reaches the service as none: it asks for a track to be chosen.
+    track = intake_round.tracks.filter(pk=data["track"]).first() if data["track"] else None
+    try:
+        services.override_create(actor=request.user, cohort=cohort, nomination=nomination,
+                                 kind=data["kind"], track=track, reason=data["reason"])
+    except ValidationError as error:
+        errors = _error_messages(error)
+    else:
+        messages.success(request, _("Override saved for %(candidate)s.") % {
+            "candidate": nomination})
+        return _back_to_review(intake_round, data["query"])
+    filters = _review_filters(QueryDict(data["query"] or ""))
+    values = {"kind": data["kind"], "track": data["track"], "reason": data["reason"]}
+    context = _review_context(intake_round, filters, form_errors={nomination.pk: errors},
+                              form_values={nomination.pk: values})
+    context.update(error_nomination=nomination, error_messages=errors)
+    return render(request, "candidates/staff/cohort_review.html", context, status=400)
+
+
+@staff_required
+@require_POST
+def override_clear(request, round_id, override_id):
+    intake_round = _round(round_id)
+    override = get_object_or_404(
+        CohortOverride.objects.select_related("nomination"), pk=override_id,
+        cohort__intake_round=intake_round,
+    )
+    try:
+        services.override_clear(actor=request.user, override=override)
+    except ValidationError as error:
+        for message in _error_messages(error):
+            messages.error(request, message)
+    else:
+        messages.success(request, _(
+            "Override for %(candidate)s cleared. The next matching run places the candidate "
+            "on the merits again."
+        ) % {"candidate": override.nomination})
+    return _back_to_review(intake_round, request.POST.get("query", ""))
+
+
+# --- what-if ------------------------------------------------------------------------------------
+
+class WhatIfForm(forms.Form):
+    """Seats per track (`seats_<track id>`) and the five scoring weights."""
+
+    def __init__(self, data=None, *, tracks, seats, weights):
+        super().__init__(data)
+        self.tracks = list(tracks)
+        for track in self.tracks:
+            self.fields[f"seats_{track.pk}"] = forms.IntegerField(
+                label=str(track), min_value=0, max_value=999, initial=seats.get(track.pk, 0),
+            )
+        for name in scoring.CRITERIA:
+            self.fields[f"weight_{name}"] = forms.DecimalField(
+                label=CRITERIA_LABELS[name], min_value=0, max_value=1000, decimal_places=2,
+                initial=weights.get(name, 0),
+            )
+
+    def seat_fields(self):
+        return [(track, self[f"seats_{track.pk}"]) for track in self.tracks]
+
+    def weight_fields(self):
+        return [self[f"weight_{name}"] for name in scoring.CRITERIA]
+
+    def clean(self):
+        cleaned = super().clean()
+        weights = [cleaned.get(f"weight_{name}") for name in scoring.CRITERIA]
+        if all(w is not None for w in weights) and not any(weights):
+            raise forms.ValidationError(_("At least one weight must be above zero."))
+        return cleaned
+
+    def seats(self) -> dict[int, int]:
+        return {track.pk: self.cleaned_data[f"seats_{track.pk}"] for track in self.tracks}
+
+    def weights(self) -> dict[str, float]:
+        return {name: float(self.cleaned_data[f"weight_{name}"]) for name in scoring.CRITERIA}
+
+
+def _current_weights(intake_round: IntakeRound) -> dict:
+    policy = ScoringPolicy.objects.filter(program_id=intake_round.program_id).first()
+    return policy.weights() if policy else dict(scoring.DEFAULT_WEIGHTS)
+
+
+def _track_compare(current: list[dict], whatif: dict[int, dict]) -> list[dict]:
+    rows = []
+    for entry in current:
+        other = whatif.get(entry["track"].pk, {})
+        rows.append({
+            "track": entry["track"], "seats": entry["seats"], "placed": entry["placed"],
+            "cutoff_score": entry["cutoff_score"], "whatif": other,
+            "changed": (entry["seats"], entry["placed"], entry["cutoff_score"]) != (
+                other.get("seats"), other.get("placed"), other.get("cutoff_score")),
+        })
+    return rows
+
+
+@never_cache
+@staff_required
+@require_GET
+def whatif(request, round_id):
+    """A dry run with other seats and weights beside the current proposal. Saves nothing."""
+    intake_round = _round(round_id)
+    overview = dashboard.round_overview(intake_round)
+    tracks = [entry["track"] for entry in overview["tracks"]]
+    seats = {entry["track"].pk: entry["seats"] for entry in overview["tracks"]}
+    weights = _current_weights(intake_round)
+    submitted = "run" in request.GET
+    form = WhatIfForm(request.GET if submitted else None, tracks=tracks, seats=seats,
+                      weights=weights)
+    context = {"intake_round": intake_round, "overview": overview, "cohort": overview["cohort"],
+               "active": "whatif", "form": form, "submitted": submitted, "comparison": None}
+    if submitted and form.is_valid():
+        try:
+            proposal = services.cohort_propose(intake_round=intake_round, seats=form.seats(),
+                                               weights=form.weights())
+        except ValidationError as error:
+            for message in _error_messages(error):
+                form.add_error(None, message)
+        else:
+            comparison = dashboard.whatif_compare(intake_round, proposal)
+            context["comparison"] = comparison
+            context["track_compare"] = _track_compare(overview["tracks"], proposal.tracks)
+            context["proposal"] = proposal
+    return render(request, "candidates/staff/whatif.html", context)
+
+
+# --- approval and runs --------------------------------------------------------------------------
+
+@staff_required
+@require_POST
+def cohort_approve(request, round_id):
+    intake_round = _round(round_id)
+    cohort = _cohort(intake_round)
+    try:
+        services.cohort_approve(actor=request.user, cohort=cohort)
+    except ValidationError as error:
+        for message in _error_messages(error):
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The cohort is approved. The universities and candidates "
+                                    "are being notified by email."))
+    return redirect("staff:round_overview", round_id=intake_round.pk)
+
+
+@staff_required
+@require_POST
+def cohort_reopen(request, round_id):
+    intake_round = _round(round_id)
+    cohort = _cohort(intake_round)
+    reason = (request.POST.get("reason") or "").strip()[:2000]
+    try:
+        services.cohort_reopen(actor=request.user, cohort=cohort, reason=reason)
+    except ValidationError as error:
+        # Shown beside the reopen form, with the reason as typed.
+        context = _overview_context(intake_round, reopen_reason=reason,
+                                    reopen_errors=_error_messages(error))
+        return render(request, "candidates/staff/round_overview.html", context, status=400)
+    messages.success(request, _("The cohort is reopened for review."))
+    return redirect("staff:round_overview", round_id=intake_round.pk)
+
+
+@staff_required
+@require_POST
+def run_now(request, round_id):
+    intake_round = _round(round_id)
+    try:
+        services.cohort_run_request(actor=request.user, intake_round=intake_round)
+    except ValidationError as error:
+        for message in _error_messages(error):
+            messages.error(request, message)
+    else:
+        messages.success(request, _("A matching run was requested. This page refreshes when it "
+                                    "has finished."))
+    return redirect("staff:round_overview", round_id=intake_round.pk)
+
+
+def _run_json(run) -> dict | None:
+    if run is None:
+        return None
+    return {
+        "id": run.pk, "status": run.status, "trigger": run.trigger,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "duration_ms": run.duration_ms, "counts": run.counts,
+    }
+
+
+@never_cache
+@staff_required
+@require_GET
+def run_status(request, round_id):
+    intake_round = _round(round_id)
+    overview = dashboard.round_overview(intake_round)
+    return JsonResponse({"running": bool(overview["running"]),
+                         "latest_run": _run_json(overview["latest_run"])})
+
+
+# --- audit --------------------------------------------------------------------------------------
+
+@never_cache
+@staff_required
+@require_GET
+def audit_log(request, round_id):
+    intake_round = _round(round_id)
+    who = (request.GET.get("who") or "").strip()[:254]
+    what = (request.GET.get("what") or "").strip()[:80]
+    entries = dashboard.audit_for_round(intake_round, actor=who or None, action=what or None)
+    actions = sorted(set(
+        dashboard.audit_for_round(intake_round).order_by().values_list("action", flat=True)
+    ))
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "candidates/staff/audit_log.html", {
+        "intake_round": intake_round, "active": "audit", "page": page, "who": who,
+        "what": what, "actions": actions,
+        "filter_query": urlencode({k: v for k, v in {"who": who, "what": what}.items() if v}),
+        "cohort": Cohort.objects.filter(intake_round=intake_round).first(),
+    })
