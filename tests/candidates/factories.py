@@ -123,3 +123,10 @@ def submitted_nomination(**kwargs):
 def upload(content: bytes, name: str):
     return SimpleUploadedFile(name, content)
 
+
+
+def consented_nomination(**kwargs):
+    """A submitted nomination whose candidate confirmed consent through the emailed link."""
+    nomination = submitted_nomination(**kwargs)
+    token = services.consent_link(nomination).rstrip("/").rsplit("/", 1)[1]
+    return services.consent_confirm(token=token)

@@ -17,21 +17,20 @@ from candidates.models import (
 )
 from ecocycle.models import AuditEntry, OutboundEmail
 from programs.models import RoundTrack
-from tests.candidates.factories import open_round_with_tracks, submitted_nomination
+from tests.candidates.factories import (
+    consented_nomination as consented,
+)
+from tests.candidates.factories import (
+    open_round_with_tracks,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def _consented(**kwargs):
-    nomination = submitted_nomination(**kwargs)
-    token = services.consent_link(nomination).rstrip("/").rsplit("/", 1)[1]
-    return services.consent_confirm(token=token)
 
 
 def _proposed_round(n=4, seats=1):
     intake_round = open_round_with_tracks(n_tracks=3)
     RoundTrack.objects.filter(intake_round=intake_round).update(seats=seats)
-    nominations = [_consented(intake_round=intake_round, gpa=f"3.{9 - i}") for i in range(n)]
+    nominations = [consented(intake_round=intake_round, gpa=f"3.{9 - i}") for i in range(n)]
     services.cohort_match_run(intake_round=intake_round, trigger="command")
     return intake_round, Cohort.objects.get(intake_round=intake_round), nominations
 
@@ -141,7 +140,7 @@ def test_reopen_needs_a_reason_and_withdraws_admissions(staff_user):
 def test_run_request_runs_the_matching_after_commit(staff_user,
                                                    django_capture_on_commit_callbacks):
     intake_round = open_round_with_tracks(n_tracks=2)
-    _consented(intake_round=intake_round)
+    consented(intake_round=intake_round)
     with django_capture_on_commit_callbacks(execute=True):
         services.cohort_run_request(actor=staff_user, intake_round=intake_round)
         assert not MatchRun.objects.exists()

@@ -16,18 +16,18 @@ from candidates.models import Cohort, Placement
 from ecocycle.mail import email_queue
 from ecocycle.models import OutboundEmail
 from programs.models import RoundTrack
-from tests.candidates.factories import open_round_with_tracks, submitted_nomination
+from tests.candidates.factories import (
+    consented_nomination as consented,
+)
+from tests.candidates.factories import (
+    open_round_with_tracks,
+    submitted_nomination,
+)
 
 pytestmark = pytest.mark.django_db
 
 KINDS = ["cohort", "tracks", "universities"]
 FORMATS = ["csv", "xlsx"]
-
-
-def _consented(**kwargs):
-    nomination = submitted_nomination(**kwargs)
-    token = services.consent_link(nomination).rstrip("/").rsplit("/", 1)[1]
-    return services.consent_confirm(token=token)
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def matched_round():
     intake_round = open_round_with_tracks(n_tracks=3)
     RoundTrack.objects.filter(intake_round=intake_round).update(seats=1)
     gpas = ["3.9", "3.7", "3.5", "3.3", "3.1", "3.0"]
-    nominations = [_consented(intake_round=intake_round, gpa=gpa) for gpa in gpas]
+    nominations = [consented(intake_round=intake_round, gpa=gpa) for gpa in gpas]
     submitted_nomination(intake_round=intake_round, gpa="4.0")  # no consent
     services.cohort_match_run(intake_round=intake_round, trigger="command")
     return intake_round, nominations

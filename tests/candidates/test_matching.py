@@ -16,16 +16,16 @@ from candidates.services.matching import cohort_match_run, cohort_propose
 from ecocycle.locks import JobBusy, exclusive_job
 from ecocycle.matching import check_stability
 from programs.models import RoundTrack
-from tests.candidates.factories import open_round_with_tracks, submitted_nomination
+from tests.candidates.factories import (
+    consented_nomination as consented,
+)
+from tests.candidates.factories import (
+    open_round_with_tracks,
+    submitted_nomination,
+)
 from tests.programs.factories import CoordinatorFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def _consented(**kwargs):
-    nomination = submitted_nomination(**kwargs)
-    token = services.consent_link(nomination).rstrip("/").rsplit("/", 1)[1]
-    return services.consent_confirm(token=token)
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def contested_round():
     intake_round = open_round_with_tracks(n_tracks=3)
     RoundTrack.objects.filter(intake_round=intake_round).update(seats=1)
     gpas = ["3.9", "3.7", "3.5", "3.3", "3.1", "3.0"]
-    nominations = [_consented(intake_round=intake_round, gpa=gpa) for gpa in gpas]
+    nominations = [consented(intake_round=intake_round, gpa=gpa) for gpa in gpas]
     submitted_nomination(intake_round=intake_round, gpa="4.0")  # no consent
     services.nomination_withdraw(
         actor=None, nomination=submitted_nomination(intake_round=intake_round, gpa="4.0"))
@@ -129,7 +129,7 @@ def test_degree_ineligible_track_is_not_matched():
     doctoral = intake_round.tracks.order_by("id").first()
     doctoral.level = "doctoral"
     doctoral.save()
-    nomination = _consented(intake_round=intake_round)  # holds a bachelor's degree
+    nomination = consented(intake_round=intake_round)  # holds a bachelor's degree
     proposal = cohort_propose(intake_round=intake_round)
     assert proposal.placements == {nomination.pk: intake_round.tracks.order_by("id").last().pk}
     assert (nomination.pk, doctoral.pk) not in proposal.scores
@@ -149,7 +149,7 @@ def test_job_queries_do_not_grow_with_nominations(django_assert_max_num_queries)
     intake_round = open_round_with_tracks(n_tracks=3)
     coordinators = [CoordinatorFactory() for _ in range(4)]
     for i in range(12):
-        _consented(intake_round=intake_round, coordinator=coordinators[i % 4])
+        consented(intake_round=intake_round, coordinator=coordinators[i % 4])
     with django_assert_max_num_queries(40):
         cohort_match_run(intake_round=intake_round, trigger="command")
 
@@ -180,7 +180,7 @@ def test_stability_checker_agrees_with_saved_runs(contested_round):
 def test_concurrent_run_on_postgresql_skips_while_another_holds_the_lock():
     intake_round = open_round_with_tracks(n_tracks=2)
     for _ in range(3):
-        _consented(intake_round=intake_round)
+        consented(intake_round=intake_round)
     held, done = threading.Event(), threading.Event()
 
     def first_copy():

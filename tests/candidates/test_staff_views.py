@@ -20,7 +20,13 @@ from candidates.models import (
 from ecocycle.models import AuditEntry
 from ecocycle.services import audit_entry_create
 from programs.models import RoundTrack
-from tests.candidates.factories import open_round_with_tracks, submitted_nomination
+from tests.candidates.factories import (
+    consented_nomination as consented,
+)
+from tests.candidates.factories import (
+    open_round_with_tracks,
+    submitted_nomination,
+)
 from tests.programs.factories import (
     CoordinatorFactory,
     DegreeTrackFactory,
@@ -34,12 +40,6 @@ pytestmark = pytest.mark.django_db
 ROUND_ID = 1  # permission checks come before any lookup: a made-up id is enough
 
 
-def _consented(**kwargs):
-    nomination = submitted_nomination(**kwargs)
-    token = services.consent_link(nomination).rstrip("/").rsplit("/", 1)[1]
-    return services.consent_confirm(token=token)
-
-
 @pytest.fixture
 def matched_round():
     """Five consented candidates from two universities (Indonesia, Vietnam) for three tracks of
@@ -49,13 +49,13 @@ def matched_round():
     itb = CoordinatorFactory(university=UniversityFactory(name="ITB", country="ID"))
     hust = CoordinatorFactory(university=UniversityFactory(name="HUST", country="VN"))
     nominations = [
-        _consented(intake_round=intake_round, coordinator=itb, gpa="3.9", family_name="Alpha"),
-        _consented(intake_round=intake_round, coordinator=hust, gpa="3.7", family_name="Bravo",
+        consented(intake_round=intake_round, coordinator=itb, gpa="3.9", family_name="Alpha"),
+        consented(intake_round=intake_round, coordinator=hust, gpa="3.7", family_name="Bravo",
                    nationality="VN"),
-        _consented(intake_round=intake_round, coordinator=itb, gpa="3.5", family_name="Charlie"),
-        _consented(intake_round=intake_round, coordinator=hust, gpa="3.3", family_name="Delta",
+        consented(intake_round=intake_round, coordinator=itb, gpa="3.5", family_name="Charlie"),
+        consented(intake_round=intake_round, coordinator=hust, gpa="3.3", family_name="Delta",
                    nationality="VN"),
-        _consented(intake_round=intake_round, coordinator=itb, gpa="3.1", family_name="Echo"),
+        consented(intake_round=intake_round, coordinator=itb, gpa="3.1", family_name="Echo"),
     ]
     no_consent = submitted_nomination(intake_round=intake_round, coordinator=itb, gpa="4.0",
                                       family_name="Foxtrot")
@@ -553,7 +553,7 @@ def test_audit_lists_filters_and_paginates(client, staff_user, matched_round):
 
 def _grow(intake_round, coordinators, count):
     for i in range(count):
-        _consented(intake_round=intake_round, coordinator=coordinators[i % len(coordinators)],
+        consented(intake_round=intake_round, coordinator=coordinators[i % len(coordinators)],
                    gpa=f"{3.0 + (i % 10) / 10:.1f}")
     services.cohort_match_run(intake_round=intake_round, trigger="command")
 

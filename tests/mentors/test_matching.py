@@ -10,7 +10,7 @@ from candidates.models import Cohort, MatchRun, Nomination
 from mentors.models import MentorAssignment
 from mentors.services import mentor_match_run, nightly_matching
 from programs.models import RoundTrack
-from tests.candidates.factories import open_round_with_tracks, submitted_nomination
+from tests.candidates.factories import consented_nomination, open_round_with_tracks
 from tests.mentors.factories import MentorFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,9 +21,7 @@ def _admitted_round(n=4):
     RoundTrack.objects.filter(intake_round=intake_round).update(seats=5)
     nominations = []
     for i in range(n):
-        nomination = submitted_nomination(intake_round=intake_round, gpa=f"3.{9 - i}")
-        token = services.consent_link(nomination).rstrip("/").rsplit("/", 1)[1]
-        nominations.append(services.consent_confirm(token=token))
+        nominations.append(consented_nomination(intake_round=intake_round, gpa=f"3.{9 - i}"))
     services.cohort_match_run(intake_round=intake_round, trigger="command")
     services.cohort_approve(actor=None, cohort=Cohort.objects.get(intake_round=intake_round))
     return intake_round, nominations
