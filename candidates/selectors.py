@@ -111,11 +111,6 @@ def round_tracks(intake_round: IntakeRound) -> QuerySet[DegreeTrack]:
     )
 
 
-def nomination_status_counts(user: User, intake_round: IntakeRound | None = None) -> dict:
-    qs = nomination_list_for_user(user, intake_round=intake_round).order_by()
-    return dict(qs.values_list("status").annotate(n=Count("id")))
-
-
 def admitted_nominations(intake_round: IntakeRound) -> QuerySet[Nomination]:
     """The nominations admitted when the round's cohort was approved (none before)."""
     return Nomination.objects.filter(admission__cohort__intake_round=intake_round,

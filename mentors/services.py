@@ -16,7 +16,7 @@ from ecocycle.bulk import bulk_insert, prepared_datetime
 from ecocycle.locks import JobBusy, exclusive_job
 from ecocycle.matching import assign_mentors
 from ecocycle.models import AuditEntry, User
-from ecocycle.services import audit_entry_build, model_create, model_update
+from ecocycle.services import audit_entry_build, model_create
 from programs.models import DegreeTrack, IntakeRound
 
 from . import fit as mentor_fit
@@ -25,10 +25,6 @@ from .models import Mentor, MentorAssignment
 
 def mentor_create(*, actor: User | None, data: dict) -> Mentor:
     return model_create(model=Mentor, data=data, actor=actor)
-
-
-def mentor_update(*, actor: User | None, mentor: Mentor, data: dict) -> Mentor:
-    return model_update(instance=mentor, data=data, actor=actor)[0]
 
 
 def _mentees(intake_round: IntakeRound) -> list[mentor_fit.MenteeFacts]:

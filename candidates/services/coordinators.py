@@ -29,6 +29,7 @@ from ..models import (
     Coordinator,
     CoordinatorInvitation,
 )
+from ..selectors import coordinator_for_user
 from ._common import (
     INVITATION_PURPOSE,
 )
@@ -127,7 +128,7 @@ def api_token_create(*, actor: User, user: User) -> str:
     """A new API token for a coordinator, replacing any earlier one; the key is shown once."""
     from rest_framework.authtoken.models import Token
 
-    if coordinator_for(user) is None:
+    if coordinator_for_user(user) is None:
         raise DomainError(_("API tokens are only for university coordinators."))
     Token.objects.filter(user=user).delete()
     token = Token.objects.create(user=user)
@@ -144,12 +145,6 @@ def api_token_revoke(*, actor: User, user: User) -> bool:
     if deleted:
         audit_entry_create(actor=actor, action="api_token_revoke", target=user)
     return bool(deleted)
-
-
-def coordinator_for(user: User) -> Coordinator | None:
-    if user.role != User.Role.COORDINATOR:
-        return None
-    return Coordinator.objects.filter(user=user).select_related("university").first()
 
 
 def coordinators_of(university: University) -> list[Coordinator]:

@@ -1,7 +1,7 @@
 """Settings for pytest: the same code as production, run eagerly and quickly."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR, env
+from .base import DATABASES, VAR_DIR
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production"
@@ -18,4 +18,3 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a real worker process in the smoke test sees the same data.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-ECOCYCLE_TEST_ENV = env.str("ECOCYCLE_TEST_ENV", default="")
