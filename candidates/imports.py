@@ -3,36 +3,30 @@
 The whole file is read and its shape checked first. Then every row goes through the same
 services as the web form (nomination_create, nomination_set_preferences,
 nomination_set_courses), inside one transaction with a savepoint per row, so that every error
-of every row is collected. A file with any error imports nothing.
+of every row is collected. A file with any error imports nothing. Reading and checking the
+file's shape is the kernel's (ecocycle.csvimport); the columns and their rules are here.
 
 Errors are (row, column, message): the row as a spreadsheet numbers it (the header is row 1),
 the column by its header name ("" when an error concerns no single column), and a sentence in
 the active language.
 """
 
-import codecs
-import csv
-import functools
-import io
 import re
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
-from typing import IO, Any, NamedTuple
+from decimal import Decimal
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django_countries import countries
 
+from ecocycle import csvimport
+from ecocycle.csvimport import Column, ImportResult, Invalid, RowError, max_bytes, max_rows
 from ecocycle.models import User
 from ecocycle.services import audit_entry_create
 from programs.models import CoreTechnology, DegreeTrack, IntakeRound, University
@@ -41,8 +35,11 @@ from . import selectors, services
 from .forms import LANGUAGE_SCORE_RANGES, CourseFormSet
 from .models import EligibilityPolicy, Nomination
 
-DEFAULT_MAX_BYTES = 2 * 1024 * 1024
-DEFAULT_MAX_ROWS = 2000
+__all__ = [
+    "COLUMNS", "COLUMN_NAMES", "EXAMPLE_PASSPORT", "Column", "ImportResult", "RowError",
+    "import_template_csv", "max_bytes", "max_rows", "nomination_import_csv",
+]
+
 LIST_SEPARATOR = ";"
 COURSE_PART_SEPARATOR = "|"
 TECHNOLOGY_SEPARATOR = ","
@@ -50,27 +47,7 @@ MAX_COURSES = CourseFormSet.max_num
 EXAMPLE_PASSPORT = "EXAMPLE0001"
 
 
-def max_bytes() -> int:
-    return getattr(settings, "ECOCYCLE_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
-
-
-def max_rows() -> int:
-    return getattr(settings, "ECOCYCLE_IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS)
-
-
 # --- the columns -------------------------------------------------------------------------------
-
-class Column(NamedTuple):
-    name: str
-    required: bool
-    text: Promise  # what a cell holds, as shown on the import page
-    codes: tuple[str, ...] = ()
-
-    @property
-    def help(self) -> str:
-        # Translated when shown, in the reader's language; the codes themselves never are.
-        return str(self.text) % {"codes": ", ".join(self.codes)} if self.codes else str(self.text)
-
 
 COLUMNS: list[Column] = [
     Column("family_name", True, gettext_lazy("Family name in Latin script (at most 120 "
@@ -118,181 +95,11 @@ COLUMNS: list[Column] = [
 ]
 COLUMN_NAMES = [column.name for column in COLUMNS]
 REQUIRED_COLUMNS = [column.name for column in COLUMNS if column.required]
+SERVICE_FIELDS = {name: name for name in COLUMN_NAMES}  # a service's field → its column
 TEXT_LIMITS = {
     "family_name": 120, "given_names": 160, "native_name": 200, "phone": 40, "major": 200,
     "institution": 200, "research_interests": 4000,
 }
-
-
-# --- the result --------------------------------------------------------------------------------
-
-class RowError(NamedTuple):
-    row: int | None  # None: the file as a whole
-    column: str
-    message: str
-
-
-@dataclass
-class ImportResult:
-    rows: int = 0
-    created: list[Nomination] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def file_errors(self) -> list[RowError]:
-        return [error for error in self.errors if error.row is None]
-
-    @property
-    def row_errors(self) -> list[RowError]:
-        return [error for error in self.errors if error.row is not None]
-
-    @property
-    def rows_with_errors(self) -> int:
-        return len({error.row for error in self.row_errors})
-
-
-class _FileRefused(Exception):
-    """The file as a whole cannot be read: nothing row by row is worth reporting."""
-
-
-class _Invalid(Exception):
-    """One cell is invalid; the message says why."""
-
-
-# --- reading the file --------------------------------------------------------------------------
-
-def _read_bytes(file: bytes | IO[bytes]) -> bytes:
-    limit = max_bytes()
-    too_big = _("The file is %(size)s; a CSV import may be at most %(limit)s. Split it into "
-                "several files.")
-    if isinstance(file, bytes | bytearray):
-        raw = bytes(file)
-    else:
-        size = getattr(file, "size", None)
-        if size is not None and size > limit:
-            raise _FileRefused(too_big % {"size": filesizeformat(size),
-                                          "limit": filesizeformat(limit)})
-        file.seek(0)
-        raw = file.read(limit + 1)
-    if len(raw) > limit:
-        raise _FileRefused(too_big % {"size": filesizeformat(len(raw)),
-                                      "limit": filesizeformat(limit)})
-    if not raw.strip():
-        raise _FileRefused(_("The file is empty."))
-    return raw
-
-
-def _save_as_csv() -> str:
-    return _("In Excel choose File > Save As > “CSV UTF-8 (Comma delimited) (*.csv)”, then "
-             "upload that file.")
-
-
-_BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _decode(raw: bytes) -> str:
-    if raw.startswith(b"PK\x03\x04") or raw.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _FileRefused(_("This is an Excel workbook, not a CSV file.") + " " + _save_as_csv())
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            text = raw.decode("utf-16")
-        except UnicodeDecodeError:
-            text = None
-    else:
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            if _BINARY.search(raw[:8192].decode("latin-1")):
-                text = None
-            else:
-                line = raw[: error.start].count(b"\n") + 1
-                raise _FileRefused(_(
-                    "The file is not UTF-8 text (the first character that is not is on line "
-                    "%(line)s)."
-                ) % {"line": line} + " " + _save_as_csv()) from None
-    if text is None or _BINARY.search(text[:8192]):
-        raise _FileRefused(_(
-            "This is not a CSV file: it holds binary data (is it a PDF, an image or a "
-            "spreadsheet?)."
-        ) + " " + _save_as_csv())
-    return text.lstrip("\ufeff")
-
-
-def _header_key(cell: str) -> str:
-    return re.sub(r"[\s\-]+", "_", cell.strip().strip("*").strip().lower())
-
-
-def _delimiter(text: str) -> str:
-    """Comma, semicolon (Excel in locales with a decimal comma) or tab: whichever splits the
-    header row into the most known column names."""
-    first_line = text.splitlines()[0] if text else ""
-
-    def score(delimiter: str) -> tuple[int, int]:
-        cells = next(csv.reader([first_line], delimiter=delimiter), [])
-        return (sum(_header_key(cell) in COLUMN_NAMES for cell in cells),
-                first_line.count(delimiter))
-
-    return max([",", ";", "\t"], key=score)
-
-
-def _records(text: str) -> list[list[str]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    try:
-        return list(reader)
-    except csv.Error as error:
-        raise _FileRefused(_("The file cannot be read as CSV near line %(line)s: %(error)s.") % {
-            "line": reader.line_num, "error": error}) from None
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(ord("A") + remainder) + letters
-    return letters
-
-
-class _Header(NamedTuple):
-    positions: dict[int, str]  # position → column name
-    flagged: set[int]  # positions whose header cell is already reported as wrong
-    errors: list[RowError]
-
-
-def _header(cells: list[str]) -> _Header:
-    header = _Header({}, set(), [])
-    for index, cell in enumerate(cells):
-        key = _header_key(cell)
-        if not key:
-            continue
-        if key not in COLUMN_NAMES:
-            header.flagged.add(index)
-            header.errors.append(RowError(1, cell.strip(), _(
-                "Unknown column “%(name)s”. The columns are listed on the import page; check its "
-                "spelling or delete the column."
-            ) % {"name": cell.strip()}))
-        elif key in header.positions.values():
-            header.flagged.add(index)
-            header.errors.append(RowError(1, key, _(
-                "Column “%(name)s” appears twice in the header row."
-            ) % {"name": key}))
-        else:
-            header.positions[index] = key
-    if not header.positions:
-        raise _FileRefused(_(
-            "Row 1 must be the header row with the column names of the template (family_name, "
-            "date_of_birth, …). Download the template and start from it."
-        ))
-    for name in REQUIRED_COLUMNS:
-        if name not in header.positions.values():
-            header.errors.append(RowError(1, name, _(
-                "The required column “%(name)s” is missing from the header row."
-            ) % {"name": name}))
-    return header
 
 
 # --- one row's shape ---------------------------------------------------------------------------
@@ -314,103 +121,47 @@ class _Row:
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _too_long(value: str, limit: int) -> None:
-    if len(value) > limit:
-        raise _Invalid(ngettext(
-            "At most %(limit)s character is allowed; this has %(count)s.",
-            "At most %(limit)s characters are allowed; this has %(count)s.", limit,
-        ) % {"limit": limit, "count": len(value)})
-
-
-def _parse_date(value: str) -> date:
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise _Invalid(_(
-        "“%(value)s” is not a date written as YYYY-MM-DD (e.g. 2001-03-14). If Excel changed the "
-        "dates, format the column as Text and type them again."
-    ) % {"value": value})
-
-
-def _parse_decimal(value: str) -> Decimal:
-    text = value.replace(" ", "")
-    if text.count(",") == 1 and "." not in text:
-        text = text.replace(",", ".")  # a decimal comma, as Excel writes it in many locales
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite():
-        raise _Invalid(_("“%(value)s” is not a number.") % {"value": value})
-    return number
-
-
-def _parse_choice(value: str, allowed: Sequence[str]) -> str:
-    code = value.strip().lower()
-    if code not in allowed:
-        raise _Invalid(_("“%(value)s” is not allowed here. Use one of: %(codes)s.") % {
-            "value": value, "codes": ", ".join(allowed)})
-    return code
-
-
 def _text_parser(name: str) -> Callable[[str, _Context], str]:
     def parse(value: str, context: _Context) -> str:
-        _too_long(value, TEXT_LIMITS[name])
+        csvimport.too_long(value, TEXT_LIMITS[name])
         return value
     return parse
 
 
 def _parse_date_of_birth(value: str, context: _Context) -> date:
-    parsed = _parse_date(value)
+    parsed = csvimport.parse_date(value)
     if parsed >= context.today:
-        raise _Invalid(_("The date of birth must be in the past."))
+        raise Invalid(_("The date of birth must be in the past."))
     return parsed
 
 
 def _parse_test_date(value: str, context: _Context) -> date:
-    parsed = _parse_date(value)
+    parsed = csvimport.parse_date(value)
     if parsed > context.today:
-        raise _Invalid(_("The test date cannot be in the future."))
+        raise Invalid(_("The test date cannot be in the future."))
     return parsed
 
 
-@functools.cache
-def _country_codes() -> frozenset[str]:
-    return frozenset(code for code, _name in countries)
-
-
 def _parse_nationality(value: str, context: _Context) -> str:
-    code = value.upper()
-    if code not in _country_codes():
-        raise _Invalid(_(
-            "“%(value)s” is not a two-letter ISO 3166 country code (e.g. ID, VN, KR)."
-        ) % {"value": value})
-    return code
+    return csvimport.parse_country(value)
 
 
 def _parse_email(value: str, context: _Context) -> str:
-    _too_long(value, 254)
-    try:
-        validate_email(value)
-    except ValidationError:
-        raise _Invalid(_("“%(value)s” is not a valid email address.") % {"value": value}) from None
-    return value
+    return csvimport.parse_email(value)
 
 
 def _parse_passport(value: str, context: _Context) -> str:
     code = value.upper()
     if not all(ch.isalnum() or ch in " -" for ch in code):
-        raise _Invalid(_("Use only letters, digits, spaces and hyphens."))
-    _too_long(code, 40)
+        raise Invalid(_("Use only letters, digits, spaces and hyphens."))
+    csvimport.too_long(code, 40)
     if code == EXAMPLE_PASSPORT:
-        raise _Invalid(_("This is the example row of the template. Delete it before uploading."))
+        raise Invalid(_("This is the example row of the template. Delete it before uploading."))
     return code
 
 
 def _choice_parser(allowed: Sequence[str]) -> Callable[[str, _Context], str]:
-    return lambda value, context: _parse_choice(value, allowed)
+    return lambda value, context: csvimport.parse_choice(value, allowed)
 
 
 _GPA_SCALES = {Decimal(code): code for code in Nomination.GpaScale.values}
@@ -419,11 +170,11 @@ _GPA_SCALES = {Decimal(code): code for code in Nomination.GpaScale.values}
 def _parse_gpa_scale(value: str, context: _Context) -> str:
     # Excel turns a typed 4.0 into 4, so scales are matched by their value.
     try:
-        number = _parse_decimal(value)
-    except _Invalid:
+        number = csvimport.parse_decimal(value)
+    except Invalid:
         number = None
     if number not in _GPA_SCALES:
-        raise _Invalid(_("“%(value)s” is not allowed here. Use one of: %(codes)s.") % {
+        raise Invalid(_("“%(value)s” is not allowed here. Use one of: %(codes)s.") % {
             "value": value, "codes": ", ".join(Nomination.GpaScale.values)})
     return _GPA_SCALES[number]
 
@@ -432,18 +183,18 @@ def _number_parser(name: str) -> Callable[[str, _Context], Decimal]:
     model_field = Nomination._meta.get_field(name)
 
     def parse(value: str, context: _Context) -> Decimal:
-        number = _parse_decimal(value)
+        number = csvimport.parse_decimal(value)
         try:
             model_field.run_validators(number)  # digits and decimal places, as the form checks
         except ValidationError as error:
-            raise _Invalid(" ".join(error.messages)) from None
+            raise Invalid(" ".join(error.messages)) from None
         return number
     return parse
 
 
 def _parse_rank(value: str, context: _Context) -> int:
     if not re.fullmatch(r"\d{1,3}", value.strip()) or not 1 <= int(value) <= 999:
-        raise _Invalid(_("“%(value)s” is not a whole number from 1 to 999.") % {"value": value})
+        raise Invalid(_("“%(value)s” is not a whole number from 1 to 999.") % {"value": value})
     return int(value)
 
 
@@ -454,23 +205,23 @@ def _parse_preferences(value: str, context: _Context) -> list[DegreeTrack]:
         if not token:
             continue
         if not token.isdigit():
-            raise _Invalid(_(
+            raise Invalid(_(
                 "“%(value)s” is not a degree track id. Write the ids from the table of degree "
                 "tracks, separated by “;”."
             ) % {"value": token})
         track = context.tracks.get(int(token))
         if track is None:
-            raise _Invalid(_(
+            raise Invalid(_(
                 "There is no degree track with id %(id)s in this round. Use the ids from the "
                 "table of degree tracks."
             ) % {"id": token})
         if track in tracks:
             # The same words as the service's check, so that both read alike.
-            raise _Invalid(_("“%(track)s” is ranked twice. Rank each degree track at most once.")
+            raise Invalid(_("“%(track)s” is ranked twice. Rank each degree track at most once.")
                            % {"track": track})
         tracks.append(track)
     if len(tracks) > context.preference_limit:
-        raise _Invalid(ngettext(
+        raise Invalid(ngettext(
             "At most %(limit)s degree track can be ranked in this round.",
             "At most %(limit)s degree tracks can be ranked in this round.",
             context.preference_limit,
@@ -481,32 +232,32 @@ def _parse_preferences(value: str, context: _Context) -> list[DegreeTrack]:
 def _parse_courses(value: str, context: _Context) -> list[dict[str, Any]]:
     entries = [entry.strip() for entry in value.split(LIST_SEPARATOR) if entry.strip()]
     if len(entries) > MAX_COURSES:
-        raise _Invalid(_("At most %(limit)s courses can be listed; this cell has %(count)s.") % {
+        raise Invalid(_("At most %(limit)s courses can be listed; this cell has %(count)s.") % {
             "limit": MAX_COURSES, "count": len(entries)})
     courses = []
     for number, entry in enumerate(entries, start=1):
         parts = [part.strip() for part in entry.split(COURSE_PART_SEPARATOR)]
         prefix = _("Course %(number)s: ") % {"number": number}
         if len(parts) > 3:
-            raise _Invalid(prefix + _(
+            raise Invalid(prefix + _(
                 "“%(value)s” has more than three parts. Write each course as "
                 "name|grade|technology ids."
             ) % {"value": entry})
         name, grade, ids = [*parts, "", ""][:3]
         if not name:
-            raise _Invalid(prefix + _("Give the course a name."))
+            raise Invalid(prefix + _("Give the course a name."))
         try:
-            _too_long(name, 200)
-            _too_long(grade, 20)
-        except _Invalid as error:
-            raise _Invalid(prefix + str(error)) from None
+            csvimport.too_long(name, 200)
+            csvimport.too_long(grade, 20)
+        except Invalid as error:
+            raise Invalid(prefix + str(error)) from None
         technologies = []
         for token in (t.strip() for t in ids.split(TECHNOLOGY_SEPARATOR)):
             if not token:
                 continue
             technology = context.technologies.get(int(token)) if token.isdigit() else None
             if technology is None:
-                raise _Invalid(prefix + _(
+                raise Invalid(prefix + _(
                     "“%(value)s” is not the id of one of this program's core technologies. Use "
                     "the ids from the table of core technologies."
                 ) % {"value": token})
@@ -571,72 +322,34 @@ def _check_together(row: _Row) -> None:
         data["language_test_date"] = None
 
 
-def _parse_row(number: int, cells: list[str], header: _Header, context: _Context) -> _Row:
+def _parse_row(number: int, cells: list[str], header: csvimport.Header,
+               context: _Context) -> _Row:
     row = _Row(number)
-    positions = header.positions
-    values: dict[str, str] = {}
-    for index, cell in enumerate(cells):
-        cell = cell.strip()
-        if index in positions:
-            values[positions[index]] = cell
-        elif cell and index not in header.flagged:
-            # Never drop a value silently, even one in a column without a name.
-            row.errors.append((_("column %(letter)s") % {"letter": _column_letter(index)}, _(
-                "This cell has a value but its column has no known name in the header row."
-            )))
-    for name in COLUMN_NAMES:
-        value = values.get(name, "")
-        if not value:
-            if name in REQUIRED_COLUMNS and name in positions.values():
-                row.errors.append((name, _("Required: this cell cannot be empty.")))
-            continue
-        try:
-            parsed = PARSERS[name](value, context)
-        except _Invalid as error:
-            row.errors.append((name, str(error)))
-            continue
-        if name == "preferences":
-            row.tracks = parsed
-        elif name == "courses":
-            row.courses = parsed
-        else:
-            row.data[name] = parsed
+    parsed, row.errors = csvimport.parse_cells(
+        cells, header, names=COLUMN_NAMES, required=REQUIRED_COLUMNS,
+        parse=lambda name, value: PARSERS[name](value, context),
+    )
+    row.tracks = parsed.pop("preferences", None)
+    row.courses = parsed.pop("courses", None)
+    row.data = parsed
     _check_together(row)
     return row
 
 
 def _duplicates(rows: Sequence[_Row]) -> list[RowError]:
     """Rows of the file that name the same passport number or email address: each is told."""
-    errors = []
-    for column, key, message in (
-        ("passport_number", lambda d: "".join(ch for ch in d.get("passport_number", "")
-                                              if ch.isalnum()),
-         _("Rows %(rows)s have the same passport number. Nominate each candidate only once.")),
-        ("email", lambda d: d.get("email", "").lower(),
-         _("Rows %(rows)s have the same email address. Each candidate needs their own.")),
-    ):
-        groups: dict[str, list[int]] = defaultdict(list)
-        for row in rows:
-            if value := key(row.data):
-                groups[value].append(row.number)
-        for numbers in groups.values():
-            if len(numbers) > 1:
-                listed = ", ".join(str(n) for n in numbers)
-                errors.extend(RowError(n, column, message % {"rows": listed}) for n in numbers)
-    return errors
+    passports = [(row.number, "".join(ch for ch in row.data.get("passport_number", "")
+                                      if ch.isalnum())) for row in rows]
+    emails = [(row.number, row.data.get("email", "").lower()) for row in rows]
+    return [
+        *csvimport.duplicates(passports, column="passport_number", message=_(
+            "Rows %(rows)s have the same passport number. Nominate each candidate only once.")),
+        *csvimport.duplicates(emails, column="email", message=_(
+            "Rows %(rows)s have the same email address. Each candidate needs their own.")),
+    ]
 
 
 # --- running the services ----------------------------------------------------------------------
-
-def _service_errors(number: int, error: ValidationError) -> list[RowError]:
-    """A service's error as row errors, its field names mapped back to CSV columns."""
-    if not hasattr(error, "error_dict"):
-        return [RowError(number, "", message) for message in error.messages]
-    return [
-        RowError(number, name if name in COLUMN_NAMES else "", message)
-        for name, messages in error.message_dict.items() for message in messages
-    ]
-
 
 def _existing_identities(intake_round: IntakeRound, university: University) -> dict[str, dict]:
     """The university's live nominations in the round, by passport digest and by email."""
@@ -688,15 +401,10 @@ def _create(*, actor: User | None, intake_round: IntakeRound, university: Univer
     return nomination
 
 
-def _sort_key(error: RowError) -> tuple:
-    column = COLUMN_NAMES.index(error.column) if error.column in COLUMN_NAMES else len(COLUMN_NAMES)
-    return (error.row or 0, column)
-
-
 def nomination_import_csv(
     *, actor: User | None, intake_round: IntakeRound, university: University,
     file: bytes | IO[bytes], now: datetime | None = None,
-) -> ImportResult:
+) -> ImportResult[Nomination]:
     """Create one draft nomination per row of a CSV file, all or nothing.
 
     Every row goes through nomination_create, nomination_set_preferences and
@@ -705,26 +413,23 @@ def nomination_import_csv(
     rolled back and the result lists every error and no nomination.
     """
     now = now or timezone.now()
-    result = ImportResult()
+    result: ImportResult[Nomination] = ImportResult()
     try:
         # The services' own deadline rule, once for the file rather than once per row.
         services.nominations_open_check(intake_round=intake_round, now=now)
-        records = _records(_decode(_read_bytes(file)))
-        if not records:
-            raise _FileRefused(_("The file is empty."))
-        header = _header(records[0])
-        data_rows = [
-            (number, cells) for number, cells in enumerate(records[1:], start=2)
-            if any(cell.strip() for cell in cells)
-        ]
+        header, data_rows = csvimport.read_table(
+            file, names=COLUMN_NAMES, required=REQUIRED_COLUMNS, no_header=_(
+                "Row 1 must be the header row with the column names of the template "
+                "(family_name, date_of_birth, …). Download the template and start from it."
+            ))
         if not data_rows:
-            raise _FileRefused(_("The file has a header row but no candidates."))
+            raise csvimport.FileRefused(_("The file has a header row but no candidates."))
         if len(data_rows) > max_rows():
-            raise _FileRefused(_(
+            raise csvimport.FileRefused(_(
                 "The file has %(count)s rows of candidates; at most %(limit)s can be imported at "
                 "once. Split it into several files."
             ) % {"count": len(data_rows), "limit": max_rows()})
-    except _FileRefused as error:
+    except csvimport.FileRefused as error:
         result.errors.append(RowError(None, "", str(error)))
         return result
     except ValidationError as error:  # the round does not take nominations now
@@ -757,7 +462,7 @@ def nomination_import_csv(
                     nomination = _create(actor=actor, intake_round=intake_round,
                                          university=university, row=row, now=now)
             except ValidationError as error:
-                result.errors.extend(_service_errors(row.number, error))
+                result.errors.extend(csvimport.service_errors(row.number, error, SERVICE_FIELDS))
                 continue
             result.errors.extend(_already_nominated(row.number, nomination, existing))
             created.append(nomination)
@@ -768,7 +473,7 @@ def nomination_import_csv(
                                after={"university": university.pk, "created": len(created),
                                       "nominations": [n.pk for n in created]})
             result.created = created
-    result.errors.sort(key=_sort_key)
+    result.errors.sort(key=csvimport.error_sort_key(COLUMN_NAMES))
     return result
 
 
@@ -819,8 +524,4 @@ def import_template_csv(*, intake_round: IntakeRound, university: University) ->
             COURSE_PART_SEPARATOR.join(["Thermodynamics", "B+"]),
         ]),
     }
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMN_NAMES)
-    writer.writerow([example.get(name, "") for name in COLUMN_NAMES])
-    return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
+    return csvimport.template_csv(COLUMN_NAMES, example)

@@ -1,6 +1,7 @@
 """The nominations part of the demo world: eligibility policies and, for each demo coordinator,
 nominations in several states. Illustrative people with reserved-domain addresses; idempotent."""
 
+import zlib
 from datetime import date, timedelta
 
 from django.core.files.base import ContentFile
@@ -9,9 +10,10 @@ from django.utils import timezone
 
 from ecocycle.services import model_create
 from programs.models import IntakeRound
+from programs.scenarios import PAST_ROUND_NAME, PAST_ROUND_NOMINATED_DAYS_AGO, ROUND_NAME
 
 from . import services
-from .models import Coordinator, EligibilityPolicy, Nomination, ScoringPolicy
+from .models import Cohort, Coordinator, EligibilityPolicy, Nomination, ScoringPolicy
 
 # A minimal valid one-page PDF, so that demo documents open in a viewer.
 DEMO_PDF = (
@@ -43,6 +45,22 @@ CANDIDATES = {
     ],
 }
 
+# The decided round: every candidate consented, and the cohort is approved.
+PAST_CANDIDATES = {
+    "coordinator@itb.test": [
+        ("Nugroho", "Adi", "", "consented", "3.81", "4.0", "ielts", "7.5", "id"),
+        ("Lestari", "Ayu", "", "consented", "3.66", "4.0", "toefl_ibt", "98", "id"),
+        ("Wibowo", "Bima", "", "consented", "3.52", "4.0", "ielts", "6.5", "id"),
+        ("Permata", "Intan", "", "consented", "3.40", "4.0", "toefl_ibt", "90", "id"),
+    ],
+    "coordinator@hust.test": [
+        ("Vu", "Thanh Long", "Vũ Thanh Long", "consented", "8.7", "10", "ielts", "7.0", "vi"),
+        ("Dang", "Thu Trang", "Đặng Thu Trang", "consented", "3.70", "4.0", "toefl_ibt", "95", "vi"),
+        ("Bui", "Quang Huy", "Bùi Quang Huy", "consented", "8.2", "10", "ielts", "6.5", "vi"),
+        ("Do", "Ngoc Anh", "Đỗ Ngọc Ánh", "consented", "3.55", "4.0", "topik", "4", "vi"),
+    ],
+}
+
 
 def _slug(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
@@ -66,14 +84,42 @@ def build_nominations(*, now=None) -> None:
     """Nominations in every state for each demo coordinator, in their program's open round."""
     now = now or timezone.now()
     build_policies()
-    for email, rows in CANDIDATES.items():
+    _build_round(CANDIDATES, ROUND_NAME, now)
+
+
+def build_approved_cohorts(*, now=None) -> list[Cohort]:
+    """The decided round of each demo program: consented nominations, matched and approved.
+
+    The nominations are made as they were then, while that round took nominations.
+    """
+    now = now or timezone.now()
+    build_policies()
+    _build_round(PAST_CANDIDATES, PAST_ROUND_NAME,
+                 now - timedelta(days=PAST_ROUND_NOMINATED_DAYS_AGO))
+    cohorts = []
+    for intake_round in IntakeRound.objects.filter(name=PAST_ROUND_NAME).order_by("id"):
+        cohort = Cohort.objects.filter(intake_round=intake_round).first()
+        if cohort is not None and cohort.status == Cohort.Status.APPROVED:
+            cohorts.append(cohort)
+            continue
+        if not intake_round.nominations.exists():
+            continue
+        with transaction.atomic():
+            services.cohort_match_run(intake_round=intake_round, trigger="command")
+            cohort = Cohort.objects.get(intake_round=intake_round)
+            cohorts.append(services.cohort_approve(actor=None, cohort=cohort))
+    return cohorts
+
+
+def _build_round(candidates: dict, round_name: str, now) -> None:
+    for email, rows in candidates.items():
         coordinator = Coordinator.objects.select_related("university", "user").filter(
             user__email=email).first()
         if coordinator is None:
             continue
         intake_round = IntakeRound.objects.filter(
-            program__participations__university=coordinator.university
-        ).order_by("-created_at").first()
+            program__participations__university=coordinator.university, name=round_name,
+        ).first()
         if intake_round is None or intake_round.phase_at(now) != IntakeRound.Phase.NOMINATIONS:
             continue
         for index, row in enumerate(rows):
@@ -93,7 +139,7 @@ def _build_one(coordinator, intake_round, index, row, now) -> None:
         "family_name": family, "given_names": given, "native_name": native,
         "date_of_birth": date(1999, 1, 15) + timedelta(days=97 * index + len(family) * 31),
         "nationality": country, "email": candidate_email, "phone": "+00 000 0000",
-        "passport_number": f"{country}{index:02d}{len(family) * 7919 % 100000:05d}",
+        "passport_number": f"{country}{zlib.crc32(candidate_email.encode()) % 10**7:07d}",
         "candidate_language": language,
         "degree": "bachelor", "degree_status": "completed",
         "major": "Chemical Engineering" if country == "ID" else "Mechanical Engineering",

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ecocycle.exceptions import form_add_error
 from ecocycle.tokens import LinkState
 
 from . import selectors, services
@@ -58,14 +59,6 @@ def coordinator_required(view):
     return wrapper
 
 
-def _add_domain_error(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 @never_cache
 @coordinator_required
 def coordinator_home(request, coordinator):
@@ -99,7 +92,7 @@ def nomination_new(request, coordinator, round_id):
                 university=coordinator.university, data=form.service_data(),
             )
         except ValidationError as error:
-            _add_domain_error(form, error)
+            form_add_error(form, error)
         else:
             messages.success(request, _("Draft saved. Continue with the studies."))
             return redirect("candidates:nomination_edit", pk=nomination.pk, section="studies")
@@ -179,7 +172,7 @@ def nomination_edit(request, coordinator, pk, section):
             try:
                 save()
             except ValidationError as error:
-                _add_domain_error(form, error)
+                form_add_error(form, error)
             else:
                 if section == "documents":
                     messages.success(request, _("Document uploaded."))
@@ -312,7 +305,7 @@ def invitation(request, token):
             coordinator = services.invitation_accept(token=token,
                                                      password=form.cleaned_data["password1"])
         except ValidationError as error:
-            _add_domain_error(form, error)
+            form_add_error(form, error)
         else:
             login(request, coordinator.user,
                   backend="django.contrib.auth.backends.ModelBackend")

@@ -23,3 +23,12 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, PermissionDenied):
         exc = drf_exceptions.PermissionDenied()
     return exception_handler(exc, context)
+
+
+def form_add_error(form, error: ValidationError) -> None:
+    """Show a service's error on the form: beside the field it names, else above the form."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)

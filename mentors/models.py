@@ -77,8 +77,16 @@ class MentorAssignment(TimeStampedModel):
                               default=Status.PROPOSED, db_index=True)
     fit = models.DecimalField(_("fit"), max_digits=7, decimal_places=4, null=True, blank=True)
     fit_components = models.JSONField(_("fit components"), default=dict, blank=True)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("proposed by (staff)"))
+    invited_at = models.DateTimeField(_("invited"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("invitation expires"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
     responded_at = models.DateTimeField(_("answered"), null=True, blank=True)
     decline_reason = models.TextField(_("reason for declining"), blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    withdraw_reason = models.TextField(_("reason for withdrawing"), blank=True)
 
     class Meta:
         verbose_name = _("mentor assignment")
@@ -92,6 +100,33 @@ class MentorAssignment(TimeStampedModel):
                 name="assignment_one_active_per_candidate",
             ),
         ]
+        indexes = [models.Index(fields=["status", "expires_at"])]
 
     def __str__(self) -> str:
         return f"{self.mentor} → {self.nomination} ({self.status})"
+
+
+class MentoringActivity(TimeStampedModel):
+    """A meeting or a visit a mentor records for one of their accepted mentees."""
+
+    class Mode(models.TextChoices):
+        ONLINE = "online", _("Online")
+        VISIT = "visit", _("Visit to the country")
+        IN_KOREA = "in_korea", _("In person in Korea")
+
+    assignment = models.ForeignKey(MentorAssignment, on_delete=models.CASCADE,
+                                   related_name="activities", verbose_name=_("assignment"))
+    date = models.DateField(_("date"))
+    mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices)
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("recorded by"))
+
+    class Meta:
+        verbose_name = _("mentoring activity")
+        verbose_name_plural = _("mentoring log")
+        ordering = ["-date", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_mode_display()} ({self.assignment_id})"

@@ -117,6 +117,9 @@ PROGRAMS = [
 ]
 
 ROUND_NAME = "2027 Spring"
+# A round already decided: its cohort is approved in the demo, and its candidates get mentors.
+PAST_ROUND_NAME = "2026 Autumn"
+PAST_ROUND_NOMINATED_DAYS_AGO = 100
 
 
 def _milestones(now):
@@ -129,9 +132,20 @@ def _milestones(now):
     }
 
 
+def _past_milestones(now):
+    return {
+        "nominations_open": now - timedelta(days=120),
+        "nominations_close": now - timedelta(days=60),
+        "matching": now - timedelta(days=45),
+        "decisions": now - timedelta(days=20),
+        "enrolment": now + timedelta(days=40),
+    }
+
+
 @transaction.atomic
 def build_programs(*, actor: User | None = None, now=None) -> list[Program]:
-    """Universities, two active programs with core technologies, tracks and an open round."""
+    """Universities, two active programs with core technologies, tracks, an open round and a
+    round already decided."""
     now = now or timezone.now()
     universities = {}
     for name, country, city, website, domain in UNIVERSITIES:
@@ -179,10 +193,10 @@ def build_programs(*, actor: User | None = None, now=None) -> list[Program]:
                 "wanted_keywords": keywords, "seats": seats,
                 "language_of_instruction": "en",
             })
-        if not IntakeRound.objects.filter(program=program, name=ROUND_NAME).exists():
-            intake_round_create(
-                actor=actor, program=program, name=ROUND_NAME, milestones=_milestones(now),
-                preference_limit=3,
-            )
+        for name, milestones in ((PAST_ROUND_NAME, _past_milestones(now)),
+                                 (ROUND_NAME, _milestones(now))):
+            if not IntakeRound.objects.filter(program=program, name=name).exists():
+                intake_round_create(actor=actor, program=program, name=name,
+                                    milestones=milestones, preference_limit=3)
         programs.append(program)
     return programs

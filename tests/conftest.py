@@ -14,6 +14,17 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _english_outside_requests():
+    # Pages for emailed links activate the reader's language for the rest of the thread; a test
+    # that calls a service directly afterwards must not inherit it.
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
 @pytest.fixture
 def staff_user(db):
     return StaffFactory()

@@ -5,13 +5,13 @@ from django.core.management import call_command
 from candidates.models import Coordinator
 from ecocycle.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from ecocycle.models import AuditEntry, User
-from mentors.models import Mentor
+from mentors.models import Mentor, MentorAssignment
 from programs.models import DegreeTrack, IntakeRound, Program, RoundTrack, University
 
 pytestmark = pytest.mark.django_db
 
 MODELS = [User, Coordinator, University, Program, DegreeTrack, IntakeRound, RoundTrack, AuditEntry,
-          Mentor]
+          Mentor, MentorAssignment]
 
 
 def _counts():
@@ -24,8 +24,10 @@ def test_seed_demo_builds_the_world_and_is_idempotent(capsys):
     assert 8 <= first["University"] <= 10
     assert 12 <= first["DegreeTrack"] <= 20
     assert first["Program"] == 2
-    assert IntakeRound.objects.count() == 2
-    assert all(r.phase == IntakeRound.Phase.NOMINATIONS for r in IntakeRound.objects.all())
+    assert IntakeRound.objects.count() == 4
+    assert sorted(r.phase for r in IntakeRound.objects.all()) == [
+        IntakeRound.Phase.DECISIONS, IntakeRound.Phase.DECISIONS,
+        IntakeRound.Phase.NOMINATIONS, IntakeRound.Phase.NOMINATIONS]
     assert {u.role for u in User.objects.all()} == {"staff", "coordinator", "mentor"}
     output = capsys.readouterr().out
     for email, *_ in DEMO_ACCOUNTS:
@@ -50,3 +52,34 @@ def test_seed_demo_gives_two_coordinators_nominations_in_several_states():
         assert submitted.filter(consent_given_at__isnull=True).exists()
         assert all(n.documents.count() >= 4 for n in submitted)
     assert Nomination.objects.filter(is_eligible=False).exists()
+
+
+def test_seed_demo_has_an_approved_cohort_with_mentors_invited(client, capsys):
+    import re
+
+    from django.core import mail
+
+    from candidates.models import Cohort
+
+    call_command("seed_demo")
+    assert Cohort.objects.filter(status="approved").count() == 2
+    assignments = MentorAssignment.objects.all()
+    assert assignments.filter(status="accepted").count() == 2
+    pending = assignments.filter(status="invited")
+    assert pending.filter(mentor__email="mentor@kitech.test").exists()
+    capsys.readouterr()
+    mail.outbox.clear()
+    call_command("send_mentor_reminders", "--force")
+    assert f"Reminders sent: {pending.count()}" in capsys.readouterr().out
+    from ecocycle.models import OutboundEmail
+
+    sent = OutboundEmail.objects.filter(topic="mentor_reminder", status="sent")
+    assert sent.count() == pending.count()
+    # Printed (here: delivered to the test mailbox) by the command itself, no worker needed.
+    reminders = [m for m in mail.outbox if (m.subject, m.to[0]) in set(
+        sent.values_list("subject", "to"))]
+    assert len(reminders) == pending.count()
+    for message in reminders:
+        path = re.search(r"https?://[^/\s]+(/mentoring/invitations/\S+/)", message.body).group(1)
+        response = client.get(path)
+        assert response.status_code == 200 and b'data-state="valid"' in response.content

@@ -184,6 +184,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "candidates.tasks.send_consent_reminders",
         "schedule": crontab(hour=9, minute=0),
     },
+    # Expires overdue mentor invitations, then reminds mentors who have not answered.
+    "mentor-reminders": {
+        "task": "mentors.tasks.send_mentor_reminders",
+        "schedule": crontab(hour=9, minute=30),
+    },
     # 02:00 in CELERY_TIMEZONE (Asia/Seoul): eligibility, then every round in its matching phase.
     "nightly-matching": {
         "task": "mentors.tasks.nightly_matching",
@@ -248,3 +253,6 @@ ECOCYCLE_MAX_UPLOAD_BYTES = env.int("ECOCYCLE_MAX_UPLOAD_BYTES", default=10 * 10
 ECOCYCLE_CONSENT_LINK_DAYS = env.int("ECOCYCLE_CONSENT_LINK_DAYS", default=14)
 ECOCYCLE_CONSENT_REMINDER_DAYS = env.int("ECOCYCLE_CONSENT_REMINDER_DAYS", default=3)
 ECOCYCLE_INVITATION_LINK_DAYS = env.int("ECOCYCLE_INVITATION_LINK_DAYS", default=14)
+# Mentor invitations: the emailed link's life, and when an unanswered one is reminded.
+ECOCYCLE_MENTOR_LINK_DAYS = env.int("ECOCYCLE_MENTOR_LINK_DAYS", default=14)
+ECOCYCLE_MENTOR_REMINDER_DAYS = env.int("ECOCYCLE_MENTOR_REMINDER_DAYS", default=4)

@@ -5,26 +5,17 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from candidates import services
-from candidates.models import Cohort, MatchRun, Nomination
+from candidates.models import MatchRun, Nomination
 from mentors.models import MentorAssignment
 from mentors.services import mentor_match_run, nightly_matching
-from programs.models import RoundTrack
-from tests.candidates.factories import consented_nomination, open_round_with_tracks
-from tests.mentors.factories import MentorFactory
+from tests.candidates.factories import open_round_with_tracks
+from tests.mentors.factories import MentorFactory, admitted_round
 
 pytestmark = pytest.mark.django_db
 
 
 def _admitted_round(n=4):
-    intake_round = open_round_with_tracks(n_tracks=2)
-    RoundTrack.objects.filter(intake_round=intake_round).update(seats=5)
-    nominations = []
-    for i in range(n):
-        nominations.append(consented_nomination(intake_round=intake_round, gpa=f"3.{9 - i}"))
-    services.cohort_match_run(intake_round=intake_round, trigger="command")
-    services.cohort_approve(actor=None, cohort=Cohort.objects.get(intake_round=intake_round))
-    return intake_round, nominations
+    return admitted_round(n)
 
 
 def test_every_admitted_candidate_gets_a_mentor_within_capacity():

@@ -4,11 +4,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from candidates.models import Coordinator
-from candidates.scenarios import build_nominations
+from candidates.scenarios import build_approved_cohorts, build_nominations
 from candidates.services import coordinator_create
 from ecocycle.models import User
 from ecocycle.services import model_update, user_create
-from mentors.scenarios import build_mentors
+from mentors.scenarios import build_invitations, build_mentors
 from programs.models import University
 from programs.scenarios import build_programs
 
@@ -48,7 +48,9 @@ class Command(BaseCommand):
                     # The demo staff member may do everything in the admin.
                     model_update(instance=user, data={"is_superuser": True}, actor=None)
         build_nominations()
+        build_approved_cohorts()
         build_mentors()
+        build_invitations()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in with:"))
         coordinators = dict(
             Coordinator.objects.values_list("user__email", "university__name")
@@ -56,3 +58,5 @@ class Command(BaseCommand):
         for email, role, *_rest in DEMO_ACCOUNTS:
             where = f" — {coordinators[email]}" if email in coordinators else ""
             self.stdout.write(f"  {role:<12} {email:<26} password: {DEMO_PASSWORD}{where}")
+        self.stdout.write("Mentor invitations wait for an answer: `python manage.py "
+                          "send_mentor_reminders --force` prints them with working links.")

@@ -26,7 +26,10 @@ class Command(BaseCommand):
             summary = nightly_matching(trigger=MatchRun.Trigger.COMMAND)
             self.stdout.write(f"Eligibility verdicts changed: {summary['eligibility_changed']}")
             self.stdout.write(f"Rounds matched: {summary['matched_rounds'] or 'none'}")
+            self.stdout.write(f"Mentor invitations expired: "
+                              f"{summary['mentor_invitations_expired']}")
             self.stdout.write(f"Mentor proposals: {summary['mentor_proposals']}")
+            self.stdout.write(f"Mentor invitations sent: {summary['mentor_invitations_sent']}")
             for round_id, why in summary["skipped_rounds"].items():
                 self.stdout.write(f"Round {round_id} skipped: {why}")
             return

@@ -1,4 +1,4 @@
-"""Writes of the mentors domain: mentor profiles and the nightly mentor matching."""
+"""The nightly mentor matching: optimal proposals for admitted candidates without a mentor."""
 
 import json
 import time
@@ -16,15 +16,12 @@ from ecocycle.bulk import bulk_insert, prepared_datetime
 from ecocycle.locks import JobBusy, exclusive_job
 from ecocycle.matching import assign_mentors
 from ecocycle.models import AuditEntry, User
-from ecocycle.services import audit_entry_build, model_create
+from ecocycle.services import audit_entry_build
 from programs.models import DegreeTrack, IntakeRound
 
-from . import fit as mentor_fit
-from .models import Mentor, MentorAssignment
-
-
-def mentor_create(*, actor: User | None, data: dict) -> Mentor:
-    return model_create(model=Mentor, data=data, actor=actor)
+from .. import fit as mentor_fit
+from ..models import Mentor, MentorAssignment
+from .invitations import invitations_expire, invitations_send
 
 
 def _mentees(intake_round: IntakeRound) -> list[mentor_fit.MenteeFacts]:
@@ -105,7 +102,7 @@ def mentor_match_run(
 
     Accepted and pending assignments are kept and use up their mentors' capacity; a pair that
     was declined, expired or withdrawn is never proposed again. Every proposal is saved as a
-    PROPOSED assignment (the Mentors issue turns proposals into emailed invitations).
+    PROPOSED assignment; `invitations_send` then emails each as an invitation.
     """
     now = now or timezone.now()
     started = time.perf_counter()
@@ -137,11 +134,11 @@ def mentor_match_run(
         stamp = timezone.now()
         bulk_insert(MentorAssignment, [
             "nomination", "mentor", "match_run", "status", "fit", "fit_components",
-            "decline_reason", "created_at", "updated_at",
+            "decline_reason", "withdraw_reason", "created_at", "updated_at",
         ], [
             (nomination_id, mentor_id, run.pk, MentorAssignment.Status.PROPOSED,
              f"{parts[(nomination_id, mentor_id)][0]:.4f}",
-             json.dumps(parts[(nomination_id, mentor_id)][1], sort_keys=True), "",
+             json.dumps(parts[(nomination_id, mentor_id)][1], sort_keys=True), "", "",
              prepared_datetime(stamp), prepared_datetime(stamp))
             for nomination_id, mentor_id in sorted(assignment.items())
         ])
@@ -154,11 +151,14 @@ def mentor_match_run(
 
 def nightly_matching(*, trigger: str = MatchRun.Trigger.SCHEDULE,
                      now: datetime | None = None) -> dict:
-    """The whole nightly job: cohorts first, then mentors for every round with an approved
-    cohort. Safe to run twice: a second run finds nothing new to propose."""
+    """The whole nightly job: cohorts first; then, for every round with an approved cohort,
+    expired invitations are closed, mentors proposed for the candidates without one, and every
+    proposal emailed as an invitation. Safe to run twice: a second run finds nothing new."""
     now = now or timezone.now()
     summary = nightly_cohort_matching(trigger=trigger, now=now)
+    summary["mentor_invitations_expired"] = invitations_expire(now=now)
     summary["mentor_proposals"] = 0
+    summary["mentor_invitations_sent"] = 0
     for round_id in Cohort.objects.filter(status=Cohort.Status.APPROVED).order_by(
         "intake_round_id").values_list("intake_round_id", flat=True):
         try:
@@ -166,6 +166,7 @@ def nightly_matching(*, trigger: str = MatchRun.Trigger.SCHEDULE,
                                    trigger=trigger, now=now)
         except JobBusy:
             summary["skipped_rounds"][round_id] = "a mentor run is under way"
-        else:
-            summary["mentor_proposals"] += run.counts["proposed"]
+            continue
+        summary["mentor_proposals"] += run.counts["proposed"]
+        summary["mentor_invitations_sent"] += invitations_send(intake_round_id=round_id, now=now)
     return summary

@@ -1,0 +1,40 @@
+"""Writes of the mentors domain: profiles, the nightly matching, invitations, the mentoring log.
+
+Every function is one transaction with audit entries; the emailed link, the mentor's page, the
+staff pages, the admin, commands and tasks all call these.
+"""
+
+from .activities import mentoring_activity_record
+from .invitations import (
+    assignment_answer,
+    assignment_propose,
+    assignment_withdraw,
+    invitation_answer,
+    invitation_check,
+    invitation_link,
+    invitation_reminders_send,
+    invitations_expire,
+    invitations_send,
+    mentor_follow_up,
+)
+from .matching import mentor_match_run, nightly_matching
+from .profiles import SELF_EDITABLE_FIELDS, mentor_create, mentor_update
+
+__all__ = [
+    "SELF_EDITABLE_FIELDS",
+    "assignment_answer",
+    "assignment_propose",
+    "assignment_withdraw",
+    "invitation_answer",
+    "invitation_check",
+    "invitation_link",
+    "invitation_reminders_send",
+    "invitations_expire",
+    "invitations_send",
+    "mentor_create",
+    "mentor_follow_up",
+    "mentor_match_run",
+    "mentor_update",
+    "mentoring_activity_record",
+    "nightly_matching",
+]

@@ -1,0 +1,17 @@
+"""Staff pages of the mentors domain under /staff/mentors/: KITECH staff only."""
+
+from django.urls import path
+
+from . import staff_views
+
+app_name = "staff_mentors"
+
+urlpatterns = [
+    path("", staff_views.mentor_list, name="mentor_list"),
+    path("<int:mentor_id>/", staff_views.mentor_detail, name="mentor_detail"),
+    path("rounds/<int:round_id>/", staff_views.round_assignments, name="round_assignments"),
+    path("rounds/<int:round_id>/propose/", staff_views.assignment_propose,
+         name="assignment_propose"),
+    path("assignments/<int:pk>/withdraw/", staff_views.assignment_withdraw,
+         name="assignment_withdraw"),
+]
