@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from candidates.models import MatchRun, Nomination
+from candidates.models import Enrolment, MatchRun, Nomination
 from ecocycle.models import TimeStampedModel
 from programs.models import CoreTechnology
 
@@ -38,6 +38,11 @@ class Mentor(TimeStampedModel):
     biography = models.TextField(_("short biography"), blank=True)
     is_active = models.BooleanField(_("active"), default=True,
                                     help_text=_("Paused mentors are not proposed."))
+    # An alumnus who offered to mentor: the profile waits, paused, until staff confirm it.
+    alumnus = models.OneToOneField(Enrolment, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="mentor_profile",
+                                   verbose_name=_("alumnus of the program"))
+    confirmed_at = models.DateTimeField(_("confirmed by staff"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("mentor")

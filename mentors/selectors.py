@@ -148,3 +148,36 @@ def mentors_with_seats_left() -> list[Mentor]:
     """Active mentors who can still be proposed, with `seats_left`, for staff's propose forms."""
     return [mentor for mentor in mentor_list_with_load()
             if mentor.is_active and mentor.seats_left > 0]
+
+
+def _alumni_mentors(*, program, country: str | None) -> QuerySet[Mentor]:
+    # Alumni mentors: profiles linked to a former student's enrolment and confirmed by staff.
+    qs = Mentor.objects.filter(alumnus__isnull=False, confirmed_at__isnull=False)
+    if program is not None:
+        qs = qs.filter(alumnus__nomination__intake_round__program=program)
+    if country:
+        qs = qs.filter(alumnus__nomination__intake_round__program__country=country)
+    return qs
+
+
+def alumni_mentor_count(*, program=None, country: str | None = None) -> int:
+    """How many alumni became mentors (confirmed by staff), of one program's or one partner
+    country's students, or of all. One query."""
+    return _alumni_mentors(program=program, country=country).count()
+
+
+def alumni_mentor_counts(*, by: str, program=None, country: str | None = None) -> dict:
+    """`alumni_mentor_count` for every program (`by="program"`: program id -> count) or every
+    partner country (`by="country"`: country code -> count) at once. One query."""
+    key = {"program": "alumnus__nomination__intake_round__program",
+           "country": "alumnus__nomination__intake_round__program__country"}[by]
+    return dict(_alumni_mentors(program=program, country=country)
+                .values_list(key).annotate(n=Count("id")).values_list(key, "n").order_by())
+
+
+def alumni_mentors_to_confirm() -> QuerySet[Mentor]:
+    """Profiles made from alumni's offers to mentor, waiting for staff to confirm them."""
+    return (Mentor.objects.filter(alumnus__isnull=False, confirmed_at__isnull=True)
+            .select_related("alumnus__nomination__university",
+                            "alumnus__nomination__intake_round__program")
+            .order_by("created_at", "id"))

@@ -12,6 +12,7 @@ urlpatterns = [
     path("rounds/<int:round_id>/", staff_views.round_assignments, name="round_assignments"),
     path("rounds/<int:round_id>/propose/", staff_views.assignment_propose,
          name="assignment_propose"),
+    path("<int:mentor_id>/confirm/", staff_views.mentor_confirm, name="mentor_confirm"),
     path("assignments/<int:pk>/withdraw/", staff_views.assignment_withdraw,
          name="assignment_withdraw"),
 ]

@@ -58,6 +58,7 @@ def mentor_list(request):
         "paused_count": sum(not m.is_active for m in mentors),
         "near_only": near_only,
         "rounds": selectors.rounds_with_admissions(),
+        "to_confirm": selectors.alumni_mentors_to_confirm(),
     })
 
 
@@ -180,3 +181,19 @@ def assignment_propose(request, round_id):
         "%(mentor)s is proposed for %(candidate)s; the invitation is being emailed."
     ) % {"mentor": mentor, "candidate": nomination})
     return _back_to_round(intake_round, status)
+
+
+@staff_required
+@require_POST
+def mentor_confirm(request, mentor_id):
+    """Confirm an alumnus's offer to mentor: the profile becomes active."""
+    mentor = selectors.mentor_get(mentor_id)
+    try:
+        services.mentor_confirm(actor=request.user, mentor=mentor)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("%(mentor)s is confirmed and can now be proposed.") % {
+            "mentor": mentor})
+    return redirect("staff_mentors:mentor_list")

@@ -10,6 +10,7 @@ from .models import (
     CoreTechnology,
     DegreeTrack,
     IntakeRound,
+    PartnerCompany,
     Program,
     ProgramUniversity,
     RoundMilestone,
@@ -144,3 +145,12 @@ class IntakeRoundAdmin(AuditedModelAdmin):
     @admin.display(description=_("nominations close"))
     def nominations_close(self, obj):
         return obj.nominations_close_at
+
+
+@admin.register(PartnerCompany)
+class PartnerCompanyAdmin(AuditedModelAdmin):
+    list_display = ["name", "kind", "sector", "size_band", "country", "region",
+                    "openings_per_year", "is_active"]
+    list_filter = ["kind", "size_band", "country", "is_active", "programs"]
+    search_fields = ["name", "sector", "region", "skill_keywords", "contact_name"]
+    filter_horizontal = ["programs", "technologies"]

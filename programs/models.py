@@ -3,6 +3,7 @@ tracks, and intake rounds with their milestones."""
 
 import itertools
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -333,3 +334,52 @@ class RoundTrack(models.Model):
             raise ValidationError(
                 {"track": _("This track belongs to another program than the round.")}
             )
+
+
+class PartnerCompany(TimeStampedModel):
+    """A Korean company in a program's industries that takes graduates: an SME in Korea that
+    needs engineers here (on-shoring), or a Korean company in a partner country that needs
+    local experts there (off-shoring)."""
+
+    class Kind(models.TextChoices):
+        ONSHORE = "onshore", _("In Korea (on-shoring)")
+        OFFSHORE = "offshore", _("In a partner country (off-shoring)")
+
+    class SizeBand(models.TextChoices):
+        SMALL = "small", _("Small (fewer than 50 people)")
+        MEDIUM = "medium", _("Medium (50 to 299 people)")
+        LARGE = "large", _("Large (300 people or more)")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    sector = models.CharField(_("sector"), max_length=200)
+    size_band = models.CharField(_("size"), max_length=10, choices=SizeBand.choices)
+    country = CountryField(_("country of the openings"))
+    region = models.CharField(_("region or city"), max_length=120, blank=True)
+    locations = models.CharField(_("locations"), max_length=300, blank=True,
+                                 help_text=_("Sites, comma-separated."))
+    programs = models.ManyToManyField(Program, blank=True, related_name="companies",
+                                      verbose_name=_("programs (industries)"))
+    technologies = models.ManyToManyField(CoreTechnology, blank=True, related_name="companies",
+                                          verbose_name=_("core technologies needed"))
+    skill_keywords = models.CharField(_("skills needed"), max_length=300, blank=True,
+                                      help_text=_("Comma-separated."))
+    openings_per_year = models.PositiveSmallIntegerField(_("openings per year"), default=1)
+    contact_name = models.CharField(_("contact person"), max_length=200)
+    contact_email = models.EmailField(_("contact email"))
+    contact_language = models.CharField(_("contact's language"), max_length=8,
+                                        choices=settings.LANGUAGES, default="ko")
+    website = models.URLField(_("website"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("partner company")
+        verbose_name_plural = _("partner companies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_sme(self) -> bool:
+        return self.size_band in (self.SizeBand.SMALL, self.SizeBand.MEDIUM)

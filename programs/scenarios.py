@@ -11,8 +11,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from ecocycle.models import User
+from ecocycle.services import model_create
 
-from .models import DegreeTrack, IntakeRound, Program, ProgramUniversity, University
+from .models import (
+    DegreeTrack,
+    IntakeRound,
+    PartnerCompany,
+    Program,
+    ProgramUniversity,
+    University,
+)
 from .services import (
     core_technology_create,
     degree_track_create,
@@ -120,6 +128,40 @@ ROUND_NAME = "2027 Spring"
 # A round already decided: its cohort is approved in the demo, and its candidates get mentors.
 PAST_ROUND_NAME = "2026 Autumn"
 PAST_ROUND_NOMINATED_DAYS_AGO = 100
+# Earlier rounds, for the cycle's later stages: name -> days ago its nominations opened.
+# 2023 Autumn's students have graduated; 2025 Autumn's are close to graduation.
+DECIDED_ROUNDS = {"2023 Autumn": 1250, "2025 Autumn": 480, PAST_ROUND_NAME: 120}
+NOMINATED_AFTER_OPENING_DAYS = 20
+ENROLMENT_AFTER_OPENING_DAYS = 160
+
+PARTNER_COMPANIES = [
+    # name, kind, sector, size, country, region, program index, technology indexes, keywords,
+    # openings per year, contact
+    ("Hanbit Bio-Energy", "onshore", "Biodiesel production", "small", "KR", "Ulsan", 0, [0, 1],
+     "transesterification, quality control", 2, "Ms. Seo Yun-ah"),
+    ("Daesung Catalyst Works", "onshore", "Catalysts and fine chemicals", "medium", "KR",
+     "Gyeonggi", 0, [2, 3], "catalyst, scale-up", 1, "Mr. Kwon Min-ho"),
+    ("KoInd Green Fuels Indonesia", "offshore", "Palm-oil refining", "large", "ID", "Riau", 0,
+     [0, 4], "biogas, POME, plant", 2, "Mr. Lim Jae-sung"),
+    ("Samwoo Precision Casting", "onshore", "Die casting for electronics", "small", "KR",
+     "Incheon", 1, [0, 2], "die casting, simulation", 2, "Ms. Han Ji-min"),
+    ("Geumsan Mould & Plating", "onshore", "Moulds and surface treatment", "medium", "KR",
+     "Gyeongnam", 1, [1, 3], "injection moulding, plating", 1, "Mr. Baek Sung-jin"),
+    ("K-Parts Vietnam", "offshore", "Electronics parts", "large", "VN", "Bac Ninh", 1, [0, 4],
+     "casting, smart factory", 2, "Ms. Yoon Hye-jin"),
+]
+
+
+def decided_round_milestones(name: str, now):
+    """The five milestones of a decided demo round, counted from when it opened."""
+    opened = now - timedelta(days=DECIDED_ROUNDS[name])
+    return {
+        "nominations_open": opened,
+        "nominations_close": opened + timedelta(days=60),
+        "matching": opened + timedelta(days=75),
+        "decisions": opened + timedelta(days=100),
+        "enrolment": opened + timedelta(days=ENROLMENT_AFTER_OPENING_DAYS),
+    }
 
 
 def _milestones(now):
@@ -129,16 +171,6 @@ def _milestones(now):
         "matching": now + timedelta(days=37),
         "decisions": now + timedelta(days=50),
         "enrolment": now + timedelta(days=120),
-    }
-
-
-def _past_milestones(now):
-    return {
-        "nominations_open": now - timedelta(days=120),
-        "nominations_close": now - timedelta(days=60),
-        "matching": now - timedelta(days=45),
-        "decisions": now - timedelta(days=20),
-        "enrolment": now + timedelta(days=40),
     }
 
 
@@ -193,10 +225,33 @@ def build_programs(*, actor: User | None = None, now=None) -> list[Program]:
                 "wanted_keywords": keywords, "seats": seats,
                 "language_of_instruction": "en",
             })
-        for name, milestones in ((PAST_ROUND_NAME, _past_milestones(now)),
-                                 (ROUND_NAME, _milestones(now))):
+        rounds = [(name, decided_round_milestones(name, now)) for name in DECIDED_ROUNDS]
+        for name, milestones in [*rounds, (ROUND_NAME, _milestones(now))]:
             if not IntakeRound.objects.filter(program=program, name=name).exists():
                 intake_round_create(actor=actor, program=program, name=name,
                                     milestones=milestones, preference_limit=3)
         programs.append(program)
     return programs
+
+
+@transaction.atomic
+def build_companies(*, actor: User | None = None) -> None:
+    """Partner companies in the demo programs' industries (invented)."""
+    programs = list(Program.objects.filter(name__in=[p["name"] for p in PROGRAMS]).order_by("id"))
+    if len(programs) < len(PROGRAMS):
+        return
+    by_name = {program.name: program for program in programs}
+    for (name, kind, sector, size, country, region, program_index, tech_indexes, keywords,
+         openings, contact) in PARTNER_COMPANIES:
+        if PartnerCompany.objects.filter(name=name).exists():
+            continue
+        program = by_name[PROGRAMS[program_index]["name"]]
+        technologies = list(program.core_technologies.order_by("id"))
+        slug = "".join(ch for ch in name.lower() if ch.isalnum())[:20]
+        model_create(model=PartnerCompany, actor=actor, data={
+            "name": name, "kind": kind, "sector": sector, "size_band": size, "country": country,
+            "region": region, "locations": region, "skill_keywords": keywords,
+            "openings_per_year": openings, "contact_name": contact,
+            "contact_email": f"people@{slug}.example", "contact_language": "ko",
+            "programs": [program], "technologies": [technologies[i] for i in tech_indexes],
+        })

@@ -2,16 +2,23 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
-from candidates.models import Coordinator
+from candidates.models import AlumniOutcome, Coordinator, Enrolment
 from ecocycle.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from ecocycle.models import AuditEntry, User
 from mentors.models import Mentor, MentorAssignment
-from programs.models import DegreeTrack, IntakeRound, Program, RoundTrack, University
+from programs.models import (
+    DegreeTrack,
+    IntakeRound,
+    PartnerCompany,
+    Program,
+    RoundTrack,
+    University,
+)
 
 pytestmark = pytest.mark.django_db
 
 MODELS = [User, Coordinator, University, Program, DegreeTrack, IntakeRound, RoundTrack, AuditEntry,
-          Mentor, MentorAssignment]
+          Mentor, MentorAssignment, Enrolment, AlumniOutcome, PartnerCompany]
 
 
 def _counts():
@@ -24,10 +31,10 @@ def test_seed_demo_builds_the_world_and_is_idempotent(capsys):
     assert 8 <= first["University"] <= 10
     assert 12 <= first["DegreeTrack"] <= 20
     assert first["Program"] == 2
-    assert IntakeRound.objects.count() == 4
-    assert sorted(r.phase for r in IntakeRound.objects.all()) == [
-        IntakeRound.Phase.DECISIONS, IntakeRound.Phase.DECISIONS,
-        IntakeRound.Phase.NOMINATIONS, IntakeRound.Phase.NOMINATIONS]
+    assert IntakeRound.objects.count() == 8
+    phases = sorted(r.phase for r in IntakeRound.objects.all())
+    assert phases == sorted([IntakeRound.Phase.DECISIONS] * 2 + [IntakeRound.Phase.ENROLMENT] * 4
+                            + [IntakeRound.Phase.NOMINATIONS] * 2)
     assert {u.role for u in User.objects.all()} == {"staff", "coordinator", "mentor"}
     output = capsys.readouterr().out
     for email, *_ in DEMO_ACCOUNTS:
@@ -62,8 +69,8 @@ def test_seed_demo_has_an_approved_cohort_with_mentors_invited(client, capsys):
     from candidates.models import Cohort
 
     call_command("seed_demo")
-    assert Cohort.objects.filter(status="approved").count() == 2
-    assignments = MentorAssignment.objects.all()
+    assert Cohort.objects.filter(status="approved").count() == 6
+    assignments = MentorAssignment.objects.filter(nomination__intake_round__name="2026 Autumn")
     assert assignments.filter(status="accepted").count() == 2
     pending = assignments.filter(status="invited")
     assert pending.filter(mentor__email="mentor@kitech.test").exists()
@@ -83,3 +90,18 @@ def test_seed_demo_has_an_approved_cohort_with_mentors_invited(client, capsys):
         path = re.search(r"https?://[^/\s]+(/mentoring/invitations/\S+/)", message.body).group(1)
         response = client.get(path)
         assert response.status_code == 200 and b'data-state="valid"' in response.content
+
+
+def test_seed_demo_shows_the_whole_cycle():
+    from mentors.models import Mentor
+
+    call_command("seed_demo")
+    assert set(Enrolment.objects.values_list("status", flat=True)) == {
+        "enrolled", "graduated", "withdrawn"}
+    paths = set(AlumniOutcome.objects.values_list("path", flat=True))
+    assert paths == {"stayed_korea", "returned_home"}
+    assert AlumniOutcome.objects.filter(employer_type="sme").exists()
+    assert AlumniOutcome.objects.filter(cooperating_company__kind="offshore").exists()
+    assert Mentor.objects.filter(alumnus__isnull=False, confirmed_at__isnull=False).exists()
+    assert PartnerCompany.objects.filter(kind="onshore").exists()
+    assert PartnerCompany.objects.filter(kind="offshore").exists()

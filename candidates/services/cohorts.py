@@ -206,6 +206,9 @@ def cohort_reopen(*, actor: User, cohort: Cohort, reason: str) -> Cohort:
     locked = Cohort.objects.select_for_update().get(pk=cohort.pk)
     if locked.status != Cohort.Status.APPROVED:
         return locked
+    if locked.admissions.filter(enrolment__isnull=False).exists():
+        raise DomainError(_("Students of this cohort are enrolled already: the cohort can no "
+                            "longer be reopened."))
     admitted = list(locked.admissions.values_list("nomination_id", "track_id"))
     locked.admissions.all().delete()
     locked.status, locked.approved_at, locked.approved_by = Cohort.Status.PROPOSED, None, None

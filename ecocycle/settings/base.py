@@ -189,6 +189,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mentors.tasks.send_mentor_reminders",
         "schedule": crontab(hour=9, minute=30),
     },
+    # Career proposals for students within a year of graduation, every Monday morning.
+    "career-matching": {
+        "task": "candidates.tasks.run_career_matching",
+        "schedule": crontab(hour=3, minute=0, day_of_week=1),
+    },
+    # Removes the personal data of candidates not admitted, once their retention period is over.
+    "apply-retention": {
+        "task": "candidates.tasks.apply_retention",
+        "schedule": crontab(hour=4, minute=0, day_of_month=1),
+    },
+    # Asks every graduate once a year where they are now (the alumni update link).
+    "alumni-updates": {
+        "task": "candidates.tasks.request_alumni_updates",
+        "schedule": crontab(hour=10, minute=0, day_of_month=15),
+    },
     # 02:00 in CELERY_TIMEZONE (Asia/Seoul): eligibility, then every round in its matching phase.
     "nightly-matching": {
         "task": "mentors.tasks.nightly_matching",
@@ -256,3 +271,8 @@ ECOCYCLE_INVITATION_LINK_DAYS = env.int("ECOCYCLE_INVITATION_LINK_DAYS", default
 # Mentor invitations: the emailed link's life, and when an unanswered one is reminded.
 ECOCYCLE_MENTOR_LINK_DAYS = env.int("ECOCYCLE_MENTOR_LINK_DAYS", default=14)
 ECOCYCLE_MENTOR_REMINDER_DAYS = env.int("ECOCYCLE_MENTOR_REMINDER_DAYS", default=4)
+# Personal data of candidates not admitted is removed this many days after their round's
+# decisions; alumni are asked for news once a year; their update link lives this long.
+ECOCYCLE_RETENTION_DAYS = env.int("ECOCYCLE_RETENTION_DAYS", default=365)
+ECOCYCLE_ALUMNI_UPDATE_DAYS = env.int("ECOCYCLE_ALUMNI_UPDATE_DAYS", default=365)
+ECOCYCLE_ALUMNI_LINK_DAYS = env.int("ECOCYCLE_ALUMNI_LINK_DAYS", default=60)

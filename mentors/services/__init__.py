@@ -5,6 +5,7 @@ staff pages, the admin, commands and tasks all call these.
 """
 
 from .activities import mentoring_activity_record
+from .alumni import alumni_mentor_profiles_create, mentor_confirm, mentor_profile_from_alumnus
 from .invitations import (
     assignment_answer,
     assignment_propose,
@@ -22,6 +23,7 @@ from .profiles import SELF_EDITABLE_FIELDS, mentor_create, mentor_update
 
 __all__ = [
     "SELF_EDITABLE_FIELDS",
+    "alumni_mentor_profiles_create",
     "assignment_answer",
     "assignment_propose",
     "assignment_withdraw",
@@ -31,9 +33,11 @@ __all__ = [
     "invitation_reminders_send",
     "invitations_expire",
     "invitations_send",
+    "mentor_confirm",
     "mentor_create",
     "mentor_follow_up",
     "mentor_match_run",
+    "mentor_profile_from_alumnus",
     "mentor_update",
     "mentoring_activity_record",
     "nightly_matching",

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from candidates.models import Cohort, CohortAdmission, MatchRun, NominationCourse
+from candidates.models import Cohort, CohortAdmission, Enrolment, MatchRun, NominationCourse
 from candidates.scoring import words
 from candidates.selectors import admitted_nominations
 from candidates.services import nightly_cohort_matching
@@ -21,7 +21,9 @@ from programs.models import DegreeTrack, IntakeRound
 
 from .. import fit as mentor_fit
 from ..models import Mentor, MentorAssignment
+from .alumni import alumni_mentor_profiles_create
 from .invitations import invitations_expire, invitations_send
+from .privacy import mentee_notes_anonymise
 
 
 def _mentees(intake_round: IntakeRound) -> list[mentor_fit.MenteeFacts]:
@@ -29,6 +31,8 @@ def _mentees(intake_round: IntakeRound) -> list[mentor_fit.MenteeFacts]:
     rows = list(
         admitted_nominations(intake_round)
         .exclude(mentor_assignments__status__in=MentorAssignment.ACTIVE)
+        # Students who graduated or left need no new mentor.
+        .exclude(enrolment__status__in=[Enrolment.Status.GRADUATED, Enrolment.Status.WITHDRAWN])
         .order_by("id")
         .values_list("id", "nationality", "candidate_language", "language_test",
                      "research_interests", "university_id")
@@ -156,6 +160,8 @@ def nightly_matching(*, trigger: str = MatchRun.Trigger.SCHEDULE,
     proposal emailed as an invitation. Safe to run twice: a second run finds nothing new."""
     now = now or timezone.now()
     summary = nightly_cohort_matching(trigger=trigger, now=now)
+    summary["alumni_mentor_profiles"] = alumni_mentor_profiles_create(now=now)
+    summary["mentee_notes_removed"] = mentee_notes_anonymise()
     summary["mentor_invitations_expired"] = invitations_expire(now=now)
     summary["mentor_proposals"] = 0
     summary["mentor_invitations_sent"] = 0

@@ -130,3 +130,32 @@ def consented_nomination(**kwargs):
     nomination = submitted_nomination(**kwargs)
     token = services.consent_link(nomination).rstrip("/").rsplit("/", 1)[1]
     return services.consent_confirm(token=token)
+
+
+def admitted_round(n=4, *, seats=5, n_tracks=2):
+    """An approved cohort of `n` consented candidates, no mentors yet: (round, nominations)."""
+    from candidates.models import Cohort
+
+    intake_round = open_round_with_tracks(n_tracks=n_tracks)
+    RoundTrack.objects.filter(intake_round=intake_round).update(seats=seats)
+    nominations = [consented_nomination(intake_round=intake_round, gpa=f"3.{9 - i}")
+                   for i in range(n)]
+    services.cohort_match_run(intake_round=intake_round, trigger="command")
+    services.cohort_approve(actor=None, cohort=Cohort.objects.get(intake_round=intake_round))
+    return intake_round, nominations
+
+
+def enrolled_round(n=3, *, enrolled_on=None, expected_graduation=None, seats=5):
+    """An approved cohort of `n` candidates, each enrolled: (round, enrolments)."""
+    from candidates.models import CohortAdmission
+
+    intake_round, nominations = admitted_round(n, seats=seats)
+    enrolled_on = enrolled_on or date.today() - timedelta(days=400)
+    enrolments = [
+        services.enrolment_create(actor=None, admission=admission, semester="2025 Autumn",
+                                  enrolled_on=enrolled_on,
+                                  expected_graduation=expected_graduation)
+        for admission in CohortAdmission.objects.filter(
+            nomination__in=nominations).select_related("track", "cohort").order_by("id")
+    ]
+    return intake_round, enrolments

@@ -116,3 +116,30 @@ class CoordinatorFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     university = factory.SubFactory(UniversityFactory)
     timezone = "Asia/Jakarta"
+
+
+class PartnerCompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "programs.PartnerCompany"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Partner Company {n}")
+    kind = "onshore"
+    sector = "Precision casting"
+    size_band = "small"
+    country = "KR"
+    region = "Gyeonggi"
+    openings_per_year = 2
+    contact_name = "Ms. Park"
+    contact_email = factory.Sequence(lambda n: f"hr{n}@company.example")
+    contact_language = "ko"
+
+    @factory.post_generation
+    def technologies(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.technologies.set(extracted)
+
+    @factory.post_generation
+    def programs(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.programs.set(extracted)

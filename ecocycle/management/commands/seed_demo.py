@@ -4,13 +4,18 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from candidates.models import Coordinator
-from candidates.scenarios import build_approved_cohorts, build_nominations
+from candidates.scenarios import (
+    build_approved_cohorts,
+    build_career_proposals,
+    build_cycle,
+    build_nominations,
+)
 from candidates.services import coordinator_create
 from ecocycle.models import User
 from ecocycle.services import model_update, user_create
-from mentors.scenarios import build_invitations, build_mentors
+from mentors.scenarios import build_alumni_mentors, build_invitations, build_mentors
 from programs.models import University
-from programs.scenarios import build_programs
+from programs.scenarios import build_companies, build_programs
 
 DEMO_PASSWORD = "ecocycle-demo"
 
@@ -32,6 +37,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         build_programs()
+        build_companies()
         for email, role, name, language, university_name, tz in DEMO_ACCOUNTS:
             if User.objects.filter(email=email).exists():
                 continue
@@ -49,8 +55,11 @@ class Command(BaseCommand):
                     model_update(instance=user, data={"is_superuser": True}, actor=None)
         build_nominations()
         build_approved_cohorts()
+        build_cycle()
+        build_career_proposals()
         build_mentors()
         build_invitations()
+        build_alumni_mentors()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in with:"))
         coordinators = dict(
             Coordinator.objects.values_list("user__email", "university__name")

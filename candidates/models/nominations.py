@@ -209,6 +209,8 @@ class Nomination(TimeStampedModel):
     consent_requested_at = models.DateTimeField(_("consent requested"), null=True, blank=True)
     consent_reminded_at = models.DateTimeField(_("consent reminder sent"), null=True, blank=True)
     consent_given_at = models.DateTimeField(_("consent given"), null=True, blank=True)
+    # Set when the personal data was removed (retention period over, or erased on request).
+    anonymised_at = models.DateTimeField(_("personal data removed"), null=True, blank=True)
     is_eligible = models.BooleanField(_("eligible"), null=True, blank=True)
     eligibility_reasons = models.JSONField(_("eligibility notes"), default=list, blank=True)
     eligibility_checked_at = models.DateTimeField(_("eligibility checked"), null=True, blank=True)
@@ -435,6 +437,7 @@ class MatchRun(models.Model):
     class Kind(models.TextChoices):
         COHORT = "cohort", _("Cohort")
         MENTOR = "mentor", _("Mentor")
+        CAREER = "career", _("Career")
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", _("Nightly schedule")
@@ -447,7 +450,8 @@ class MatchRun(models.Model):
         FAILED = "failed", _("Failed")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    intake_round = models.ForeignKey(IntakeRound, on_delete=models.CASCADE,
+    # None for career runs, which take every student close to graduation, whatever the round.
+    intake_round = models.ForeignKey(IntakeRound, on_delete=models.CASCADE, null=True, blank=True,
                                      related_name="match_runs", verbose_name=_("intake round"))
     trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices)
     triggered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
