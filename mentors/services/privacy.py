@@ -135,7 +135,7 @@ def mentor_erase(*, actor: User, mentor: Mentor, reason: str,
         raise DomainError({"reason": _(
             "Give the reason for erasing this person's data, for example when and how they "
             "asked for it.")})
-    locked = Mentor.objects.select_for_update().select_related("user").get(pk=mentor.pk)
+    locked = Mentor.objects.select_for_update(of=("self",)).select_related("user").get(pk=mentor.pk)
     if mentor_is_erased(locked):
         return locked
     now = now or timezone.now()
