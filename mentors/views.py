@@ -50,10 +50,9 @@ def _page_state(check, assignment) -> str:
         return "valid"
     if check.state == LinkState.INVALID or assignment is None:
         return "invalid"
-    if check.state == LinkState.EXPIRED:
-        return _ANSWERED_STATES.get(assignment.status, "expired") if (
-            assignment.status != Status.INVITED) else "expired"
-    return _ANSWERED_STATES.get(assignment.status, "stale")
+    # An answered or withdrawn assignment shows that, whatever the link's own state.
+    fallback = "expired" if check.state == LinkState.EXPIRED else "stale"
+    return _ANSWERED_STATES.get(assignment.status, fallback)
 
 
 _STATUS_CODES = {"valid": 200, "accepted": 200, "declined": 200, "invalid": 404}
