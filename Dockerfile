@@ -2,7 +2,7 @@
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DJANGO_SETTINGS_MODULE=ecocycle.settings.production
+    DJANGO_SETTINGS_MODULE=config.settings.production
 RUN useradd --create-home --uid 1000 ecocycle
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -18,4 +18,4 @@ RUN DJANGO_SECRET_KEY=build-only ECOCYCLE_LOOKUP_HASH_KEY=build-only DJANGO_ALLO
     && mkdir -p /app/var && chown -R ecocycle /app/var
 USER ecocycle
 EXPOSE 8000
-CMD ["gunicorn", "ecocycle.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

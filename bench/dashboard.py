@@ -76,10 +76,10 @@ def main(argv: list[str] | None = None) -> int:
             client = Client()
             client.force_login(staff)
             pages = [
-                ("round overview", reverse("staff:round_overview", args=[intake_round.pk])),
-                ("cohort review", reverse("staff:cohort_review", args=[intake_round.pk])),
+                ("round overview", reverse("staff_rounds:round_overview", args=[intake_round.pk])),
+                ("cohort review", reverse("staff_rounds:cohort_review", args=[intake_round.pk])),
                 *[(f"export {what}.{fmt}",
-                   reverse("staff:export", args=[intake_round.pk, what, fmt]))
+                   reverse("staff_rounds:export", args=[intake_round.pk, what, fmt]))
                   for what in ("cohort", "tracks", "universities") for fmt in ("csv", "xlsx")],
             ]
             for title, url in pages:

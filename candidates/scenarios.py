@@ -9,10 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from ecocycle.services import model_create
-from programs.models import IntakeRound, PartnerCompany
+from programs.models import IntakeRound
 from programs.scenarios import (
     DECIDED_ROUNDS,
-    ENROLMENT_AFTER_OPENING_DAYS,
     NOMINATED_AFTER_OPENING_DAYS,
     PAST_ROUND_NAME,
     PAST_ROUND_NOMINATED_DAYS_AGO,
@@ -22,15 +21,11 @@ from programs.scenarios import (
 from . import services
 from .models import (
     Cohort,
-    CohortAdmission,
     Coordinator,
     EligibilityPolicy,
-    Enrolment,
-    MatchRun,
     Nomination,
     ScoringPolicy,
 )
-from .services.careers import career_match_run
 
 # A minimal valid one-page PDF, so that demo documents open in a viewer.
 DEMO_PDF = (
@@ -96,8 +91,6 @@ EARLIER_PEOPLE = {
                                   ("Duong", "Quoc Viet", "Dương Quốc Việt")],
     },
 }
-# What became of 2023 Autumn's students, by their place in the list above.
-EARLIER_FATES = ["stayed_sme", "returned", "stayed_research", "withdrawn"]
 
 
 def _earlier_rows(round_name: str) -> dict:
@@ -159,30 +152,22 @@ def build_approved_cohorts(*, now=None) -> list[Cohort]:
     return cohorts
 
 
-def build_cycle(*, now=None) -> None:
-    """The later stages of the cycle for the demo: 2023 Autumn's cohort enrolled, mostly
-    graduated, with outcomes (stayed at an SME or a research institute, returned home
-    cooperating with a Korean company, one withdrawal); 2025 Autumn's enrolled and close to
-    graduation. Dated as it happened; idempotent."""
+def build_earlier_round(round_name: str, *, now=None) -> list[IntakeRound]:
+    """An earlier round's nominations, all consented, and its cohort approved, dated as it
+    happened; returns the rounds decided (one per program that has demo coordinators)."""
     now = now or timezone.now()
     build_policies()
-    for round_name in ("2023 Autumn", "2025 Autumn"):
-        opened = now - timedelta(days=DECIDED_ROUNDS[round_name])
-        _build_round(_earlier_rows(round_name), round_name,
-                     opened + timedelta(days=NOMINATED_AFTER_OPENING_DAYS))
-        for intake_round in IntakeRound.objects.filter(name=round_name).order_by("id"):
-            if not intake_round.nominations.exists():
-                continue
-            with transaction.atomic():
-                _decide(intake_round, opened + timedelta(days=100))
-                _enrol(intake_round, round_name,
-                       (opened + timedelta(days=ENROLMENT_AFTER_OPENING_DAYS)).date(), now)
-
-
-def build_career_proposals(*, now=None) -> None:
-    """Career proposals for the students close to graduation, as the weekly job makes them."""
-    if not MatchRun.objects.filter(kind=MatchRun.Kind.CAREER).exists():
-        career_match_run(trigger=MatchRun.Trigger.COMMAND, now=now)
+    opened = now - timedelta(days=DECIDED_ROUNDS[round_name])
+    _build_round(_earlier_rows(round_name), round_name,
+                 opened + timedelta(days=NOMINATED_AFTER_OPENING_DAYS))
+    decided = []
+    for intake_round in IntakeRound.objects.filter(name=round_name).order_by("id"):
+        if not intake_round.nominations.exists():
+            continue
+        with transaction.atomic():
+            _decide(intake_round, opened + timedelta(days=100))
+        decided.append(intake_round)
+    return decided
 
 
 def _decide(intake_round: IntakeRound, when) -> None:
@@ -192,57 +177,6 @@ def _decide(intake_round: IntakeRound, when) -> None:
     services.cohort_match_run(intake_round=intake_round, trigger="command", now=when)
     services.cohort_approve(actor=None, cohort=Cohort.objects.get(intake_round=intake_round),
                             now=when)
-
-
-def _enrol(intake_round: IntakeRound, round_name: str, enrolled_on: date, now) -> None:
-    admissions = list(CohortAdmission.objects.filter(
-        cohort__intake_round=intake_round, enrolment__isnull=True,
-    ).select_related("track", "cohort", "nomination").order_by("nomination__family_name", "id"))
-    graduated = round_name == "2023 Autumn"
-    for index, admission in enumerate(admissions):
-        expected = (enrolled_on + timedelta(days=730) if graduated
-                    else timezone.localdate(now) + timedelta(days=120 + 45 * index))
-        enrolment = services.enrolment_create(
-            actor=None, admission=admission, semester=round_name, enrolled_on=enrolled_on,
-            expected_graduation=expected, now=now)
-        wish = [Enrolment.CareerWish.STAY, Enrolment.CareerWish.RETURN,
-                Enrolment.CareerWish.UNDECIDED][index % 3]
-        services.enrolment_update(actor=None, enrolment=enrolment, data={
-            "career_wish": wish, "preferred_region": "Gyeonggi" if wish == "stay_korea" else ""})
-        services.enrolment_record(actor=None, enrolment=enrolment, kind="coursework",
-                                  on=enrolled_on + timedelta(days=300), now=now)
-        if graduated:
-            _graduate(enrolment, EARLIER_FATES[index % len(EARLIER_FATES)], enrolled_on, now)
-
-
-def _graduate(enrolment: Enrolment, fate: str, enrolled_on: date, now) -> None:
-    if fate == "withdrawn":
-        services.enrolment_record(actor=None, enrolment=enrolment, kind="withdrawn",
-                                  on=enrolled_on + timedelta(days=420), now=now,
-                                  note="Returned home for family reasons.")
-        return
-    graduated_on = enrolled_on + timedelta(days=730)
-    services.enrolment_record(actor=None, enrolment=enrolment, kind="graduated",
-                              on=graduated_on, now=now, values={
-                                  "thesis_title": f"Process study for {enrolment.admission.track}"
-                                  [:300], "degree_awarded": "masters"})
-    home = str(enrolment.nomination.nationality)
-    partner = PartnerCompany.objects.filter(kind="offshore", country=home).first()
-    sme = PartnerCompany.objects.filter(kind="onshore", size_band="small").first()
-    data = {
-        "stayed_sme": {"path": "stayed_korea", "organisation": sme.name if sme else "SME",
-                       "employer_type": "sme", "region": sme.region if sme else "",
-                       "country": "KR"},
-        "stayed_research": {"path": "stayed_korea", "organisation": "KITECH",
-                            "employer_type": "research_institute", "region": "Cheonan",
-                            "country": "KR"},
-        "returned": {"path": "returned_home", "organisation": "State polytechnic",
-                     "employer_type": "university", "country": home,
-                     "cooperating_company": partner, "offers_to_mentor": True},
-    }[fate]
-    services.alumni_outcome_record(actor=None, enrolment=enrolment,
-                                   data={**data, "as_of": graduated_on + timedelta(days=90)},
-                                   now=now)
 
 
 def _build_round(candidates: dict, round_name: str, now) -> None:

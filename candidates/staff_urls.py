@@ -4,7 +4,7 @@ from django.urls import path
 
 from . import export_views, staff_views
 
-app_name = "staff"
+app_name = "staff_rounds"
 
 urlpatterns = [
     path("", staff_views.round_list, name="round_list"),

@@ -132,7 +132,7 @@ def _exports(intake_round: IntakeRound) -> list[dict]:
     labels = {"cohort": _("Cohort"), "tracks": _("Tracks"), "universities": _("Universities")}
     return [
         {"label": label, "links": [
-            (fmt.upper(), reverse("staff:export", args=[intake_round.pk, what, fmt]))
+            (fmt.upper(), reverse("staff_rounds:export", args=[intake_round.pk, what, fmt]))
             for fmt in ("csv", "xlsx")
         ]}
         for what, label in labels.items()
@@ -244,7 +244,7 @@ class OverrideForm(forms.Form):
 def _back_to_review(intake_round: IntakeRound, query: str):
     filters = _review_filters(QueryDict(query or ""))
     suffix = _review_query(filters)
-    url = reverse("staff:cohort_review", args=[intake_round.pk])
+    url = reverse("staff_rounds:cohort_review", args=[intake_round.pk])
     return redirect(f"{url}?{suffix}" if suffix else url)
 
 
@@ -400,7 +400,7 @@ def cohort_approve(request, round_id):
     else:
         messages.success(request, _("The cohort is approved. The universities and candidates "
                                     "are being notified by email."))
-    return redirect("staff:round_overview", round_id=intake_round.pk)
+    return redirect("staff_rounds:round_overview", round_id=intake_round.pk)
 
 
 @staff_required
@@ -417,7 +417,7 @@ def cohort_reopen(request, round_id):
                                     reopen_errors=_error_messages(error))
         return render(request, "candidates/staff/round_overview.html", context, status=400)
     messages.success(request, _("The cohort is reopened for review."))
-    return redirect("staff:round_overview", round_id=intake_round.pk)
+    return redirect("staff_rounds:round_overview", round_id=intake_round.pk)
 
 
 @staff_required
@@ -432,7 +432,7 @@ def run_now(request, round_id):
     else:
         messages.success(request, _("A matching run was requested. This page refreshes when it "
                                     "has finished."))
-    return redirect("staff:round_overview", round_id=intake_round.pk)
+    return redirect("staff_rounds:round_overview", round_id=intake_round.pk)
 
 
 def _run_json(run) -> dict | None:

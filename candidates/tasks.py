@@ -4,8 +4,6 @@ Thin: each calls one service that is safe to run twice. Transient database or br
 retried a bounded number of times; a time limit stops a runaway job (its transaction rolls back).
 """
 
-import contextlib
-
 from celery import shared_task
 from django.db import OperationalError
 
@@ -46,29 +44,3 @@ def run_cohort_matching(round_id: int, actor_id: int | None = None) -> None:
         from .models import Cohort
 
         Cohort.objects.filter(intake_round_id=round_id).update(run_requested_at=None)
-
-
-@shared_task(ignore_result=True, acks_late=True, soft_time_limit=20 * 60, time_limit=25 * 60,
-             **RETRY)
-def run_career_matching() -> None:
-    from .services.careers import career_match_run
-
-    # A run under way does the same work.
-    with contextlib.suppress(JobBusy):
-        career_match_run(trigger="schedule")
-
-
-@shared_task(ignore_result=True, acks_late=True, soft_time_limit=20 * 60, time_limit=25 * 60,
-             **RETRY)
-def apply_retention() -> None:
-    from .services.privacy import retention_apply
-
-    with contextlib.suppress(JobBusy):
-        retention_apply(dry_run=False)
-
-
-@shared_task(ignore_result=True, **RETRY)
-def request_alumni_updates() -> int:
-    from .services.alumni import alumni_update_requests_send
-
-    return alumni_update_requests_send()

@@ -1,3 +1,6 @@
-from .celery import app as celery_app
+"""The kernel: users and roles, the audit log, the outbox, emailed links, job locks, CSV import,
+domain errors; and the pure matching engine in `ecocycle.matching`.
 
-__all__ = ("celery_app",)
+Imports nothing at package level, so that `import ecocycle.matching` needs neither Django nor
+Celery.
+"""

@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from candidates.staff_views import staff_required
+from ecocycle.access import staff_required
 from programs.models import CoreTechnology
 
 from . import imports

@@ -5,9 +5,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from candidates.models import Enrolment, MatchRun, Nomination
+from candidates.models import MatchRun, Nomination
 from ecocycle.models import TimeStampedModel
 from programs.models import CoreTechnology
+from students.models import Enrolment
 
 
 class Mentor(TimeStampedModel):

@@ -2,12 +2,14 @@
 
 from django.urls import path
 
-from . import staff_views
+from . import import_views, staff_views
 
 app_name = "staff_mentors"
 
 urlpatterns = [
     path("", staff_views.mentor_list, name="mentor_list"),
+    path("import/", import_views.mentor_import, name="import"),
+    path("import/template.csv", import_views.mentor_import_template, name="import_template"),
     path("<int:mentor_id>/", staff_views.mentor_detail, name="mentor_detail"),
     path("rounds/<int:round_id>/", staff_views.round_assignments, name="round_assignments"),
     path("rounds/<int:round_id>/propose/", staff_views.assignment_propose,

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from candidates.models import Cohort, Nomination
-from candidates.staff_views import staff_required
+from ecocycle.access import staff_required
 from programs.models import IntakeRound
 from programs.selectors import intake_round_list
 

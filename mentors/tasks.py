@@ -1,4 +1,4 @@
-"""The nightly job (cohorts, then mentors) and the daily invitation follow-up.
+"""The daily invitation follow-up (the nightly job is the composition's: hub.tasks).
 
 Thin: each calls one service that is safe to rerun.
 """
@@ -10,12 +10,6 @@ from . import services
 
 RETRY = {"autoretry_for": (ConnectionError, OperationalError), "retry_backoff": True,
          "max_retries": 3}
-
-
-@shared_task(ignore_result=True, acks_late=True, soft_time_limit=50 * 60, time_limit=55 * 60,
-             **RETRY)
-def nightly_matching() -> dict:
-    return services.nightly_matching()
 
 
 @shared_task(ignore_result=True, **RETRY)

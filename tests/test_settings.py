@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _manage(*args, env_extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
-    env.update(DJANGO_SETTINGS_MODULE="ecocycle.settings.production", **env_extra)
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.production", **env_extra)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=120,

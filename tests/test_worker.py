@@ -14,11 +14,11 @@ pytestmark = pytest.mark.worker
 
 
 def test_a_real_worker_starts_and_answers_on_the_broker():
-    from ecocycle.celery import app
+    from config.celery import app
 
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="ecocycle.settings.test")
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings.test")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "ecocycle", "worker", "--pool", "solo",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
          "--loglevel", "WARNING", "--hostname", "smoke@%h", "--without-mingle",
          "--without-gossip"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -1,12 +1,6 @@
-"""Models of the candidates domain: nominations and their matching (nominations.py), and what
-follows admission: progress, career introductions, alumni outcomes (cycle.py)."""
+"""Models of the candidates domain: nominations up to the approved cohort. What follows
+admission lives in the `students` app."""
 
-from .cycle import (
-    AlumniOutcome,
-    CareerProposal,
-    Enrolment,
-    ProgressMilestone,
-)
 from .nominations import (
     Cohort,
     CohortAdmission,
@@ -28,8 +22,6 @@ from .nominations import (
 )
 
 __all__ = [
-    "AlumniOutcome",
-    "CareerProposal",
     "Cohort",
     "CohortAdmission",
     "CohortOverride",
@@ -37,7 +29,6 @@ __all__ = [
     "CoordinatorInvitation",
     "DuplicateAttempt",
     "EligibilityPolicy",
-    "Enrolment",
     "MatchRun",
     "MatchRunTrack",
     "Nomination",
@@ -46,7 +37,6 @@ __all__ = [
     "NominationPreference",
     "NominationScore",
     "Placement",
-    "ProgressMilestone",
     "ScoringPolicy",
     "document_upload_to",
 ]

@@ -16,14 +16,6 @@ from ._common import (
     STUDIES_FIELDS,
     nominations_open_check,
 )
-from .alumni import (
-    alumni_outcome_record,
-    alumni_update_check,
-    alumni_update_link,
-    alumni_update_request,
-    alumni_update_requests_send,
-    alumni_update_submit,
-)
 from .cohorts import (
     cohort_approve,
     cohort_reopen,
@@ -65,13 +57,6 @@ from .nominations import (
     nomination_withdraw,
     required_documents,
 )
-from .progress import (
-    enrolment_create,
-    enrolment_create_many,
-    enrolment_record,
-    enrolment_record_many,
-    enrolment_update,
-)
 
 __all__ = [
     "ALLOWED_CONTENT_TYPES",
@@ -85,12 +70,6 @@ __all__ = [
     "STUDIES_FIELDS",
     "CohortProposal",
     "_derived_fields",
-    "alumni_outcome_record",
-    "alumni_update_check",
-    "alumni_update_link",
-    "alumni_update_request",
-    "alumni_update_requests_send",
-    "alumni_update_submit",
     "api_token_create",
     "api_token_revoke",
     "cohort_approve",
@@ -107,11 +86,6 @@ __all__ = [
     "document_remove",
     "document_upload",
     "eligibility_recheck",
-    "enrolment_create",
-    "enrolment_create_many",
-    "enrolment_record",
-    "enrolment_record_many",
-    "enrolment_update",
     "invitation_accept",
     "invitation_check",
     "nightly_cohort_matching",

@@ -289,7 +289,7 @@ def cohort_match_run(
 def nightly_cohort_matching(*, trigger: str = MatchRun.Trigger.SCHEDULE,
                      now: datetime | None = None) -> dict:
     """The cohort half of the nightly job: re-check eligibility, then match every round in its
-    matching phase (mentors.services.nightly_matching runs this, then the mentor half).
+    matching phase (hub.services.nightly_matching runs this, then the mentor half).
 
     Each round is its own transaction and lock: a round whose run is under way elsewhere, or
     whose cohort is approved, is skipped and reported; the others still run.

@@ -18,7 +18,7 @@ from .invitations import (
     invitations_send,
     mentor_follow_up,
 )
-from .matching import mentor_match_run, nightly_matching
+from .matching import mentor_match_run
 from .profiles import SELF_EDITABLE_FIELDS, mentor_create, mentor_update
 
 __all__ = [
@@ -40,5 +40,5 @@ __all__ = [
     "mentor_profile_from_alumnus",
     "mentor_update",
     "mentoring_activity_record",
-    "nightly_matching",
+
 ]

@@ -6,10 +6,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from candidates.models import AlumniOutcome, Enrolment
 from ecocycle.exceptions import DomainError
 from ecocycle.models import User
 from ecocycle.services import audit_entry_create
+from students.models import AlumniOutcome, Enrolment
 
 from .. import fit as mentor_fit
 from ..models import Mentor

@@ -1,4 +1,4 @@
-"""The nightly mentor matching: optimal proposals for admitted candidates without a mentor."""
+"""Mentor matching: optimal proposals for admitted candidates without a mentor."""
 
 import json
 import time
@@ -8,22 +8,19 @@ from datetime import datetime
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from candidates.models import Cohort, CohortAdmission, Enrolment, MatchRun, NominationCourse
+from candidates.models import CohortAdmission, MatchRun, NominationCourse
 from candidates.scoring import words
 from candidates.selectors import admitted_nominations
-from candidates.services import nightly_cohort_matching
 from ecocycle.bulk import bulk_insert, prepared_datetime
-from ecocycle.locks import JobBusy, exclusive_job
+from ecocycle.locks import exclusive_job
 from ecocycle.matching import assign_mentors
 from ecocycle.models import AuditEntry, User
 from ecocycle.services import audit_entry_build
 from programs.models import DegreeTrack, IntakeRound
+from students.models import Enrolment
 
 from .. import fit as mentor_fit
 from ..models import Mentor, MentorAssignment
-from .alumni import alumni_mentor_profiles_create
-from .invitations import invitations_expire, invitations_send
-from .privacy import mentee_notes_anonymise
 
 
 def _mentees(intake_round: IntakeRound) -> list[mentor_fit.MenteeFacts]:
@@ -151,28 +148,3 @@ def mentor_match_run(
         AuditEntry.objects.bulk_create([audit_entry_build(
             actor=actor, action="mentor_match_run", target=run, after={"counts": counts})])
     return run
-
-
-def nightly_matching(*, trigger: str = MatchRun.Trigger.SCHEDULE,
-                     now: datetime | None = None) -> dict:
-    """The whole nightly job: cohorts first; then, for every round with an approved cohort,
-    expired invitations are closed, mentors proposed for the candidates without one, and every
-    proposal emailed as an invitation. Safe to run twice: a second run finds nothing new."""
-    now = now or timezone.now()
-    summary = nightly_cohort_matching(trigger=trigger, now=now)
-    summary["alumni_mentor_profiles"] = alumni_mentor_profiles_create(now=now)
-    summary["mentee_notes_removed"] = mentee_notes_anonymise()
-    summary["mentor_invitations_expired"] = invitations_expire(now=now)
-    summary["mentor_proposals"] = 0
-    summary["mentor_invitations_sent"] = 0
-    for round_id in Cohort.objects.filter(status=Cohort.Status.APPROVED).order_by(
-        "intake_round_id").values_list("intake_round_id", flat=True):
-        try:
-            run = mentor_match_run(intake_round=IntakeRound.objects.get(pk=round_id),
-                                   trigger=trigger, now=now)
-        except JobBusy:
-            summary["skipped_rounds"][round_id] = "a mentor run is under way"
-            continue
-        summary["mentor_proposals"] += run.counts["proposed"]
-        summary["mentor_invitations_sent"] += invitations_send(intake_round_id=round_id, now=now)
-    return summary

@@ -9,6 +9,7 @@ from django.utils import timezone
 from candidates import services
 from candidates.models import EligibilityPolicy, Nomination
 from programs.models import RoundTrack
+from students import services as student_services
 from tests.programs.factories import (
     CoordinatorFactory,
     CoreTechnologyFactory,
@@ -152,7 +153,7 @@ def enrolled_round(n=3, *, enrolled_on=None, expected_graduation=None, seats=5):
     intake_round, nominations = admitted_round(n, seats=seats)
     enrolled_on = enrolled_on or date.today() - timedelta(days=400)
     enrolments = [
-        services.enrolment_create(actor=None, admission=admission, semester="2025 Autumn",
+        student_services.enrolment_create(actor=None, admission=admission, semester="2025 Autumn",
                                   enrolled_on=enrolled_on,
                                   expected_graduation=expected_graduation)
         for admission in CohortAdmission.objects.filter(

@@ -52,7 +52,7 @@ def approved_round(matched_round, staff_user):
 
 
 def _url(intake_round, what, fmt):
-    return reverse("staff:export", args=[intake_round.pk, what, fmt])
+    return reverse("staff_rounds:export", args=[intake_round.pk, what, fmt])
 
 
 def _rows(response, fmt) -> list[list[str]]:
@@ -209,7 +209,8 @@ def test_unknown_export_or_format_is_not_found(client, staff_user, what, fmt):
 
 def test_unknown_round_is_not_found(client, staff_user):
     client.force_login(staff_user)
-    assert client.get(reverse("staff:export", args=[999_999, "cohort", "csv"])).status_code == 404
+    url = reverse("staff_rounds:export", args=[999_999, "cohort", "csv"])
+    assert client.get(url).status_code == 404
 
 
 def test_names_that_look_like_formulas_stay_text():

@@ -161,7 +161,7 @@ def test_nightly_job_matches_rounds_in_their_matching_phase(contested_round):
     for m in milestones.values():
         m.at -= shift
         m.save()
-    from mentors.tasks import nightly_matching
+    from hub.tasks import nightly_matching
 
     summary = nightly_matching()
     assert summary["matched_rounds"] == [intake_round.pk]

@@ -75,19 +75,19 @@ def _placed(intake_round):
 # --- permissions --------------------------------------------------------------------------------
 
 PAGES = [
-    ("staff:round_list", []),
-    ("staff:round_overview", [ROUND_ID]),
-    ("staff:cohort_review", [ROUND_ID]),
-    ("staff:whatif", [ROUND_ID]),
-    ("staff:run_status", [ROUND_ID]),
-    ("staff:audit_log", [ROUND_ID]),
+    ("staff_rounds:round_list", []),
+    ("staff_rounds:round_overview", [ROUND_ID]),
+    ("staff_rounds:cohort_review", [ROUND_ID]),
+    ("staff_rounds:whatif", [ROUND_ID]),
+    ("staff_rounds:run_status", [ROUND_ID]),
+    ("staff_rounds:audit_log", [ROUND_ID]),
 ]
 ACTIONS = [
-    ("staff:override_create", [ROUND_ID]),
-    ("staff:override_clear", [ROUND_ID, 1]),
-    ("staff:cohort_approve", [ROUND_ID]),
-    ("staff:cohort_reopen", [ROUND_ID]),
-    ("staff:run_now", [ROUND_ID]),
+    ("staff_rounds:override_create", [ROUND_ID]),
+    ("staff_rounds:override_clear", [ROUND_ID, 1]),
+    ("staff_rounds:cohort_approve", [ROUND_ID]),
+    ("staff_rounds:cohort_reopen", [ROUND_ID]),
+    ("staff_rounds:run_now", [ROUND_ID]),
 ]
 
 
@@ -116,10 +116,10 @@ def test_refused_actions_change_nothing(client, request, matched_round, who):
     intake_round = matched_round["round"]
     alpha = matched_round["nominations"][0]
     runs = MatchRun.objects.count()
-    client.post(reverse("staff:override_create", args=[intake_round.pk]),
+    client.post(reverse("staff_rounds:override_create", args=[intake_round.pk]),
                 {"nomination": alpha.pk, "kind": "exclude", "reason": "not allowed"})
-    client.post(reverse("staff:cohort_approve", args=[intake_round.pk]))
-    client.post(reverse("staff:run_now", args=[intake_round.pk]))
+    client.post(reverse("staff_rounds:cohort_approve", args=[intake_round.pk]))
+    client.post(reverse("staff_rounds:run_now", args=[intake_round.pk]))
     assert not CohortOverride.objects.exists()
     cohort = Cohort.objects.get(intake_round=intake_round)
     assert cohort.status == Cohort.Status.PROPOSED and cohort.run_requested_at is None
@@ -130,13 +130,13 @@ def test_an_inactive_staff_account_is_sent_to_sign_in(client, staff_user):
     client.force_login(staff_user)
     staff_user.is_active = False
     staff_user.save()
-    response = client.get(reverse("staff:round_list"))
+    response = client.get(reverse("staff_rounds:round_list"))
     assert response.status_code == 302
 
 
 def test_get_on_an_action_is_refused(client, staff_user, matched_round):
     client.force_login(staff_user)
-    url = reverse("staff:cohort_approve", args=[matched_round["round"].pk])
+    url = reverse("staff_rounds:cohort_approve", args=[matched_round["round"].pk])
     assert client.get(url).status_code == 405
     assert Cohort.objects.get().status == Cohort.Status.PROPOSED
 
@@ -147,11 +147,11 @@ def test_round_list_shows_phase_cohort_and_latest_run(client, staff_user, matche
     intake_round = matched_round["round"]
     other = open_round_with_tracks(n_tracks=1)
     client.force_login(staff_user)
-    response = client.get(reverse("staff:round_list"))
+    response = client.get(reverse("staff_rounds:round_list"))
     assert response.status_code == 200
     html = response.content.decode()
-    assert reverse("staff:round_overview", args=[intake_round.pk]) in html
-    assert reverse("staff:round_overview", args=[other.pk]) in html
+    assert reverse("staff_rounds:round_overview", args=[intake_round.pk]) in html
+    assert reverse("staff_rounds:round_overview", args=[other.pk]) in html
     assert "Nominations open" in html
     assert "Proposed" in html and "no proposal yet" in html
     run = MatchRun.objects.get(intake_round=intake_round)
@@ -165,7 +165,7 @@ def _stage(html, key):
 def test_overview_figures_match_the_database(client, staff_user, matched_round):
     intake_round = matched_round["round"]
     client.force_login(staff_user)
-    response = client.get(reverse("staff:round_overview", args=[intake_round.pk]))
+    response = client.get(reverse("staff_rounds:round_overview", args=[intake_round.pk]))
     assert response.status_code == 200
     html = response.content.decode()
     placed = {n: t for n, t in _placed(intake_round).items() if t}
@@ -197,8 +197,8 @@ def test_overview_figures_match_the_database(client, staff_user, matched_round):
     assert universities["HUST"]["nominated"] == 2
     assert "Viet Nam" in html or "Vietnam" in html
     assert "first run of this round" in html
-    assert reverse("staff:export", args=[intake_round.pk, "cohort", "xlsx"]) in html
-    assert reverse("staff:export", args=[intake_round.pk, "universities", "csv"]) in html
+    assert reverse("staff_rounds:export", args=[intake_round.pk, "cohort", "xlsx"]) in html
+    assert reverse("staff_rounds:export", args=[intake_round.pk, "universities", "csv"]) in html
 
 
 def test_overview_reports_changes_since_the_previous_run(client, staff_user, matched_round):
@@ -206,7 +206,7 @@ def test_overview_reports_changes_since_the_previous_run(client, staff_user, mat
     RoundTrack.objects.filter(intake_round=intake_round).update(seats=2)
     services.cohort_match_run(intake_round=intake_round, trigger="command")
     client.force_login(staff_user)
-    response = client.get(reverse("staff:round_overview", args=[intake_round.pk]))
+    response = client.get(reverse("staff_rounds:round_overview", args=[intake_round.pk]))
     changes = response.context["overview"]["changes"]
     assert changes["newly_placed"] == 2 and changes["no_longer_placed"] == 0
     assert "2 newly placed, 0 no longer placed" in response.content.decode()
@@ -217,7 +217,7 @@ def test_overview_reports_changes_since_the_previous_run(client, staff_user, mat
 def test_cohort_review_lists_the_proposal_with_explanations(client, staff_user, matched_round):
     intake_round = matched_round["round"]
     client.force_login(staff_user)
-    response = client.get(reverse("staff:cohort_review", args=[intake_round.pk]))
+    response = client.get(reverse("staff_rounds:cohort_review", args=[intake_round.pk]))
     assert response.status_code == 200
     html = response.content.decode()
     rows = response.context["rows"]
@@ -236,7 +236,7 @@ def test_cohort_review_lists_the_proposal_with_explanations(client, staff_user, 
 def test_cohort_review_filters_and_sorts_on_the_server(client, staff_user, matched_round):
     intake_round = matched_round["round"]
     client.force_login(staff_user)
-    url = reverse("staff:cohort_review", args=[intake_round.pk])
+    url = reverse("staff_rounds:cohort_review", args=[intake_round.pk])
     unplaced = client.get(url, {"status": "unplaced"}).context["rows"]
     assert len(unplaced) == 2 and all(row["track"] is None for row in unplaced)
     hust = matched_round["hust"].university
@@ -256,7 +256,7 @@ def test_cohort_review_filters_and_sorts_on_the_server(client, staff_user, match
 
 
 def _override(client, intake_round, **data):
-    return client.post(reverse("staff:override_create", args=[intake_round.pk]), data)
+    return client.post(reverse("staff_rounds:override_create", args=[intake_round.pk]), data)
 
 
 def test_override_exclude_then_move_into_the_freed_seat(client, staff_user, matched_round):
@@ -277,11 +277,11 @@ def test_override_exclude_then_move_into_the_freed_seat(client, staff_user, matc
     assert response.status_code == 302
     assert _placed(intake_round)[delta.pk] == freed
 
-    page = client.get(reverse("staff:cohort_review", args=[intake_round.pk]))
+    page = client.get(reverse("staff_rounds:cohort_review", args=[intake_round.pk]))
     html = page.content.decode()
     assert "Accepted an offer elsewhere" in html and "Excluded" in html
     assert "Supervisor asked for this candidate" in html and "Moved to" in html
-    overridden = client.get(reverse("staff:cohort_review", args=[intake_round.pk]),
+    overridden = client.get(reverse("staff_rounds:cohort_review", args=[intake_round.pk]),
                             {"status": "overridden"}).context["rows"]
     assert {row["nomination"].pk for row in overridden} == {alpha.pk, delta.pk}
     assert AuditEntry.objects.filter(action="cohort_override_create").count() == 2
@@ -292,7 +292,7 @@ def test_the_move_select_offers_ranked_tracks_and_marks_full_ones(client, staff_
     intake_round = matched_round["round"]
     delta = matched_round["nominations"][3]
     client.force_login(staff_user)
-    rows = client.get(reverse("staff:cohort_review", args=[intake_round.pk])).context["rows"]
+    rows = client.get(reverse("staff_rounds:cohort_review", args=[intake_round.pk])).context["rows"]
     row = next(r for r in rows if r["nomination"] == delta)
     assert [o["track"] for o in row["move_options"]] == row["ranked_tracks"]
     assert not any(o["free"] for o in row["move_options"])  # every seat is taken
@@ -351,8 +351,8 @@ def test_override_clear(client, staff_user, matched_round):
     client.force_login(staff_user)
     _override(client, intake_round, nomination=alpha.pk, kind="exclude", reason="Duplicate")
     override = CohortOverride.objects.get()
-    response = client.post(reverse("staff:override_clear", args=[intake_round.pk, override.pk]),
-                           {"query": "sort=score"}, follow=True)
+    url = reverse("staff_rounds:override_clear", args=[intake_round.pk, override.pk])
+    response = client.post(url, {"query": "sort=score"}, follow=True)
     assert response.redirect_chain[-1][0].endswith("?sort=score")
     assert "cleared" in response.content.decode()
     override.refresh_from_db()
@@ -360,7 +360,7 @@ def test_override_clear(client, staff_user, matched_round):
     assert AuditEntry.objects.filter(action="cohort_override_clear").exists()
     # A cleared override cannot be cleared through another round's address.
     other = open_round_with_tracks(n_tracks=1)
-    assert client.post(reverse("staff:override_clear",
+    assert client.post(reverse("staff_rounds:override_clear",
                                args=[other.pk, override.pk])).status_code == 404
 
 
@@ -369,7 +369,7 @@ def test_override_clear(client, staff_user, matched_round):
 def test_whatif_form_is_prefilled_with_the_current_figures(client, staff_user, matched_round):
     intake_round = matched_round["round"]
     client.force_login(staff_user)
-    response = client.get(reverse("staff:whatif", args=[intake_round.pk]))
+    response = client.get(reverse("staff_rounds:whatif", args=[intake_round.pk]))
     assert response.status_code == 200
     html = response.content.decode()
     for rt in RoundTrack.objects.filter(intake_round=intake_round):
@@ -387,7 +387,7 @@ def test_whatif_shows_the_differences_and_saves_nothing(client, staff_user, matc
               "weight_university_rank": "10"}
     for rt in RoundTrack.objects.filter(intake_round=intake_round):
         params[f"seats_{rt.track_id}"] = "2"
-    response = client.get(reverse("staff:whatif", args=[intake_round.pk]), params)
+    response = client.get(reverse("staff_rounds:whatif", args=[intake_round.pk]), params)
     assert response.status_code == 200
     comparison = response.context["comparison"]
     assert comparison["placed_now"] == 3 and comparison["placed_whatif"] == 5
@@ -410,7 +410,7 @@ def test_whatif_refuses_bad_numbers_and_keeps_them(client, staff_user, matched_r
                              ["gpa", "language", "coursework", "interests", "university_rank"]}}
     track = RoundTrack.objects.filter(intake_round=intake_round).first()
     params[f"seats_{track.track_id}"] = "-3"
-    response = client.get(reverse("staff:whatif", args=[intake_round.pk]), params)
+    response = client.get(reverse("staff_rounds:whatif", args=[intake_round.pk]), params)
     html = response.content.decode()
     assert "At least one weight must be above zero." in html
     assert "greater than or equal to 0" in html
@@ -424,7 +424,7 @@ def test_approve_then_reopen(client, staff_user, matched_round, django_capture_o
     intake_round = matched_round["round"]
     client.force_login(staff_user)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("staff:cohort_approve", args=[intake_round.pk]),
+        response = client.post(reverse("staff_rounds:cohort_approve", args=[intake_round.pk]),
                                follow=True)
     cohort = Cohort.objects.get()
     assert cohort.status == Cohort.Status.APPROVED and cohort.approved_by == staff_user
@@ -435,7 +435,7 @@ def test_approve_then_reopen(client, staff_user, matched_round, django_capture_o
     assert 'id="run-now"' not in html
     assert len(mail.outbox) >= 5  # five candidates and their two universities' coordinators
 
-    reopen = reverse("staff:cohort_reopen", args=[intake_round.pk])
+    reopen = reverse("staff_rounds:cohort_reopen", args=[intake_round.pk])
     response = client.post(reopen, {"reason": "   "})
     assert response.status_code == 400
     assert "Give the reason for reopening the cohort." in response.content.decode()
@@ -453,7 +453,8 @@ def test_approve_refusal_is_shown(client, staff_user, matched_round):
     alpha = matched_round["nominations"][0]
     services.nomination_withdraw(actor=None, nomination=alpha)
     client.force_login(staff_user)
-    response = client.post(reverse("staff:cohort_approve", args=[intake_round.pk]), follow=True)
+    response = client.post(reverse("staff_rounds:cohort_approve", args=[intake_round.pk]),
+                           follow=True)
     assert "can no longer be admitted" in response.content.decode()
     assert Cohort.objects.get().status == Cohort.Status.PROPOSED
 
@@ -461,7 +462,7 @@ def test_approve_refusal_is_shown(client, staff_user, matched_round):
 def test_approve_without_a_proposal_is_not_found(client, staff_user):
     intake_round = open_round_with_tracks(n_tracks=1)
     client.force_login(staff_user)
-    response = client.post(reverse("staff:cohort_approve", args=[intake_round.pk]))
+    response = client.post(reverse("staff_rounds:cohort_approve", args=[intake_round.pk]))
     assert response.status_code == 404
 
 
@@ -472,17 +473,18 @@ def test_run_now_runs_the_matching_and_status_reports_it(
     client.force_login(staff_user)
     before = MatchRun.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("staff:run_now", args=[intake_round.pk]))
+        response = client.post(reverse("staff_rounds:run_now", args=[intake_round.pk]))
     assert response.status_code == 302
     latest = MatchRun.objects.filter(intake_round=intake_round).first()
     assert latest.pk != before.pk and latest.triggered_by == staff_user
-    status = client.get(reverse("staff:run_status", args=[intake_round.pk]))
+    status = client.get(reverse("staff_rounds:run_status", args=[intake_round.pk]))
     assert status["Content-Type"] == "application/json"
     data = status.json()
     assert data["running"] is False
     assert data["latest_run"]["id"] == latest.pk
     assert data["latest_run"]["counts"]["placed"] == 3
-    page = client.get(reverse("staff:round_overview", args=[intake_round.pk])).content.decode()
+    url = reverse("staff_rounds:round_overview", args=[intake_round.pk])
+    page = client.get(url).content.decode()
     assert "running…" not in page and "setTimeout" not in page
 
 
@@ -490,11 +492,12 @@ def test_a_requested_run_shows_running_and_polls(client, staff_user, matched_rou
     intake_round = matched_round["round"]
     Cohort.objects.update(run_requested_at=timezone.now() + timedelta(seconds=5))
     client.force_login(staff_user)
-    html = client.get(reverse("staff:round_overview", args=[intake_round.pk])).content.decode()
+    url = reverse("staff_rounds:round_overview", args=[intake_round.pk])
+    html = client.get(url).content.decode()
     assert "running…" in html
-    assert reverse("staff:run_status", args=[intake_round.pk]) in html
+    assert reverse("staff_rounds:run_status", args=[intake_round.pk]) in html
     assert "3000" in html
-    assert client.get(reverse("staff:run_status", args=[intake_round.pk])).json()["running"]
+    assert client.get(reverse("staff_rounds:run_status", args=[intake_round.pk])).json()["running"]
 
 
 def test_a_round_without_a_proposal_renders_and_can_be_run(
@@ -502,24 +505,24 @@ def test_a_round_without_a_proposal_renders_and_can_be_run(
 ):
     intake_round = open_round_with_tracks(n_tracks=2)
     client.force_login(staff_user)
-    for name in ("staff:round_overview", "staff:cohort_review", "staff:whatif",
-                 "staff:audit_log"):
+    for name in ("staff_rounds:round_overview", "staff_rounds:cohort_review", "staff_rounds:whatif",
+                 "staff_rounds:audit_log"):
         response = client.get(reverse(name, args=[intake_round.pk]))
         assert response.status_code == 200
         assert 'id="approve-cohort"' not in response.content.decode()
-    assert client.get(reverse("staff:run_status", args=[intake_round.pk])).json() == {
+    assert client.get(reverse("staff_rounds:run_status", args=[intake_round.pk])).json() == {
         "running": False, "latest_run": None}
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("staff:run_now", args=[intake_round.pk]))
+        client.post(reverse("staff_rounds:run_now", args=[intake_round.pk]))
     assert Cohort.objects.get(intake_round=intake_round).match_run is not None
-    assert client.get(reverse("staff:whatif", args=[intake_round.pk])).status_code == 200
+    assert client.get(reverse("staff_rounds:whatif", args=[intake_round.pk])).status_code == 200
 
 
 def test_run_now_on_an_approved_cohort_is_refused(client, staff_user, matched_round):
     intake_round = matched_round["round"]
     services.cohort_approve(actor=staff_user, cohort=Cohort.objects.get())
     client.force_login(staff_user)
-    response = client.post(reverse("staff:run_now", args=[intake_round.pk]), follow=True)
+    response = client.post(reverse("staff_rounds:run_now", args=[intake_round.pk]), follow=True)
     assert "reopen it before matching again" in response.content.decode()
     assert MatchRun.objects.count() == 1
 
@@ -534,7 +537,7 @@ def test_audit_lists_filters_and_paginates(client, staff_user, matched_round):
     for _ in range(55):
         audit_entry_create(actor=None, action="test_note", target=intake_round)
     client.force_login(staff_user)
-    url = reverse("staff:audit_log", args=[intake_round.pk])
+    url = reverse("staff_rounds:audit_log", args=[intake_round.pk])
     page = client.get(url)
     assert page.status_code == 200
     assert "page 1 of" in page.content.decode()
@@ -566,10 +569,10 @@ def test_pages_issue_a_bounded_number_of_queries(client, staff_user,
         ProgramUniversityFactory(program=intake_round.program,
                                  university=coordinator.university, nomination_quota=100)
     client.force_login(staff_user)
-    pages = [reverse("staff:round_list")] + [
+    pages = [reverse("staff_rounds:round_list")] + [
         reverse(name, args=[intake_round.pk])
-        for name in ("staff:round_overview", "staff:cohort_review", "staff:run_status",
-                     "staff:audit_log")
+        for name in ("staff_rounds:round_overview", "staff_rounds:cohort_review",
+                     "staff_rounds:run_status", "staff_rounds:audit_log")
     ]
     whatif = {"run": "1", **{f"weight_{n}": "1" for n in
                              ["gpa", "language", "coursework", "interests", "university_rank"]}}
@@ -581,6 +584,6 @@ def test_pages_issue_a_bounded_number_of_queries(client, staff_user,
             with django_assert_max_num_queries(25):
                 assert client.get(url).status_code == 200
         with django_assert_max_num_queries(35):
-            response = client.get(reverse("staff:whatif", args=[intake_round.pk]), whatif)
+            response = client.get(reverse("staff_rounds:whatif", args=[intake_round.pk]), whatif)
         # Everyone ranks the same three tracks: fifteen seats fill.
         assert response.context["comparison"]["placed_whatif"] == 15

@@ -11,8 +11,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.utils import timezone
 
+from hub.services import nightly_matching
 from mentors.models import MentorAssignment
-from mentors.services import nightly_matching
 from tests.mentors.factories import MentorFactory, admitted_round
 from tests.programs.factories import CoordinatorFactory
 

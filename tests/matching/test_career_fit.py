@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from candidates.career_fit import (
+from students.career_fit import (
     RETURN,
     STAY,
     UNDECIDED,

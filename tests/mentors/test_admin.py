@@ -24,6 +24,6 @@ def test_staff_add_a_mentor_in_the_admin(client, staff_user):
     assert mentor.user.role == "mentor" and list(mentor.expertise.all()) == [technology]
     assert AuditEntry.objects.filter(action="mentor_create", actor=staff_user).exists()
     changelist = client.get(reverse("admin:mentors_mentor_changelist")).content.decode()
-    assert reverse("mentor_import:upload") in changelist
+    assert reverse("staff_mentors:import") in changelist
     assert client.get(reverse("admin:mentors_mentoringactivity_changelist")).status_code == 200
     assert MentoringActivity.objects.count() == 0

@@ -242,8 +242,8 @@ def test_page_lists_the_columns_and_the_technologies(client, staff_user, technol
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert reverse("mentor_import:upload") == UPLOAD_URL
-    assert reverse("mentor_import:template") in page
+    assert reverse("staff_mentors:import") == UPLOAD_URL
+    assert reverse("staff_mentors:import_template") in page
     for name in COLUMN_NAMES:
         assert f"<code>{name}</code>" in page
     for technology in technologies:
@@ -256,7 +256,7 @@ def test_page_lists_the_columns_and_the_technologies(client, staff_user, technol
 def test_template_round_trips(client, staff_user, technologies):
     client.force_login(staff_user)
 
-    response = client.get(reverse("mentor_import:template"))
+    response = client.get(reverse("staff_mentors:import_template"))
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -326,12 +326,12 @@ def test_a_coordinator_gets_403(client, coordinator_user):
 
     assert client.get(UPLOAD_URL).status_code == 403
     assert client.post(UPLOAD_URL, {"file": upload(csv_bytes([row(1)]))}).status_code == 403
-    assert client.get(reverse("mentor_import:template")).status_code == 403
+    assert client.get(reverse("staff_mentors:import_template")).status_code == 403
     assert Mentor.objects.count() == 0
 
 
 def test_anonymous_is_sent_to_sign_in(client):
-    for response in (client.get(UPLOAD_URL), client.get(reverse("mentor_import:template")),
+    for response in (client.get(UPLOAD_URL), client.get(reverse("staff_mentors:import_template")),
                      client.post(UPLOAD_URL, {"file": upload(csv_bytes([row(1)]))})):
         assert response.status_code == 302 and "login" in response["Location"]
     assert Mentor.objects.count() == 0

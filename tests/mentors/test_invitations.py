@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ecocycle.models import AuditEntry, OutboundEmail
+from hub.services import nightly_matching
 from mentors import services
 from mentors.models import MentorAssignment
 from tests.mentors.factories import MentorFactory, admitted_round
@@ -27,7 +28,7 @@ def _invited(n=1, *, capacity=3, language="en", **mentor_fields):
     intake_round, nominations = admitted_round(n)
     CoordinatorFactory(university=nominations[0].university)
     mentor = MentorFactory(capacity=capacity, language=language, **mentor_fields)
-    summary = services.nightly_matching(now=timezone.now())
+    summary = nightly_matching(now=timezone.now())
     assert summary["mentor_invitations_sent"] == n
     return intake_round, nominations, mentor
 
@@ -66,7 +67,7 @@ def test_nightly_job_turns_every_proposal_into_an_emailed_invitation():
                for n in nominations)
     assert AuditEntry.objects.filter(action="mentor_assignment_invite").count() == 2
     # A second night invites nobody again.
-    assert services.nightly_matching()["mentor_invitations_sent"] == 0
+    assert nightly_matching()["mentor_invitations_sent"] == 0
     assert OutboundEmail.objects.filter(topic="mentor_invitation").count() == 2
 
 
@@ -117,10 +118,10 @@ def test_decline_keeps_the_reason_and_the_mentor_is_never_proposed_again(client)
     assert assignment.status == Status.DECLINED
     assert assignment.decline_reason == "Travelling until March."
     # Next night: the only mentor declined, so nobody is proposed ...
-    assert services.nightly_matching()["mentor_proposals"] == 0
+    assert nightly_matching()["mentor_proposals"] == 0
     # ... and once another mentor exists, the candidate goes to them.
     other = MentorFactory(capacity=2, language="en")
-    summary = services.nightly_matching()
+    summary = nightly_matching()
     assert summary["mentor_proposals"] == 1 and summary["mentor_invitations_sent"] == 1
     live = MentorAssignment.objects.get(nomination=nomination, status=Status.INVITED)
     assert live.mentor == other
@@ -243,7 +244,7 @@ def test_expiry_is_idempotent_and_sends_the_candidate_back_to_matching():
     assert services.invitations_expire(now=later) == 1
     assert services.invitations_expire(now=later) == 0
     assert AuditEntry.objects.filter(action="mentor_assignment_expire").count() == 1
-    summary = services.nightly_matching(now=later)
+    summary = nightly_matching(now=later)
     assert summary["mentor_invitations_sent"] == 1
     live = MentorAssignment.objects.get(nomination=nomination, status=Status.INVITED)
     assert live.mentor == other

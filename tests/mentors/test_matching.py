@@ -6,8 +6,9 @@ import pytest
 from django.utils import timezone
 
 from candidates.models import MatchRun, Nomination
+from hub.services import nightly_matching
 from mentors.models import MentorAssignment
-from mentors.services import mentor_match_run, nightly_matching
+from mentors.services import mentor_match_run
 from tests.candidates.factories import open_round_with_tracks
 from tests.mentors.factories import MentorFactory, admitted_round
 

@@ -126,7 +126,7 @@ def test_mentor_list_shows_load_flags_rounds_and_links(client, staff_user, mento
     for mentor in (first, second, paused, free):
         assert reverse("staff_mentors:mentor_detail", args=[mentor.pk]) in html
     assert reverse("staff_mentors:round_assignments", args=[mentored["round"].pk]) in html
-    assert reverse("mentor_import:upload") in html
+    assert reverse("staff_mentors:import") in html
     assert reverse("admin:mentors_mentor_add") in html
 
     near = client.get(reverse("staff_mentors:mentor_list"), {"near": "1"})
@@ -208,10 +208,10 @@ def test_mentor_detail_shows_profile_and_every_assignment(client, staff_user, me
 def test_header_and_round_list_link_to_the_mentor_pages(client, staff_user, mentored):
     client.force_login(staff_user)
     intake_round = mentored["round"]
-    overview = client.get(reverse("staff:round_overview", args=[intake_round.pk]))
+    overview = client.get(reverse("staff_rounds:round_overview", args=[intake_round.pk]))
     assert reverse("staff_mentors:round_assignments", args=[intake_round.pk]) in (
         overview.content.decode())
-    rounds = client.get(reverse("staff:round_list"))
+    rounds = client.get(reverse("staff_rounds:round_list"))
     assert reverse("staff_mentors:mentor_list") in rounds.content.decode()
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ecocycle.models import AuditEntry, User
+from hub.services import nightly_matching
 from mentors import services
 from mentors.models import MentorAssignment, MentoringActivity
 from tests.mentors.factories import MentorFactory, admitted_round
@@ -29,7 +30,7 @@ def _mentor_with_account(**fields):
 
 def _invited_to(mentor, n=2):
     intake_round, nominations = admitted_round(n)
-    services.nightly_matching(now=timezone.now())
+    nightly_matching(now=timezone.now())
     assert MentorAssignment.objects.filter(mentor=mentor, status=Status.INVITED).count() == n
     return intake_round, nominations
 
@@ -149,7 +150,7 @@ def test_pausing_keeps_a_mentor_out_of_the_next_matching(client):
     mentor.refresh_from_db()
     assert mentor.is_active is False
     admitted_round(1)
-    assert services.nightly_matching()["mentor_proposals"] == 0
+    assert nightly_matching()["mentor_proposals"] == 0
 
 
 def test_mentor_signs_in_with_a_code_sent_by_email(client):
@@ -165,7 +166,7 @@ def test_mentor_signs_in_with_a_code_sent_by_email(client):
 def test_a_mentor_without_account_still_answers_by_link(client):
     _intake_round, _nominations = admitted_round(1)
     mentor = MentorFactory(capacity=1, language="en")  # no account at all
-    services.nightly_matching()
+    nightly_matching()
     assignment = MentorAssignment.objects.get(mentor=mentor)
     link = services.invitation_link(assignment)
     path = "/" + link.split("://", 1)[1].split("/", 1)[1]

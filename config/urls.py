@@ -1,0 +1,35 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from hub import views
+
+# The admin login gets allauth's rate limits too.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = _("ecocycle — KITECH staff")
+admin.site.site_title = _("ecocycle staff")
+admin.site.index_title = _("Programs, rounds, nominations and mentors")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("candidates.urls")),
+    # Staff pages: one area each, at /staff/<area>/ with the namespace staff_<area>.
+    path("staff/", include("candidates.staff_urls")),
+    path("staff/mentors/", include("mentors.staff_urls")),
+    path("staff/students/", include("students.urls")),
+    path("staff/careers/", include("students.career_urls")),
+    path("staff/privacy/", include("privacy.urls")),
+    path("staff/cycle/", include("hub.staff_urls")),
+    path("alumni/", include("hub.alumni_urls")),
+    path("cycle/", include("hub.urls")),
+    path("mentoring/", include("mentors.urls")),
+    path("api/v1/", include("candidates.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

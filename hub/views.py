@@ -1,0 +1,66 @@
+"""Project-level pages: home (reads through the apps' selectors) and the health check."""
+
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from kombu import Connection
+
+from programs.selectors import intake_round_list, program_list_active
+
+
+@require_GET
+def home(request):
+    context = {}
+    user = request.user
+    if user.is_authenticated:
+        programs = program_list_active()
+        coordinator = getattr(user, "coordinator", None) if user.is_coordinator else None
+        if coordinator is not None:
+            programs = programs.filter(participations__university=coordinator.university)
+        context.update(
+            coordinator=coordinator,
+            programs=programs,
+            rounds=intake_round_list(programs=programs),
+        )
+    return render(request, "hub/home.html", context)
+
+
+def _check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as error:
+        return f"error: {error.__class__.__name__}"
+    return "ok"
+
+
+def _check_broker() -> str:
+    folders = getattr(settings, "CELERY_BROKER_FOLDERS", ())
+    if folders:
+        missing = [str(f) for f in folders if not os.access(Path(f), os.W_OK)]
+        return "ok" if not missing else "error: broker folder not writable"
+    try:
+        # A fresh connection, not one from the pool: a pooled one can hide an outage.
+        with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+    except Exception as error:
+        return f"error: {error.__class__.__name__}"
+    return "ok"
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    checks = {"database": _check_database(), "broker": _check_broker()}
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks},
+        status=200 if healthy else 503,
+    )

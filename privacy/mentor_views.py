@@ -1,0 +1,71 @@
+"""Staff pages for mentors' data protection under /staff/privacy/mentors/: find a mentor,
+export their data as JSON or erase it on request. The candidates' side, with the retention
+job, is `privacy.views`; these pages share its tabs, form and templates' look.
+
+KITECH staff only: every view is wrapped in `staff_required`. Thin: reads and writes go through
+`privacy.mentors`. Exports are POSTs (they write an audit entry; a GET never does).
+"""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from ecocycle.access import staff_required
+from mentors.models import Mentor
+
+from . import mentors as mentor_privacy
+from .views import ErasureForm, erasure_handle, json_download, tabs
+
+
+@never_cache
+@staff_required
+@require_GET
+def search(request):
+    query = (request.GET.get("q") or "").strip()[:200]
+    return render(request, "privacy/mentor_search.html", {
+        **tabs("mentors", query),
+        "mentors": list(mentor_privacy.mentor_search(query=query)) if query else [],
+    })
+
+
+def _mentor(pk: int) -> Mentor:
+    return get_object_or_404(Mentor.objects.select_related("user"), pk=pk)
+
+
+def _mentor_context(mentor: Mentor, form: ErasureForm) -> dict:
+    return {**tabs("mentors"), "mentor": mentor, "erased": mentor_privacy.mentor_is_erased(mentor),
+            "held": mentor_privacy.mentor_held(mentor), "form": form}
+
+
+@never_cache
+@staff_required
+@require_GET
+def mentor(request, pk):
+    return render(request, "privacy/mentor.html",
+                  _mentor_context(_mentor(pk), ErasureForm()))
+
+
+@never_cache
+@staff_required
+@require_POST
+def mentor_export(request, pk):
+    found = _mentor(pk)
+    data = mentor_privacy.mentor_export(actor=request.user, mentor=found)
+    return json_download(data, f"ecocycle-mentor-{found.pk}.json")
+
+
+@staff_required
+@require_POST
+def mentor_erase(request, pk):
+    found = _mentor(pk)
+    form = ErasureForm(request.POST)
+    if erasure_handle(form, lambda reason: mentor_privacy.mentor_erase(
+            actor=request.user, mentor=found, reason=reason)):
+        messages.success(request, _("The personal data of mentor #%(id)s was removed and the "
+                                    "account deactivated. Assignments and the audit trail are "
+                                    "kept, anonymised.") % {"id": found.pk})
+        return redirect("staff_privacy:mentor", pk=found.pk)
+    return render(request, "privacy/mentor.html", _mentor_context(found, form),
+                  status=400)
