@@ -7,14 +7,13 @@ for staff to confirm, in the same transaction as the update.
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import render
-from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from candidates import services as candidate_services
 from candidates.forms import AlumniOutcomeForm
 from ecocycle.exceptions import form_add_error
-from ecocycle.tokens import LinkState
+from ecocycle.links import link_dead_render, link_language_activate, link_page
 
 from .services import mentor_profile_from_alumnus
 
@@ -22,19 +21,14 @@ from .services import mentor_profile_from_alumnus
 @never_cache
 @require_http_methods(["GET", "POST"])
 def alumni_update(request, token):
-    check, outcome = candidate_services.alumni_update_check(token)
-    if outcome is not None and "django_language" not in request.COOKIES:
-        language = outcome.enrolment.nomination.candidate_language
-        translation.activate(language)
-        request.LANGUAGE_CODE = language
-    if check.state != LinkState.VALID:
-        state = check.state.value
-        if state == "stale" and outcome is not None and outcome.updated_by_alumnus_at and (
-                outcome.update_requested_at is None
-                or outcome.updated_by_alumnus_at >= outcome.update_requested_at):
-            state = "answered"
-        return render(request, "alumni/update.html", {"state": state, "outcome": outcome},
-                      status=200 if state == "answered" else 404 if state == "invalid" else 410)
+    check = candidate_services.alumni_update_check(token)
+    link_language_activate(request, candidate_services.ALUMNI_UPDATE_LINK, check)
+    page = link_page(candidate_services.ALUMNI_UPDATE_LINK, check)
+    if page.dead:
+        return link_dead_render(request, candidate_services.ALUMNI_UPDATE_LINK, page)
+    outcome = check.object
+    if page.state == "used":
+        return render(request, "alumni/update.html", {"state": "answered", "outcome": outcome})
     form = AlumniOutcomeForm(request.POST or None, instance=outcome)
     if request.method == "POST" and form.is_valid():
         try:

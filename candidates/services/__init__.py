@@ -6,9 +6,7 @@ actions and tasks all call these, so every door applies the same rules.
 
 from ._common import (
     ALLOWED_CONTENT_TYPES,
-    CONSENT_PURPOSE,
     EDITABLE_FIELDS,
-    INVITATION_PURPOSE,
     LANGUAGE_FIELDS,
     OTHER_FIELDS,
     PERSON_FIELDS,
@@ -17,6 +15,7 @@ from ._common import (
     nominations_open_check,
 )
 from .alumni import (
+    ALUMNI_UPDATE_LINK,
     alumni_outcome_record,
     alumni_update_check,
     alumni_update_link,
@@ -32,12 +31,14 @@ from .cohorts import (
     override_create,
 )
 from .consent import (
+    CONSENT_LINK,
     consent_check,
     consent_confirm,
     consent_link,
     consent_reminders_send,
 )
 from .coordinators import (
+    COORDINATOR_INVITATION_LINK,
     api_token_create,
     api_token_revoke,
     coordinator_create,
@@ -75,9 +76,10 @@ from .progress import (
 
 __all__ = [
     "ALLOWED_CONTENT_TYPES",
-    "CONSENT_PURPOSE",
+    "ALUMNI_UPDATE_LINK",
+    "CONSENT_LINK",
+    "COORDINATOR_INVITATION_LINK",
     "EDITABLE_FIELDS",
-    "INVITATION_PURPOSE",
     "LANGUAGE_FIELDS",
     "OTHER_FIELDS",
     "PERSON_FIELDS",
