@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ecocycle.exceptions import form_add_error
-from ecocycle.tokens import LinkState
+from ecocycle.links import LinkState, link_dead_render, link_language_activate, link_page
 
 from . import selectors, services
 from .eligibility import reason_text
@@ -260,45 +260,32 @@ def document_remove_view(request, coordinator, pk):
 @require_http_methods(["GET", "POST"])
 def consent(request, token):
     """The candidate's page. GET only shows; the POST confirms (email scanners open links)."""
-    check, nomination = services.consent_check(token)
-    if nomination is not None:
-        # The page speaks the language chosen for the candidate unless they switched.
-        from django.utils import translation
-
-        if "django_language" not in request.COOKIES:
-            translation.activate(nomination.candidate_language)
-            request.LANGUAGE_CODE = nomination.candidate_language
-    confirmed = False
+    check = services.consent_check(token)
+    link_language_activate(request, services.CONSENT_LINK, check)
     if request.method == "POST" and check.state == LinkState.VALID:
         try:
             nomination = services.consent_confirm(token=token)
         except ValidationError:
-            check, nomination = services.consent_check(token)
+            check = services.consent_check(token)
         else:
-            confirmed = True
-    state = check.state.value
-    if state == "stale" and nomination is not None and nomination.consent_given_at:
-        state = "answered"
-    if state == "stale" and nomination is not None and (
-        nomination.status == Nomination.Status.WITHDRAWN
-    ):
-        state = "withdrawn"
+            return render(request, "candidates/consent.html", {
+                "state": "confirmed", "nomination": nomination})
+    page = link_page(services.CONSENT_LINK, check)
+    if page.dead:
+        return link_dead_render(request, services.CONSENT_LINK, page)
     return render(request, "candidates/consent.html", {
-        "state": "confirmed" if confirmed else state,
-        "nomination": nomination if state in {"valid", "answered"} or confirmed else None,
-    }, status=200 if state in {"valid", "answered"} or confirmed else 410 if state != "invalid"
-        else 404)
+        "state": "answered" if page.state == "used" else "valid", "nomination": check.object,
+    })
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def invitation(request, token):
-    check, invitation = services.invitation_check(token)
-    if check.state != LinkState.VALID:
-        state = check.state.value
-        if invitation is not None and invitation.accepted_at:
-            state = "accepted"
-        return render(request, "candidates/invitation.html", {"state": state}, status=410)
+    check = services.invitation_check(token)
+    page = link_page(services.COORDINATOR_INVITATION_LINK, check)
+    if page.dead:
+        return link_dead_render(request, services.COORDINATOR_INVITATION_LINK, page)
+    invitation = check.object
     form = InvitationAcceptForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and form.is_valid():
         try:
@@ -311,9 +298,7 @@ def invitation(request, token):
                   backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome! Your account is ready."))
             return redirect("candidates:coordinator_home")
-    return render(request, "candidates/invitation.html", {
-        "state": "valid", "invitation": invitation, "form": form,
-    })
+    return render(request, "candidates/invitation.html", {"invitation": invitation, "form": form})
 
 
 @never_cache

@@ -10,25 +10,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ecocycle.exceptions import form_add_error
-from ecocycle.tokens import LinkState
+from ecocycle.links import LinkState, link_dead_render, link_language_activate, link_page
 
 from . import selectors, services
 from .forms import ActivityForm, AnswerForm, ProfileForm
 from .models import MentorAssignment
 
 Status = MentorAssignment.Status
-
-# The page state for a link whose assignment has moved on, by the assignment's status now.
-_ANSWERED_STATES = {
-    Status.ACCEPTED: "accepted", Status.DECLINED: "declined", Status.WITHDRAWN: "withdrawn",
-    Status.EXPIRED: "expired",
-}
 
 
 def mentor_required(view):
@@ -45,55 +38,37 @@ def mentor_required(view):
     return wrapper
 
 
-def _page_state(check, assignment) -> str:
-    if check.state == LinkState.VALID:
-        return "valid"
-    if check.state == LinkState.INVALID or assignment is None:
-        return "invalid"
-    # An answered or withdrawn assignment shows that, whatever the link's own state.
-    fallback = "expired" if check.state == LinkState.EXPIRED else "stale"
-    return _ANSWERED_STATES.get(assignment.status, fallback)
-
-
-_STATUS_CODES = {"valid": 200, "accepted": 200, "declined": 200, "invalid": 404}
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def invitation(request, token):
     """The page the emailed link opens: the summary, and Accept / Decline as POSTs."""
-    check, assignment = services.invitation_check(token)
-    if assignment is not None and "django_language" not in request.COOKIES:
-        # The mentor's own language unless they chose another with the switcher.
-        translation.activate(assignment.mentor.language)
-        request.LANGUAGE_CODE = assignment.mentor.language
+    check = services.invitation_check(token)
+    link_language_activate(request, services.MENTOR_INVITATION_LINK, check)
     form = AnswerForm(request.POST or None)
     just_answered = False
     if request.method == "POST" and check.state == LinkState.VALID and form.is_valid():
         accept = request.POST.get("answer") == "accept"
         try:
-            assignment = services.invitation_answer(
-                token=token, accept=accept, reason=form.cleaned_data["reason"])
+            services.invitation_answer(token=token, accept=accept,
+                                       reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            check, assignment = services.invitation_check(token)
+            check = services.invitation_check(token)
             if check.state == LinkState.VALID:
                 form_add_error(form, error)  # e.g. capacity reached: the buttons stay
         else:
             just_answered = True
-            check, assignment = services.invitation_check(token)
-    state = _page_state(check, assignment)
-    return render(request, "mentors/invitation.html", {
-        "state": state, "assignment": assignment if state != "invalid" else None,
-        "form": form, "just_answered": just_answered,
-        "track": _track(assignment), "mentor": assignment.mentor if assignment else None,
-    }, status=_STATUS_CODES.get(state, 410))
-
-
-def _track(assignment):
-    if assignment is None:
-        return None
+            check = services.invitation_check(token)
+    page = link_page(services.MENTOR_INVITATION_LINK, check)
+    if page.dead:
+        return link_dead_render(request, services.MENTOR_INVITATION_LINK, page)
+    assignment = check.object
     admission = getattr(assignment.nomination, "admission", None)
-    return admission.track if admission else None
+    return render(request, "mentors/invitation.html", {
+        # Once answered, the page shows the answer: "accepted" or "declined".
+        "state": assignment.status if page.state == "used" else "valid",
+        "assignment": assignment, "form": form, "just_answered": just_answered,
+        "track": admission.track if admission else None, "mentor": assignment.mentor,
+    })
 
 
 @never_cache

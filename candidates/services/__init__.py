@@ -6,9 +6,7 @@ actions and tasks all call these, so every door applies the same rules.
 
 from ._common import (
     ALLOWED_CONTENT_TYPES,
-    CONSENT_PURPOSE,
     EDITABLE_FIELDS,
-    INVITATION_PURPOSE,
     LANGUAGE_FIELDS,
     OTHER_FIELDS,
     PERSON_FIELDS,
@@ -24,12 +22,14 @@ from .cohorts import (
     override_create,
 )
 from .consent import (
+    CONSENT_LINK,
     consent_check,
     consent_confirm,
     consent_link,
     consent_reminders_send,
 )
 from .coordinators import (
+    COORDINATOR_INVITATION_LINK,
     api_token_create,
     api_token_revoke,
     coordinator_create,
@@ -60,9 +60,9 @@ from .nominations import (
 
 __all__ = [
     "ALLOWED_CONTENT_TYPES",
-    "CONSENT_PURPOSE",
+    "CONSENT_LINK",
+    "COORDINATOR_INVITATION_LINK",
     "EDITABLE_FIELDS",
-    "INVITATION_PURPOSE",
     "LANGUAGE_FIELDS",
     "OTHER_FIELDS",
     "PERSON_FIELDS",

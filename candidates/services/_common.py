@@ -36,8 +36,6 @@ REQUIRED_FIELDS = {
     "preferences": ["university_rank"],
 }
 ALLOWED_CONTENT_TYPES = {"application/pdf", "image/jpeg", "image/png"}
-CONSENT_PURPOSE = "consent"
-INVITATION_PURPOSE = "invitation"
 
 
 # --- helpers ------------------------------------------------------------------------------------

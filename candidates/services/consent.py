@@ -4,21 +4,15 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ecocycle.exceptions import DomainError
-from ecocycle.mail import absolute_url, email_queue
+from ecocycle.links import DeadLinkText, LinkCheck, LinkKind, LinkState, link_check, link_url
+from ecocycle.mail import email_queue
 from ecocycle.models import User
 from ecocycle.services import (
     audit_entry_create,
-)
-from ecocycle.tokens import (
-    LinkCheck,
-    LinkState,
-    link_token_check,
-    link_token_make,
-    state_fingerprint,
 )
 
 from ..models import (
@@ -26,26 +20,55 @@ from ..models import (
     NominationPreference,
 )
 from ._common import (
-    CONSENT_PURPOSE,
     _locked,
     _now,
 )
 
 # --- consent -----------------------------------------------------------------------------------
 
-def _consent_fingerprint(nomination: Nomination) -> str:
+def _consent_state(nomination: Nomination) -> tuple:
+    # Links already emailed carry these values' fingerprint: keep them and their order.
     preferences = list(
         NominationPreference.objects.filter(nomination=nomination).order_by("rank")
         .values_list("track_id", flat=True)
     )
-    return state_fingerprint(nomination.pk, nomination.status, nomination.consent_requested_at,
-                             nomination.consent_given_at, preferences)
+    return (nomination.pk, nomination.status, nomination.consent_requested_at,
+            nomination.consent_given_at, preferences)
+
+
+def _consent_load(pk: int) -> Nomination | None:
+    return (
+        Nomination.objects.select_related("intake_round__program", "university")
+        .prefetch_related("preferences__track", "documents", "courses").filter(pk=pk).first()
+    )
+
+
+CONSENT_LINK = LinkKind(
+    purpose="consent",
+    url_name="candidates:consent",
+    lifetime_setting="ECOCYCLE_CONSENT_LINK_DAYS",
+    fingerprint_parts=_consent_state,
+    load=_consent_load,
+    awaiting=lambda nomination: nomination.status == Nomination.Status.SUBMITTED,
+    answered=lambda nomination: nomination.consent_given_at is not None,
+    withdrawn=lambda nomination: nomination.status == Nomination.Status.WITHDRAWN,
+    language=lambda nomination: nomination.candidate_language,
+    dead_text={
+        "expired": DeadLinkText(gettext_lazy("This link has expired"), gettext_lazy(
+            "For your protection, links are valid for a limited time. Ask your university's "
+            "coordinator to send you a new one.")),
+        "withdrawn": DeadLinkText(gettext_lazy("This nomination was withdrawn"), gettext_lazy(
+            "Your university has withdrawn this nomination, so there is nothing to confirm. "
+            "Contact your university's coordinator if this is unexpected.")),
+        "stale": DeadLinkText(gettext_lazy("This link is no longer valid"), gettext_lazy(
+            "The nomination has changed since this link was sent, and a newer email has been "
+            "sent to you. Please use the link in the most recent email.")),
+    },
+)
 
 
 def consent_link(nomination: Nomination) -> str:
-    token = link_token_make(purpose=CONSENT_PURPOSE, object_id=nomination.pk,
-                            fingerprint=_consent_fingerprint(nomination))
-    return absolute_url(reverse("candidates:consent", args=[token]))
+    return link_url(CONSENT_LINK, nomination)
 
 
 def _consent_request(
@@ -73,39 +96,23 @@ def _consent_request(
     )
 
 
-def consent_check(token: str) -> tuple[LinkCheck, Nomination | None]:
+def consent_check(token: str) -> LinkCheck[Nomination]:
     """What a consent link points at, and whether it may still be used."""
-    def current(object_id):
-        nomination = Nomination.objects.filter(pk=object_id).first()
-        return _consent_fingerprint(nomination) if nomination else None
-
-    check = link_token_check(
-        purpose=CONSENT_PURPOSE, token=token, current_fingerprint=current,
-        max_age_seconds=settings.ECOCYCLE_CONSENT_LINK_DAYS * 86400,
-    )
-    nomination = None
-    if check.object_id is not None:
-        nomination = (
-            Nomination.objects.select_related("intake_round__program", "university")
-            .prefetch_related("preferences__track", "documents", "courses").filter(
-                pk=check.object_id).first()
-        )
-    if check.state == LinkState.VALID and nomination.status != Nomination.Status.SUBMITTED:
-        check = LinkCheck(LinkState.STALE, check.object_id)
-    return check, nomination
+    return link_check(CONSENT_LINK, token)
 
 
 @transaction.atomic
 def consent_confirm(*, token: str, now: datetime | None = None) -> Nomination:
     """The candidate confirms consent and their preferences. Works once per request."""
     now = _now(now)
-    check, nomination = consent_check(token)
+    check = consent_check(token)
     if check.state == LinkState.VALID:
         # Check again under the row lock: a second click may have been just ahead of this one.
-        _locked(nomination)
-        check, nomination = consent_check(token)
+        _locked(check.object)
+        check = consent_check(token)
     if check.state != LinkState.VALID:
         raise DomainError(_("This link is no longer valid."))
+    nomination = check.object
     Nomination.objects.filter(pk=nomination.pk).update(consent_given_at=now)
     nomination.consent_given_at = now
     audit_entry_create(actor=None, actor_label="candidate (consent link)",

@@ -3,25 +3,19 @@
 
 from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ecocycle.exceptions import DomainError
-from ecocycle.mail import absolute_url, email_queue
+from ecocycle.links import DeadLinkText, LinkCheck, LinkKind, LinkState, link_check, link_url
+from ecocycle.mail import email_queue
 from ecocycle.models import User
 from ecocycle.services import (
     audit_entry_create,
     model_create,
     model_update,
     user_create,
-)
-from ecocycle.tokens import (
-    LinkCheck,
-    LinkState,
-    link_token_check,
-    link_token_make,
-    state_fingerprint,
 )
 from programs.models import University
 
@@ -30,9 +24,6 @@ from ..models import (
     CoordinatorInvitation,
 )
 from ..selectors import coordinator_for_user
-from ._common import (
-    INVITATION_PURPOSE,
-)
 
 # --- coordinators ------------------------------------------------------------------------------
 
@@ -59,9 +50,33 @@ def coordinator_create(
     )
 
 
-def _invitation_fingerprint(invitation: CoordinatorInvitation) -> str:
-    return state_fingerprint(invitation.pk, invitation.email, invitation.accepted_at,
-                             invitation.revoked_at)
+def _invitation_state(invitation: CoordinatorInvitation) -> tuple:
+    # Links already emailed carry these values' fingerprint: keep them and their order.
+    return (invitation.pk, invitation.email, invitation.accepted_at, invitation.revoked_at)
+
+
+_NOT_VALID = DeadLinkText(gettext_lazy("This invitation link is not valid"), gettext_lazy(
+    "Copy the whole address from the email, or ask KITECH staff for a new invitation."))
+
+COORDINATOR_INVITATION_LINK = LinkKind(
+    purpose="invitation",
+    url_name="candidates:invitation",
+    lifetime_setting="ECOCYCLE_INVITATION_LINK_DAYS",
+    fingerprint_parts=_invitation_state,
+    load=lambda pk: CoordinatorInvitation.objects.select_related("university").filter(
+        pk=pk).first(),
+    answered=lambda invitation: invitation.accepted_at is not None,
+    withdrawn=lambda invitation: invitation.revoked_at is not None,
+    # Once used, the link has nothing to show: the account exists, its owner signs in.
+    answer_shown=False,
+    dead_text={
+        "used": DeadLinkText(gettext_lazy("This invitation was already used"),
+                             action_url_name="account_login", action_label=gettext_lazy("Sign in")),
+        "expired": DeadLinkText(gettext_lazy("This invitation has expired"),
+                                gettext_lazy("Ask KITECH staff to send you a new invitation.")),
+        "invalid": _NOT_VALID, "withdrawn": _NOT_VALID, "stale": _NOT_VALID,
+    },
+)
 
 
 @transaction.atomic
@@ -77,39 +92,25 @@ def coordinator_invite(
         "email": email, "full_name": full_name, "university": university, "language": language,
         "invited_by": actor,
     }, actor=actor)
-    token = link_token_make(purpose=INVITATION_PURPOSE, object_id=invitation.pk,
-                            fingerprint=_invitation_fingerprint(invitation))
     email_queue(
         to=email, template="coordinator_invitation", language=language,
         context={"invitation": invitation, "university": university,
-                 "link": absolute_url(reverse("candidates:invitation", args=[token])),
+                 "link": link_url(COORDINATOR_INVITATION_LINK, invitation),
                  "days": settings.ECOCYCLE_INVITATION_LINK_DAYS},
     )
     return invitation
 
 
-def invitation_check(token: str) -> tuple[LinkCheck, CoordinatorInvitation | None]:
-    def current(object_id):
-        invitation = CoordinatorInvitation.objects.filter(pk=object_id).first()
-        return _invitation_fingerprint(invitation) if invitation else None
-
-    check = link_token_check(
-        purpose=INVITATION_PURPOSE, token=token, current_fingerprint=current,
-        max_age_seconds=settings.ECOCYCLE_INVITATION_LINK_DAYS * 86400,
-    )
-    invitation = (
-        CoordinatorInvitation.objects.select_related("university").filter(pk=check.object_id).first()
-        if check.object_id else None
-    )
-    return check, invitation
+def invitation_check(token: str) -> LinkCheck[CoordinatorInvitation]:
+    return link_check(COORDINATOR_INVITATION_LINK, token)
 
 
 @transaction.atomic
 def invitation_accept(*, token: str, password: str) -> Coordinator:
-    check, invitation = invitation_check(token)
+    check = invitation_check(token)
     if check.state != LinkState.VALID:
         raise DomainError(_("This invitation link is no longer valid."))
-    invitation = CoordinatorInvitation.objects.select_for_update().get(pk=invitation.pk)
+    invitation = CoordinatorInvitation.objects.select_for_update().get(pk=check.object.pk)
     if invitation.accepted_at or invitation.revoked_at:
         raise DomainError(_("This invitation link is no longer valid."))
     coordinator = coordinator_create(

@@ -7,6 +7,7 @@ staff pages, the admin, commands and tasks all call these.
 from .activities import mentoring_activity_record
 from .alumni import alumni_mentor_profiles_create, mentor_confirm, mentor_profile_from_alumnus
 from .invitations import (
+    MENTOR_INVITATION_LINK,
     assignment_answer,
     assignment_propose,
     assignment_withdraw,
@@ -22,6 +23,7 @@ from .matching import mentor_match_run
 from .profiles import SELF_EDITABLE_FIELDS, mentor_create, mentor_update
 
 __all__ = [
+    "MENTOR_INVITATION_LINK",
     "SELF_EDITABLE_FIELDS",
     "alumni_mentor_profiles_create",
     "assignment_answer",

@@ -14,30 +14,22 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from candidates.models import Nomination
 from candidates.selectors import admitted_nominations
 from candidates.services.coordinators import coordinators_of
 from ecocycle.exceptions import DomainError
-from ecocycle.mail import absolute_url, email_queue
+from ecocycle.links import DeadLinkText, LinkCheck, LinkKind, LinkState, link_check, link_url
+from ecocycle.mail import email_queue
 from ecocycle.models import AuditEntry, User
 from ecocycle.services import audit_entry_build, audit_entry_create
-from ecocycle.tokens import (
-    LinkCheck,
-    LinkState,
-    link_token_check,
-    link_token_make,
-    state_fingerprint,
-)
 
 from .. import fit as mentor_fit
 from ..models import Mentor, MentorAssignment
 
-LINK_PURPOSE = "mentor-invitation"
 MENTOR_LINK_LABEL = "mentor (invitation link)"
 Status = MentorAssignment.Status
 
@@ -60,41 +52,47 @@ def _with_summary(qs: QuerySet[MentorAssignment]) -> QuerySet[MentorAssignment]:
 
 # --- the link ----------------------------------------------------------------------------------
 
-def _fingerprint(assignment: MentorAssignment) -> str:
-    return state_fingerprint(assignment.pk, assignment.status, assignment.invited_at,
-                             assignment.mentor_id)
+def _invitation_state(assignment: MentorAssignment) -> tuple:
+    # Links already emailed carry these values' fingerprint: keep them and their order.
+    return (assignment.pk, assignment.status, assignment.invited_at, assignment.mentor_id)
+
+
+MENTOR_INVITATION_LINK = LinkKind(
+    purpose="mentor-invitation",
+    url_name="mentors:invitation",
+    lifetime_setting="ECOCYCLE_MENTOR_LINK_DAYS",
+    fingerprint_parts=_invitation_state,
+    load=lambda pk: _with_summary(MentorAssignment.objects.filter(pk=pk)).first(),
+    awaiting=lambda assignment: assignment.status == Status.INVITED,
+    answered=lambda assignment: assignment.status in (Status.ACCEPTED, Status.DECLINED),
+    withdrawn=lambda assignment: assignment.status == Status.WITHDRAWN,
+    deadline=lambda assignment: assignment.expires_at,
+    language=lambda assignment: assignment.mentor.language,
+    dead_text={
+        "withdrawn": DeadLinkText(gettext_lazy("This invitation was withdrawn"), gettext_lazy(
+            "KITECH staff have withdrawn this invitation, so there is nothing to answer. Thank "
+            "you for your willingness; we will be in touch about other candidates.")),
+        "expired": DeadLinkText(gettext_lazy("This invitation has expired"), gettext_lazy(
+            "The time to answer this invitation has passed, and the candidate will be matched "
+            "with another mentor. If you would still like to mentor, please contact KITECH "
+            "staff.")),
+        "stale": DeadLinkText(gettext_lazy("This link is no longer valid"), gettext_lazy(
+            "The invitation has changed since this email was sent. Please use the link in the "
+            "most recent email from ecocycle.")),
+    },
+)
 
 
 def invitation_link(assignment: MentorAssignment) -> str:
-    token = link_token_make(purpose=LINK_PURPOSE, object_id=assignment.pk,
-                            fingerprint=_fingerprint(assignment))
-    return absolute_url(reverse("mentors:invitation", args=[token]))
+    return link_url(MENTOR_INVITATION_LINK, assignment)
 
 
-def invitation_check(
-    token: str, *, now: datetime | None = None,
-) -> tuple[LinkCheck, MentorAssignment | None]:
+def invitation_check(token: str, *, now: datetime | None = None) -> LinkCheck[MentorAssignment]:
     """What a mentor's link points at, and whether it may still be answered.
 
-    VALID only for an invitation still waiting for its answer and not past its expiry; the
-    assignment is returned for every state but INVALID, so that the page can show the answer.
+    VALID only for an invitation still waiting for its answer and not past its expiry.
     """
-    now = _now(now)
-
-    def current(object_id):
-        found = MentorAssignment.objects.filter(pk=object_id).first()
-        return _fingerprint(found) if found else None
-
-    check = link_token_check(purpose=LINK_PURPOSE, token=token, current_fingerprint=current,
-                             max_age_seconds=_link_days() * 86400)
-    assignment = None
-    if check.object_id is not None and check.state != LinkState.INVALID:
-        assignment = _with_summary(MentorAssignment.objects.filter(pk=check.object_id)).first()
-    if check.state == LinkState.VALID and assignment.status != Status.INVITED:
-        check = LinkCheck(LinkState.STALE, check.object_id)
-    if check.state == LinkState.VALID and assignment.expires_at and assignment.expires_at <= now:
-        check = LinkCheck(LinkState.EXPIRED, check.object_id)
-    return check, assignment
+    return link_check(MENTOR_INVITATION_LINK, token, now=now)
 
 
 # --- inviting ----------------------------------------------------------------------------------
@@ -189,7 +187,8 @@ def _answer(assignment_id: int, *, accept: bool, reason: str, door: _Door,
     mentor = Mentor.objects.select_for_update().get(pk=mentor_id)
     assignment = _with_summary(MentorAssignment.objects.select_for_update(of=("self",))
                                .filter(pk=assignment_id)).get()
-    if door.fingerprint is not None and _fingerprint(assignment) != door.fingerprint:
+    if (door.fingerprint is not None
+            and MENTOR_INVITATION_LINK.fingerprint(assignment) != door.fingerprint):
         raise DomainError(_refusal(assignment, now) or _("This link is no longer valid."))
     refusal = _refusal(assignment, now)
     if refusal:
@@ -239,12 +238,13 @@ def invitation_answer(*, token: str, accept: bool, reason: str = "",
                       now: datetime | None = None) -> MentorAssignment:
     """The mentor answers from the emailed link. Works once; the link dies with the answer."""
     now = _now(now)
-    check, assignment = invitation_check(token, now=now)
+    check = invitation_check(token, now=now)
     if check.state != LinkState.VALID:
-        raise DomainError((assignment and _refusal(assignment, now))
+        raise DomainError((check.object and _refusal(check.object, now))
                           or _("This link is no longer valid."))
-    return _answer(assignment.pk, accept=accept, reason=reason,
-                   door=_Door(actor=None, fingerprint=_fingerprint(assignment)), now=now)
+    fingerprint = MENTOR_INVITATION_LINK.fingerprint(check.object)
+    return _answer(check.object.pk, accept=accept, reason=reason,
+                   door=_Door(actor=None, fingerprint=fingerprint), now=now)
 
 
 @transaction.atomic

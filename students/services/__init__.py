@@ -5,6 +5,7 @@ link, commands and tasks all call these.
 """
 
 from .alumni import (
+    ALUMNI_UPDATE_LINK,
     alumni_outcome_record,
     alumni_update_check,
     alumni_update_link,
@@ -22,6 +23,7 @@ from .progress import (
 )
 
 __all__ = [
+    "ALUMNI_UPDATE_LINK",
     "alumni_outcome_record",
     "alumni_update_check",
     "alumni_update_link",

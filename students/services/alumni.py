@@ -13,25 +13,18 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ecocycle.exceptions import DomainError
-from ecocycle.mail import absolute_url, email_queue
+from ecocycle.links import DeadLinkText, LinkCheck, LinkKind, LinkState, link_check, link_url
+from ecocycle.mail import email_queue
 from ecocycle.models import User
 from ecocycle.services import audit_entry_create, instance_snapshot
-from ecocycle.tokens import (
-    LinkCheck,
-    LinkState,
-    link_token_check,
-    link_token_make,
-    state_fingerprint,
-)
 
 from ..models import AlumniOutcome, Enrolment
 
-LINK_PURPOSE = "alumni-update"
 ALUMNUS_LABEL = "alumnus (update link)"
 OUTCOME_FIELDS = ["path", "organisation", "employer_type", "country", "region",
                   "cooperating_company", "cooperating_company_name", "as_of",
@@ -89,47 +82,67 @@ def alumni_outcome_record(
 
 # --- the yearly update link --------------------------------------------------------------------
 
-def _fingerprint(outcome: AlumniOutcome) -> str:
-    return state_fingerprint(outcome.pk, outcome.update_requested_at,
-                             outcome.updated_by_alumnus_at, outcome.updated_at)
+def _update_state(outcome: AlumniOutcome) -> tuple:
+    # Links already emailed carry these values' fingerprint: keep them and their order.
+    return (outcome.pk, outcome.update_requested_at, outcome.updated_by_alumnus_at,
+            outcome.updated_at)
+
+
+def _update_load(pk: int) -> AlumniOutcome | None:
+    return (AlumniOutcome.objects.select_related(
+        "enrolment__nomination__university", "enrolment__nomination__intake_round__program",
+        "enrolment__admission__track", "cooperating_company")
+        .filter(pk=pk).first())
+
+
+def _answered(outcome: AlumniOutcome) -> bool:
+    """The alumnus has answered the latest request (staff's own edits are not an answer)."""
+    return bool(outcome.updated_by_alumnus_at) and (
+        outcome.update_requested_at is None
+        or outcome.updated_by_alumnus_at >= outcome.update_requested_at)
+
+
+ALUMNI_UPDATE_LINK = LinkKind(
+    purpose="alumni-update",
+    url_name="alumni:update",
+    lifetime_setting="ECOCYCLE_ALUMNI_LINK_DAYS",
+    fingerprint_parts=_update_state,
+    load=_update_load,
+    answered=_answered,
+    language=lambda outcome: outcome.enrolment.nomination.candidate_language,
+    dead_text={
+        "expired": DeadLinkText(gettext_lazy("This link has expired"), gettext_lazy(
+            "For your protection, links are valid for a limited time. We will send you a new "
+            "one next year, or write to KITECH staff.")),
+        "stale": DeadLinkText(gettext_lazy("This link is no longer valid"), gettext_lazy(
+            "Your information has changed since this email was sent. Please use the link in "
+            "the most recent email from ecocycle.")),
+    },
+)
 
 
 def alumni_update_link(outcome: AlumniOutcome) -> str:
-    token = link_token_make(purpose=LINK_PURPOSE, object_id=outcome.pk,
-                            fingerprint=_fingerprint(outcome))
-    return absolute_url(reverse("alumni:update", args=[token]))
+    return link_url(ALUMNI_UPDATE_LINK, outcome)
 
 
-def alumni_update_check(token: str) -> tuple[LinkCheck, AlumniOutcome | None]:
-    def current(object_id):
-        found = AlumniOutcome.objects.filter(pk=object_id).first()
-        return _fingerprint(found) if found else None
-
-    check = link_token_check(purpose=LINK_PURPOSE, token=token, current_fingerprint=current,
-                             max_age_seconds=settings.ECOCYCLE_ALUMNI_LINK_DAYS * 86400)
-    outcome = None
-    if check.object_id is not None and check.state != LinkState.INVALID:
-        outcome = (AlumniOutcome.objects.select_related(
-            "enrolment__nomination__university", "enrolment__nomination__intake_round__program",
-            "enrolment__admission__track", "cooperating_company")
-            .filter(pk=check.object_id).first())
-    return check, outcome
+def alumni_update_check(token: str) -> LinkCheck[AlumniOutcome]:
+    return link_check(ALUMNI_UPDATE_LINK, token)
 
 
 @transaction.atomic
 def alumni_update_submit(*, token: str, data: Mapping[str, Any],
                          now: datetime | None = None) -> AlumniOutcome:
     """The alumnus answers from the emailed link. Works once."""
-    check, outcome = alumni_update_check(token)
+    check = alumni_update_check(token)
     if check.state != LinkState.VALID:
         raise DomainError(_("This link is no longer valid."))
     # Re-check under the lock: a second click may have been just ahead of this one.
-    AlumniOutcome.objects.select_for_update().filter(pk=outcome.pk).first()
-    check, outcome = alumni_update_check(token)
+    AlumniOutcome.objects.select_for_update().filter(pk=check.object.pk).first()
+    check = alumni_update_check(token)
     if check.state != LinkState.VALID:
         raise DomainError(_("This link is no longer valid."))
     return alumni_outcome_record(actor=None, actor_label=ALUMNUS_LABEL,
-                                 enrolment=outcome.enrolment, data=data, now=now)
+                                 enrolment=check.object.enrolment, data=data, now=now)
 
 
 def _request(outcome: AlumniOutcome, now: datetime) -> None:

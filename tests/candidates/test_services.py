@@ -137,12 +137,12 @@ def test_same_track_twice_is_refused():
 def test_consent_link_confirms_once_and_dies():
     nomination = submitted_nomination()
     token = services.consent_link(nomination).rstrip("/").rsplit("/", 1)[1]
-    check, found = services.consent_check(token)
-    assert check.state.value == "valid" and found == nomination
+    check = services.consent_check(token)
+    assert check.state.value == "valid" and check.object == nomination
     services.consent_confirm(token=token)
     nomination.refresh_from_db()
     assert nomination.consent_given_at is not None
-    assert services.consent_check(token)[0].state.value == "stale"
+    assert services.consent_check(token).state.value == "used"
     with pytest.raises(ValidationError):
         services.consent_confirm(token=token)
 
@@ -150,9 +150,9 @@ def test_consent_link_confirms_once_and_dies():
 def test_consent_link_tampered_and_expired(settings):
     nomination = submitted_nomination()
     token = services.consent_link(nomination).rstrip("/").rsplit("/", 1)[1]
-    assert services.consent_check(token[:-2] + "xx")[0].state.value == "invalid"
+    assert services.consent_check(token[:-2] + "xx").state.value == "invalid"
     settings.ECOCYCLE_CONSENT_LINK_DAYS = -1
-    assert services.consent_check(token)[0].state.value == "expired"
+    assert services.consent_check(token).state.value == "expired"
 
 
 def test_consent_reminder_is_sent_once():
@@ -167,7 +167,7 @@ def test_withdraw_kills_consent_link():
     nomination = submitted_nomination()
     token = services.consent_link(nomination).rstrip("/").rsplit("/", 1)[1]
     services.nomination_withdraw(actor=nomination.created_by, nomination=nomination)
-    assert services.consent_check(token)[0].state.value == "stale"
+    assert services.consent_check(token).state.value == "stale"
 
 
 def test_email_goes_out_after_commit(django_capture_on_commit_callbacks):

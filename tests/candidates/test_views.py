@@ -5,9 +5,11 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.asserts import assertTemplateUsed
 
 from candidates import services
 from candidates.models import CoordinatorInvitation, Nomination
+from ecocycle.links import link_url
 from ecocycle.models import OutboundEmail
 from tests.candidates.factories import (
     EXE_BYTES,
@@ -222,6 +224,7 @@ def test_consent_page_for_tampered_expired_and_withdrawn_links(client, settings)
     services.nomination_withdraw(actor=None, nomination=nomination)
     response = client.post(reverse("candidates:consent", args=[token]))
     assert response.status_code == 410 and "withdrawn" in response.content.decode()
+    assertTemplateUsed(response, "links/dead.html")
     nomination.refresh_from_db()
     assert nomination.consent_given_at is None
 
@@ -258,6 +261,20 @@ def test_staff_invites_a_coordinator_who_sets_a_password(client, staff_user,
     client.logout()
     assert client.get(path).status_code == 410
     assert client.login(email="new.coordinator@uni.example", password="a-long-Passphrase-2027")
+
+
+def test_coordinator_invitation_dead_links_share_the_dead_link_page(client, staff_user):
+    university = ProgramUniversityFactory().university
+    invitation = services.coordinator_invite(actor=staff_user, email="late@uni.example",
+                                             university=university)
+    token = _token_from(link_url(services.COORDINATOR_INVITATION_LINK, invitation))
+    response = client.get(reverse("candidates:invitation", args=[token[:-3] + "abc"]))
+    assert response.status_code == 404
+    assertTemplateUsed(response, "links/dead.html")
+    assert "This invitation link is not valid" in response.content.decode()
+    CoordinatorInvitation.objects.filter(pk=invitation.pk).update(revoked_at=timezone.now())
+    response = client.get(reverse("candidates:invitation", args=[token]))
+    assert response.status_code == 410 and b'data-state="withdrawn"' in response.content
 
 
 def test_account_page_creates_and_revokes_an_api_token(client, coordinator):

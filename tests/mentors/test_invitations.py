@@ -38,7 +38,7 @@ def _link_of(assignment) -> str:
     for email in OutboundEmail.objects.filter(topic="mentor_invitation",
                                               to=assignment.mentor.email).order_by("-id"):
         link = LINK.search(email.body_text).group(0)
-        if services.invitation_check(_token(link))[1].pk == assignment.pk:
+        if services.invitation_check(_token(link)).object.pk == assignment.pk:
             return link
     raise AssertionError(f"no invitation email for {assignment}")
 
@@ -164,6 +164,16 @@ def test_a_token_older_than_its_life_is_expired(client, settings):
     assignment = MentorAssignment.objects.get(mentor=mentor)
     path = _path(_link_of(assignment))
     settings.ECOCYCLE_MENTOR_LINK_DAYS = 0  # every token is now older than its life
+    response = client.get(path)
+    assert response.status_code == 410 and b'data-state="expired"' in response.content
+
+
+def test_an_answered_invitations_link_past_its_life_is_expired(client, settings):
+    # The link's life bounds what it shows, the answer as much as the question.
+    _round, _nominations, mentor = _invited()
+    path = _path(_link_of(MentorAssignment.objects.get(mentor=mentor)))
+    assert b'data-state="accepted"' in client.post(path, {"answer": "accept"}).content
+    settings.ECOCYCLE_MENTOR_LINK_DAYS = -1
     response = client.get(path)
     assert response.status_code == 410 and b'data-state="expired"' in response.content
 

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.asserts import assertTemplateUsed
 
 from ecocycle.models import AuditEntry, OutboundEmail
 from hub.services import nightly_matching
@@ -122,6 +123,7 @@ def test_spoilt_links_change_nothing(client, settings, staff_user, spoil):
         expected, code = b'data-state="stale"', 410
     response = client.post(path, {"path": "other"})
     assert response.status_code == code and expected in response.content
+    assertTemplateUsed(response, "links/dead.html")
     outcome.refresh_from_db()
     assert outcome.path == "stayed_korea"
 
