@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from ecocycle.exceptions import form_add_error
+from ecocycle.exceptions import form_add_error, messages_add_error
 from ecocycle.locks import JobBusy
 
 from .models import Nomination
@@ -164,8 +164,7 @@ def retention_apply(request):
         messages.error(request, _("The retention job is running already. Look again in a few "
                                   "minutes."))
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        messages_add_error(request, error)
     else:
         count = report.counts["nominations"]
         messages.success(request, ngettext(

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ecocycle.exceptions import form_add_error
+from ecocycle.exceptions import form_add_error, messages_add_error
 from ecocycle.tokens import LinkState
 
 from . import selectors, services
@@ -122,8 +122,7 @@ def assignment_answer(request, mentor, pk):
         services.assignment_answer(actor=request.user, assignment=assignment, accept=accept,
                                    reason=reason)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        messages_add_error(request, error)
     else:
         messages.success(request, _("Thank you: you now mentor %(name)s.") % {
             "name": assignment.nomination.display_name} if accept else
