@@ -62,13 +62,8 @@ class CoordinatorInvitationAdmin(AuditedModelAdmin):
 
     @admin.action(description=_("Revoke the selected invitations"))
     def revoke(self, request, queryset):
-        from django.utils import timezone
-
-        from ecocycle.services import model_update
-
         for invitation in queryset.filter(accepted_at__isnull=True, revoked_at__isnull=True):
-            model_update(instance=invitation, data={"revoked_at": timezone.now()},
-                         actor=request.user, action="coordinatorinvitation_revoke")
+            services.coordinator_invitation_revoke(actor=request.user, invitation=invitation)
 
 
 @admin.register(EligibilityPolicy)

@@ -1,11 +1,11 @@
 """The coordinators' REST API, version 1.
 
 Thin, like the pages: reads through selectors (so another university's object is a 404), writes
-through the same services as the web forms, and lets the one exception handler
+through the same services as the web forms (a nomination with its preferences and courses
+through nomination_save, one transaction), and lets the one exception handler
 (ecocycle.exceptions.api_exception_handler) turn domain errors into JSON 400s.
 """
 
-from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404
 from django.utils.functional import cached_property
@@ -18,7 +18,6 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from ecocycle.models import User
 from programs.models import DegreeTrack, IntakeRound
 
 from . import selectors, services
@@ -130,15 +129,6 @@ class RoundTrackListApi(CoordinatorApi, generics.ListAPIView):
 
 # --- nominations ------------------------------------------------------------------------------
 
-def _write_related(*, actor: User, nomination: Nomination, data: dict) -> None:
-    if "preferences" in data:
-        services.nomination_set_preferences(actor=actor, nomination=nomination,
-                                            tracks=data["preferences"])
-    if "courses" in data:
-        services.nomination_set_courses(actor=actor, nomination=nomination,
-                                        courses=data["courses"])
-
-
 class NominationApi(CoordinatorApi):
     parser_classes = [JSONParser]
     queryset = Nomination.objects.none()
@@ -190,14 +180,12 @@ class NominationListApi(NominationApi):
         rounds = {r.pk: r for r in selectors.round_list_for_coordinator(self.coordinator)}
         serializer = NominationCreateSerializer(data=request.data, rounds=rounds)
         serializer.is_valid(raise_exception=True)
-        # One request, one outcome: a refused preference leaves no half-made draft behind.
-        with transaction.atomic():
-            nomination = services.nomination_create(
-                actor=request.user, intake_round=serializer.validated_data["round"],
-                university=self.coordinator.university, data=serializer.service_data(),
-            )
-            _write_related(actor=request.user, nomination=nomination,
-                           data=serializer.validated_data)
+        nomination = services.nomination_save(
+            actor=request.user, intake_round=serializer.validated_data["round"],
+            university=self.coordinator.university, data=serializer.service_data(),
+            preferences=serializer.validated_data.get("preferences"),
+            courses=serializer.validated_data.get("courses"),
+        )
         return self.detail_response(nomination.pk, status.HTTP_201_CREATED)
 
 
@@ -226,12 +214,11 @@ class NominationDetailApi(NominationApi):
             intake_round=nomination.intake_round,
         )
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
-            data = serializer.service_data()
-            if data:
-                services.nomination_update(actor=request.user, nomination=nomination, data=data)
-            _write_related(actor=request.user, nomination=nomination,
-                           data=serializer.validated_data)
+        services.nomination_save(
+            actor=request.user, nomination=nomination, data=serializer.service_data(),
+            preferences=serializer.validated_data.get("preferences"),
+            courses=serializer.validated_data.get("courses"),
+        )
         return self.detail_response(nomination.pk)
 
 

@@ -1,10 +1,10 @@
 """Bulk import of draft nominations from a CSV file, and the template coordinators fill in.
 
 The whole file is read and its shape checked first. Then every row goes through the same
-services as the web form (nomination_create, nomination_set_preferences,
-nomination_set_courses), inside one transaction with a savepoint per row, so that every error
-of every row is collected. A file with any error imports nothing. Reading and checking the
-file's shape is the kernel's (ecocycle.csvimport); the columns and their rules are here.
+service as the web form and the API (nomination_save: the draft with its preferences and
+courses), inside one transaction with a savepoint per row, so that every error of every row is
+collected. A file with any error imports nothing. Reading the file and that run are the
+kernel's (ecocycle.csvimport.CsvImport); the columns, their rules and the service are here.
 
 Errors are (row, column, message): the row as a spreadsheet numbers it (the header is row 1),
 the column by its header name ("" when an error concerns no single column), and a sentence in
@@ -12,21 +12,20 @@ the active language.
 """
 
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from ecocycle import csvimport
-from ecocycle.csvimport import Column, ImportResult, Invalid, RowError, max_bytes, max_rows
+from ecocycle.csvimport import Column, ImportResult, Invalid, Row, RowError, max_bytes, max_rows
 from ecocycle.models import User
 from ecocycle.services import audit_entry_create
 from programs.models import CoreTechnology, DegreeTrack, IntakeRound, University
@@ -36,8 +35,8 @@ from .forms import LANGUAGE_SCORE_RANGES, CourseFormSet
 from .models import EligibilityPolicy, Nomination
 
 __all__ = [
-    "COLUMNS", "COLUMN_NAMES", "EXAMPLE_PASSPORT", "Column", "ImportResult", "RowError",
-    "import_template_csv", "max_bytes", "max_rows", "nomination_import_csv",
+    "COLUMNS", "COLUMN_NAMES", "EXAMPLE_PASSPORT", "Column", "ImportResult", "NominationImport",
+    "RowError", "import_template_csv", "max_bytes", "max_rows", "nomination_import_csv",
 ]
 
 LIST_SEPARATOR = ";"
@@ -110,15 +109,6 @@ class _Context:
     tracks: Mapping[int, DegreeTrack]
     technologies: Mapping[int, CoreTechnology]
     preference_limit: int
-
-
-@dataclass
-class _Row:
-    number: int
-    data: dict[str, Any] = field(default_factory=dict)
-    tracks: list[DegreeTrack] | None = None
-    courses: list[dict[str, Any]] | None = None
-    errors: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _text_parser(name: str) -> Callable[[str, _Context], str]:
@@ -293,7 +283,7 @@ PARSERS: dict[str, Callable[[str, _Context], Any]] = {
 }
 
 
-def _check_together(row: _Row) -> None:
+def _check_together(row: Row) -> None:
     """The checks across cells that the web forms make (StudiesForm, LanguageForm)."""
     data, failed = row.data, {column for column, _message in row.errors}
     gpa, scale = data.get("gpa"), data.get("gpa_scale")
@@ -322,21 +312,7 @@ def _check_together(row: _Row) -> None:
         data["language_test_date"] = None
 
 
-def _parse_row(number: int, cells: list[str], header: csvimport.Header,
-               context: _Context) -> _Row:
-    row = _Row(number)
-    parsed, row.errors = csvimport.parse_cells(
-        cells, header, names=COLUMN_NAMES, required=REQUIRED_COLUMNS,
-        parse=lambda name, value: PARSERS[name](value, context),
-    )
-    row.tracks = parsed.pop("preferences", None)
-    row.courses = parsed.pop("courses", None)
-    row.data = parsed
-    _check_together(row)
-    return row
-
-
-def _duplicates(rows: Sequence[_Row]) -> list[RowError]:
+def _duplicates(rows: Sequence[Row]) -> list[RowError]:
     """Rows of the file that name the same passport number or email address: each is told."""
     passports = [(row.number, "".join(ch for ch in row.data.get("passport_number", "")
                                       if ch.isalnum())) for row in rows]
@@ -386,19 +362,71 @@ def _already_nominated(number: int, nomination: Nomination,
     return errors
 
 
-def _create(*, actor: User | None, intake_round: IntakeRound, university: University,
-            row: _Row, now: datetime) -> Nomination:
-    nomination = services.nomination_create(
-        actor=actor, intake_round=intake_round, university=university, data=row.data, now=now,
-    )
-    # A new draft has no preferences or courses: an empty cell needs no call.
-    if row.tracks:
-        services.nomination_set_preferences(actor=actor, nomination=nomination,
-                                            tracks=row.tracks, now=now)
-    if row.courses:
-        services.nomination_set_courses(actor=actor, nomination=nomination,
-                                        courses=row.courses, now=now)
-    return nomination
+class NominationImport(csvimport.CsvImport[Nomination]):
+    """Draft nominations of one university in one round, one per row, through nomination_save,
+    so that every rule of the web form applies."""
+
+    columns = COLUMNS
+    no_header = gettext_lazy(
+        "Row 1 must be the header row with the column names of the template "
+        "(family_name, date_of_birth, …). Download the template and start from it.")
+    no_rows = gettext_lazy("The file has a header row but no candidates.")
+    too_many_rows = gettext_lazy(
+        "The file has %(count)s rows of candidates; at most %(limit)s can be imported at "
+        "once. Split it into several files.")
+    service_fields = SERVICE_FIELDS
+
+    def __init__(self, *, actor: User | None, intake_round: IntakeRound, university: University,
+                 now: datetime | None = None):
+        self.actor, self.intake_round, self.university = actor, intake_round, university
+        self.now = now or timezone.now()
+
+    def check_file(self) -> None:
+        # The services' own deadline rule, once for the file rather than once per row.
+        services.nominations_open_check(intake_round=self.intake_round, now=self.now)
+
+    def prepare(self) -> None:
+        intake_round = self.intake_round
+        self.context = _Context(
+            today=timezone.localdate(self.now),
+            tracks={track.pk: track for track in selectors.round_tracks(intake_round)},
+            technologies={t.pk: t for t in CoreTechnology.objects.filter(
+                program_id=intake_round.program_id)},
+            preference_limit=intake_round.preference_limit,
+        )
+
+    def parse(self, name: str, value: str) -> Any:
+        return PARSERS[name](value, self.context)
+
+    def check_row(self, row: Row) -> None:
+        _check_together(row)
+
+    def check_rows(self, rows: Sequence[Row]) -> list[RowError]:
+        # Read before any row is saved, so that the file's own rows are not found in it.
+        self.existing = _existing_identities(self.intake_round, self.university)
+        return _duplicates(rows)
+
+    def saves(self, row: Row, *, reported: Collection[int], header: csvimport.Header) -> bool:
+        # Only a row's own cells keep it from the service: drafts need not be unique, so a row
+        # named twice in the file still shows its other problems at the same time.
+        return not row.errors
+
+    def save(self, row: Row) -> Nomination:
+        data = dict(row.data)
+        preferences, courses = data.pop("preferences", None), data.pop("courses", None)
+        return services.nomination_save(
+            actor=self.actor, intake_round=self.intake_round, university=self.university,
+            data=data, preferences=preferences, courses=courses, now=self.now,
+        )
+
+    def check_saved(self, row: Row, saved: Nomination) -> list[RowError]:
+        return _already_nominated(row.number, saved, self.existing)
+
+    def audit(self, created: list[Nomination]) -> None:
+        audit_entry_create(actor=self.actor, action="nomination_import",
+                           target=self.intake_round,
+                           after={"university": self.university.pk, "created": len(created),
+                                  "nominations": [n.pk for n in created]})
 
 
 def nomination_import_csv(
@@ -407,74 +435,12 @@ def nomination_import_csv(
 ) -> ImportResult[Nomination]:
     """Create one draft nomination per row of a CSV file, all or nothing.
 
-    Every row goes through nomination_create, nomination_set_preferences and
-    nomination_set_courses, so every rule of the web form applies. One transaction; a savepoint
-    per row keeps collecting after a row's error; with any error at all the transaction is
-    rolled back and the result lists every error and no nomination.
+    Every row goes through nomination_save, so every rule of the web form applies. One
+    transaction; a savepoint per row keeps collecting after a row's error; with any error at
+    all the transaction is rolled back and the result lists every error and no nomination.
     """
-    now = now or timezone.now()
-    result: ImportResult[Nomination] = ImportResult()
-    try:
-        # The services' own deadline rule, once for the file rather than once per row.
-        services.nominations_open_check(intake_round=intake_round, now=now)
-        header, data_rows = csvimport.read_table(
-            file, names=COLUMN_NAMES, required=REQUIRED_COLUMNS, no_header=_(
-                "Row 1 must be the header row with the column names of the template "
-                "(family_name, date_of_birth, …). Download the template and start from it."
-            ))
-        if not data_rows:
-            raise csvimport.FileRefused(_("The file has a header row but no candidates."))
-        if len(data_rows) > max_rows():
-            raise csvimport.FileRefused(_(
-                "The file has %(count)s rows of candidates; at most %(limit)s can be imported at "
-                "once. Split it into several files."
-            ) % {"count": len(data_rows), "limit": max_rows()})
-    except csvimport.FileRefused as error:
-        result.errors.append(RowError(None, "", str(error)))
-        return result
-    except ValidationError as error:  # the round does not take nominations now
-        result.errors.extend(RowError(None, "", message) for message in error.messages)
-        return result
-    result.rows = len(data_rows)
-    result.errors.extend(header.errors)
-
-    context = _Context(
-        today=timezone.localdate(now),
-        tracks={track.pk: track for track in selectors.round_tracks(intake_round)},
-        technologies={t.pk: t for t in CoreTechnology.objects.filter(
-            program_id=intake_round.program_id)},
-        preference_limit=intake_round.preference_limit,
-    )
-    rows = [_parse_row(number, cells, header, context) for number, cells in data_rows]
-    for row in rows:
-        result.errors.extend(RowError(row.number, column, message)
-                             for column, message in row.errors)
-    result.errors.extend(_duplicates(rows))
-
-    with transaction.atomic():
-        existing = _existing_identities(intake_round, university)
-        created = []
-        for row in rows:
-            if row.errors:
-                continue  # its shape is wrong: the services would only repeat that
-            try:
-                with transaction.atomic():
-                    nomination = _create(actor=actor, intake_round=intake_round,
-                                         university=university, row=row, now=now)
-            except ValidationError as error:
-                result.errors.extend(csvimport.service_errors(row.number, error, SERVICE_FIELDS))
-                continue
-            result.errors.extend(_already_nominated(row.number, nomination, existing))
-            created.append(nomination)
-        if result.errors:
-            transaction.set_rollback(True)
-        else:
-            audit_entry_create(actor=actor, action="nomination_import", target=intake_round,
-                               after={"university": university.pk, "created": len(created),
-                                      "nominations": [n.pk for n in created]})
-            result.created = created
-    result.errors.sort(key=csvimport.error_sort_key(COLUMN_NAMES))
-    return result
+    return NominationImport(actor=actor, intake_round=intake_round, university=university,
+                            now=now).run(file)
 
 
 # --- the template ------------------------------------------------------------------------------

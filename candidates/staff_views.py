@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from ecocycle.exceptions import messages_add_error
 from programs.models import IntakeRound
 from programs.selectors import intake_round_list
 
@@ -69,10 +70,6 @@ def _cohort(intake_round: IntakeRound) -> Cohort:
     if cohort is None:
         raise Http404
     return cohort
-
-
-def _error_messages(error: ValidationError) -> list[str]:
-    return list(error.messages)
 
 
 # --- charts -------------------------------------------------------------------------------------
@@ -265,7 +262,7 @@ def override_create(request, round_id):
         services.override_create(actor=request.user, cohort=cohort, nomination=nomination,
                                  kind=data["kind"], track=track, reason=data["reason"])
     except ValidationError as error:
-        errors = _error_messages(error)
+        errors = error.messages
     else:
         messages.success(request, _("Override saved for %(candidate)s.") % {
             "candidate": nomination})
@@ -289,8 +286,7 @@ def override_clear(request, round_id, override_id):
     try:
         services.override_clear(actor=request.user, override=override)
     except ValidationError as error:
-        for message in _error_messages(error):
-            messages.error(request, message)
+        messages_add_error(request, error)
     else:
         messages.success(request, _(
             "Override for %(candidate)s cleared. The next matching run places the candidate "
@@ -375,8 +371,7 @@ def whatif(request, round_id):
             proposal = services.cohort_propose(intake_round=intake_round, seats=form.seats(),
                                                weights=form.weights())
         except ValidationError as error:
-            for message in _error_messages(error):
-                form.add_error(None, message)
+            form.add_error(None, error.messages)
         else:
             comparison = dashboard.whatif_compare(intake_round, proposal)
             context["comparison"] = comparison
@@ -395,8 +390,7 @@ def cohort_approve(request, round_id):
     try:
         services.cohort_approve(actor=request.user, cohort=cohort)
     except ValidationError as error:
-        for message in _error_messages(error):
-            messages.error(request, message)
+        messages_add_error(request, error)
     else:
         messages.success(request, _("The cohort is approved. The universities and candidates "
                                     "are being notified by email."))
@@ -414,7 +408,7 @@ def cohort_reopen(request, round_id):
     except ValidationError as error:
         # Shown beside the reopen form, with the reason as typed.
         context = _overview_context(intake_round, reopen_reason=reason,
-                                    reopen_errors=_error_messages(error))
+                                    reopen_errors=error.messages)
         return render(request, "candidates/staff/round_overview.html", context, status=400)
     messages.success(request, _("The cohort is reopened for review."))
     return redirect("staff_rounds:round_overview", round_id=intake_round.pk)
@@ -427,8 +421,7 @@ def run_now(request, round_id):
     try:
         services.cohort_run_request(actor=request.user, intake_round=intake_round)
     except ValidationError as error:
-        for message in _error_messages(error):
-            messages.error(request, message)
+        messages_add_error(request, error)
     else:
         messages.success(request, _("A matching run was requested. This page refreshes when it "
                                     "has finished."))

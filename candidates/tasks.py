@@ -35,12 +35,14 @@ def run_cohort_matching(round_id: int, actor_id: int | None = None) -> None:
     from programs.models import IntakeRound
 
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    intake_round = IntakeRound.objects.get(pk=round_id)
     try:
-        services.cohort_match_run(intake_round=IntakeRound.objects.get(pk=round_id),
+        services.cohort_match_run(intake_round=intake_round,
                                   trigger="staff" if actor else "command", actor=actor)
-    except (JobBusy, DomainError):
+    except (JobBusy, DomainError) as refusal:
         # Another run is under way, or the cohort is approved: nothing to do, nothing to retry;
         # the request is answered so that the dashboard stops showing it as running.
-        from .models import Cohort
+        services.cohort_run_request_clear(
+            intake_round=intake_round,
+            reason="busy" if isinstance(refusal, JobBusy) else "refused")
 
-        Cohort.objects.filter(intake_round_id=round_id).update(run_requested_at=None)

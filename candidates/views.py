@@ -4,13 +4,17 @@ Thin: each view reads through selectors, writes through one service, and shows a
 next to the field it names, keeping what the user entered.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import wraps
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.forms import BaseFormSet, Form
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ecocycle.exceptions import form_add_error
+from ecocycle.exceptions import form_add_error, messages_add_error
 from ecocycle.links import LinkState, link_dead_render, link_language_activate, link_page
 
 from . import selectors, services
@@ -87,7 +91,7 @@ def nomination_new(request, coordinator, round_id):
     form = PersonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            nomination = services.nomination_create(
+            nomination = services.nomination_save(
                 actor=request.user, intake_round=intake_round,
                 university=coordinator.university, data=form.service_data(),
             )
@@ -108,82 +112,102 @@ def _section_context(request, nomination, section):
     return context
 
 
+@dataclass
+class _SectionEdit:
+    """A section's form (and formset), and what nomination_save is given once they are valid."""
+
+    form: Form
+    changes: Callable[[], dict[str, Any]]
+    context: dict[str, Any] = field(default_factory=dict)
+    formset: BaseFormSet | None = None
+
+    def is_valid(self) -> bool:
+        return self.form.is_valid() and (self.formset is None or self.formset.is_valid())
+
+
+def _person_edit(nomination, data) -> _SectionEdit:
+    form = PersonForm(data, instance=nomination)
+    return _SectionEdit(form, lambda: {"data": form.service_data()})
+
+
+def _studies_edit(nomination, data) -> _SectionEdit:
+    form = StudiesForm(data, instance=nomination)
+    initial = [{"name": c.name, "grade": c.grade, "technologies": list(c.technologies.all())}
+               for c in nomination.courses.prefetch_related("technologies")]
+    courses = CourseFormSet(data, initial=initial, prefix="courses", form_kwargs={
+        "technologies": nomination.intake_round.program.core_technologies.all()})
+    return _SectionEdit(form, lambda: {
+        "data": form.service_data(),
+        "courses": [f.cleaned_data for f in courses.forms if f.cleaned_data],
+    }, context={"courses": courses}, formset=courses)
+
+
+def _language_edit(nomination, data) -> _SectionEdit:
+    form = LanguageForm(data, instance=nomination)
+    return _SectionEdit(form, lambda: {"data": form.service_data()})
+
+
+def _preferences_edit(nomination, data) -> _SectionEdit:
+    tracks = selectors.round_tracks(nomination.intake_round)
+    initial = {"research_interests": nomination.research_interests,
+               "university_rank": nomination.university_rank}
+    for preference in nomination.preferences.all():
+        initial[f"choice_{preference.rank}"] = preference.track_id
+    form = PreferencesForm(data, initial=initial, tracks=tracks,
+                           limit=nomination.intake_round.preference_limit)
+    return _SectionEdit(form, lambda: {
+        "data": {"research_interests": form.cleaned_data["research_interests"],
+                 "university_rank": form.cleaned_data["university_rank"]},
+        "preferences": form.tracks(),
+    }, context={"tracks": tracks})
+
+
+SECTION_EDITS = {"person": _person_edit, "studies": _studies_edit, "language": _language_edit,
+                 "preferences": _preferences_edit}
+
+
 @coordinator_required
 @require_http_methods(["GET", "POST"])
 def nomination_edit(request, coordinator, pk, section):
     nomination = selectors.nomination_get_for_user(request.user, pk)
     if section not in SECTION_KEYS:
         raise Http404
-    context = _section_context(request, nomination, section)
     data = request.POST if request.method == "POST" else None
-    technologies = nomination.intake_round.program.core_technologies.all()
-    if section == "person":
-        form = PersonForm(data, instance=nomination)
-        save = lambda: services.nomination_update(  # noqa: E731
-            actor=request.user, nomination=nomination, data=form.service_data())
-    elif section == "studies":
-        form = StudiesForm(data, instance=nomination)
-        initial = [{"name": c.name, "grade": c.grade, "technologies": list(c.technologies.all())}
-                   for c in nomination.courses.prefetch_related("technologies")]
-        courses = CourseFormSet(data, initial=initial, prefix="courses",
-                                form_kwargs={"technologies": technologies})
-        context["courses"] = courses
+    if section == "documents":
+        return _documents_edit(request, nomination, data)
+    edit = SECTION_EDITS[section](nomination, data)
+    context = {**_section_context(request, nomination, section), **edit.context,
+               "form": edit.form}
+    if request.method == "POST" and edit.is_valid():
+        try:
+            services.nomination_save(actor=request.user, nomination=nomination,
+                                     **edit.changes())
+        except ValidationError as error:
+            form_add_error(edit.form, error)
+        else:
+            messages.success(request, _("Saved."))
+            position = SECTION_KEYS.index(section)
+            if "save_next" in request.POST and position + 1 < len(SECTION_KEYS):
+                return redirect("candidates:nomination_edit", pk=nomination.pk,
+                                section=SECTION_KEYS[position + 1])
+            return redirect("candidates:nomination_detail", pk=nomination.pk)
+    return render(request, "candidates/nomination_section.html", context)
 
-        def save():
-            services.nomination_update(actor=request.user, nomination=nomination,
-                                       data=form.service_data())
-            services.nomination_set_courses(
-                actor=request.user, nomination=nomination,
-                courses=[f.cleaned_data for f in courses.forms if f.cleaned_data],
-            )
-    elif section == "language":
-        form = LanguageForm(data, instance=nomination)
-        save = lambda: services.nomination_update(  # noqa: E731
-            actor=request.user, nomination=nomination, data=form.service_data())
-    elif section == "preferences":
-        tracks = selectors.round_tracks(nomination.intake_round)
-        initial = {"research_interests": nomination.research_interests,
-                   "university_rank": nomination.university_rank}
-        for preference in nomination.preferences.all():
-            initial[f"choice_{preference.rank}"] = preference.track_id
-        form = PreferencesForm(data, initial=initial, tracks=tracks,
-                               limit=nomination.intake_round.preference_limit)
-        context["tracks"] = tracks
 
-        def save():
-            services.nomination_update(actor=request.user, nomination=nomination, data={
-                "research_interests": form.cleaned_data["research_interests"],
-                "university_rank": form.cleaned_data["university_rank"],
-            })
-            services.nomination_set_preferences(actor=request.user, nomination=nomination,
-                                                tracks=form.tracks())
-    else:  # documents
-        form = DocumentForm(data, request.FILES or None)
-        context["required"] = services.required_documents(nomination)
-
-        def save():
+def _documents_edit(request, nomination, data):
+    form = DocumentForm(data, request.FILES or None)
+    context = {**_section_context(request, nomination, "documents"), "form": form,
+               "required": services.required_documents(nomination)}
+    if request.method == "POST" and form.is_valid():
+        try:
             services.document_upload(actor=request.user, nomination=nomination,
                                      kind=form.cleaned_data["kind"],
                                      file=form.cleaned_data["file"])
-    context["form"] = form
-    if request.method == "POST":
-        valid = form.is_valid() and (section != "studies" or context["courses"].is_valid())
-        if valid:
-            try:
-                save()
-            except ValidationError as error:
-                form_add_error(form, error)
-            else:
-                if section == "documents":
-                    messages.success(request, _("Document uploaded."))
-                    return redirect("candidates:nomination_edit", pk=nomination.pk,
-                                    section="documents")
-                messages.success(request, _("Saved."))
-                position = SECTION_KEYS.index(section)
-                if "save_next" in request.POST and position + 1 < len(SECTION_KEYS):
-                    return redirect("candidates:nomination_edit", pk=nomination.pk,
-                                    section=SECTION_KEYS[position + 1])
-                return redirect("candidates:nomination_detail", pk=nomination.pk)
+        except ValidationError as error:
+            form_add_error(form, error)
+        else:
+            messages.success(request, _("Document uploaded."))
+            return redirect("candidates:nomination_edit", pk=nomination.pk, section="documents")
     return render(request, "candidates/nomination_section.html", context)
 
 
@@ -207,8 +231,7 @@ def nomination_submit_view(request, coordinator, pk):
     try:
         services.nomination_submit(actor=request.user, nomination=nomination)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        messages_add_error(request, error)
     else:
         messages.success(request, _(
             "Submitted. The candidate has been emailed a link to confirm consent and preferences."
@@ -225,8 +248,7 @@ def nomination_withdraw_view(request, coordinator, pk):
     try:
         services.nomination_withdraw(actor=request.user, nomination=nomination, reason=reason)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        messages_add_error(request, error)
     else:
         messages.success(request, _("The nomination was withdrawn."))
     return redirect("candidates:nomination_detail", pk=nomination.pk)
@@ -249,8 +271,7 @@ def document_remove_view(request, coordinator, pk):
     try:
         services.document_remove(actor=request.user, document=document)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        messages_add_error(request, error)
     else:
         messages.success(request, _("Document removed."))
     return redirect("candidates:nomination_edit", pk=document.nomination_id, section="documents")

@@ -1,10 +1,11 @@
-"""Reading a CSV import file that people filled in with a spreadsheet, all or nothing.
+"""Importing a CSV file that people filled in with a spreadsheet, all or nothing.
 
 The generic half of every CSV import (nominations, mentors): read the bytes with a size limit,
 decode them (refusing Excel workbooks and binary files with a message that says what to do),
 guess the delimiter from the known column names, check the header row, split each row into
-named cells, and parse the common kinds of cell. What the columns mean and which service each
-row goes through belongs to the app that imports.
+named cells, parse the common kinds of cell, and run every row through a service in one
+transaction (CsvImport). What the columns mean and which service each row goes through belongs
+to the app that imports: it subclasses CsvImport. The upload page is ecocycle.csvimport_views.
 
 Errors are (row, column, message): the row as a spreadsheet numbers it (the header is row 1),
 the column by its header name ("" when an error concerns no single column), and a sentence in
@@ -21,11 +22,12 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any, Generic, NamedTuple, TypeVar
+from typing import IO, Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -337,6 +339,148 @@ def template_csv(names: Sequence[str], example: Mapping[str, str]) -> bytes:
     writer.writerow(names)
     writer.writerow([example.get(name, "") for name in names])
     return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
+
+
+# --- the all-or-nothing run --------------------------------------------------------------------
+
+@dataclass
+class Row:
+    """One data row: its number as the spreadsheet shows it, its non-empty cells parsed, by
+    column name, and (column, message) for every cell that is wrong."""
+
+    number: int
+    data: dict[str, Any] = field(default_factory=dict)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+class CsvImport(Generic[T]):
+    """One import of a CSV file, all or nothing: the run every importer shares.
+
+    The file is read and its shape checked first. Then every row goes through the importer's
+    service inside one transaction, with a savepoint per row, so that every error of every row
+    is collected; with any error at all the transaction is rolled back and the result lists
+    every error and nothing created.
+
+    A subclass declares its columns and the sentences that refuse a file, reads a cell
+    (`parse`) and saves a row through its service (`save`); the other hooks are optional. The
+    transaction is not durable: the import benchmark runs it inside one of its own, to roll it
+    back.
+    """
+
+    columns: ClassVar[Sequence[Column]]
+    # Refuses a file in which no cell of row 1 is a known column name: name some columns and
+    # point to the template.
+    no_header: ClassVar[str | Promise]
+    no_rows: ClassVar[str | Promise]  # a file with a header row only
+    too_many_rows: ClassVar[str | Promise]  # % {"count": rows in the file, "limit": max_rows()}
+    service_fields: ClassVar[Mapping[str, str]]  # a service's field name → its column
+
+    @property
+    def names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        return [column.name for column in self.columns if column.required]
+
+    # --- hooks
+
+    def check_file(self) -> None:
+        """Raise ValidationError when nothing can be imported now, whatever the file holds."""
+
+    def prepare(self) -> None:
+        """Load what reading the cells needs (the ids they may name); runs once the file is
+        known to be readable, so that a refused file costs no query."""
+
+    def parse(self, name: str, value: str) -> Any:
+        """One non-empty cell of column `name` as its value; raise Invalid to refuse it."""
+        raise NotImplementedError
+
+    def check_row(self, row: Row) -> None:
+        """Checks across the cells of one row: append (column, message) to row.errors."""
+
+    def check_rows(self, rows: Sequence[Row]) -> list[RowError]:
+        """Checks across rows (twice in the file, already in the database), made inside the
+        import's transaction before any row is saved."""
+        return []
+
+    def saves(self, row: Row, *, reported: Collection[int], header: Header) -> bool:
+        """Whether `row` goes through the service: by default only when nothing is reported on
+        it yet and no required column is missing, since the service would only repeat it."""
+        return row.number not in reported and set(self.required) <= set(
+            header.positions.values())
+
+    def save(self, row: Row) -> T:
+        """Save one row through the importer's service; a ValidationError refuses the row."""
+        raise NotImplementedError
+
+    def check_saved(self, row: Row, saved: T) -> list[RowError]:
+        """Checks that need what the service made of the row."""
+        return []
+
+    def audit(self, created: list[T]) -> None:
+        """The audit entry of the import as a whole; each service audits its own row."""
+        raise NotImplementedError
+
+    # --- the run
+
+    def run(self, file: bytes | IO[bytes]) -> ImportResult[T]:
+        result: ImportResult[T] = ImportResult()
+        try:
+            self.check_file()
+            header, data_rows = self._read(file)
+        except FileRefused as error:
+            result.errors.append(RowError(None, "", str(error)))
+            return result
+        except ValidationError as error:
+            result.errors.extend(RowError(None, "", message) for message in error.messages)
+            return result
+        result.rows = len(data_rows)
+        result.errors.extend(header.errors)
+        self.prepare()
+        rows = [self._parse_row(number, cells, header) for number, cells in data_rows]
+        for row in rows:
+            result.errors.extend(RowError(row.number, column, message)
+                                 for column, message in row.errors)
+        with transaction.atomic():
+            result.errors.extend(self.check_rows(rows))
+            reported = {error.row for error in result.errors}
+            created = []
+            for row in rows:
+                if not self.saves(row, reported=reported, header=header):
+                    continue
+                try:
+                    with transaction.atomic():
+                        saved = self.save(row)
+                except ValidationError as error:
+                    result.errors.extend(service_errors(row.number, error, self.service_fields))
+                    continue
+                result.errors.extend(self.check_saved(row, saved))
+                created.append(saved)
+            if result.errors:
+                transaction.set_rollback(True)
+            else:
+                self.audit(created)
+                result.created = created
+        result.errors.sort(key=error_sort_key(self.names))
+        return result
+
+    def _read(self, file: bytes | IO[bytes]) -> Table:
+        table = read_table(file, names=self.names, required=self.required,
+                           no_header=self.no_header)
+        if not table.rows:
+            raise FileRefused(str(self.no_rows))
+        if len(table.rows) > max_rows():
+            raise FileRefused(str(self.too_many_rows) % {"count": len(table.rows),
+                                                         "limit": max_rows()})
+        return table
+
+    def _parse_row(self, number: int, cells: list[str], header: Header) -> Row:
+        data, errors = parse_cells(cells, header, names=self.names, required=self.required,
+                                   parse=self.parse)
+        row = Row(number, data, errors)
+        self.check_row(row)
+        return row
 
 
 # --- cells -------------------------------------------------------------------------------------

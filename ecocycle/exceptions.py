@@ -1,5 +1,6 @@
 """One exception type for domain rules, turned into a page error or a JSON 400 in one place."""
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
@@ -32,3 +33,10 @@ def form_add_error(form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+def messages_add_error(request, error: ValidationError) -> None:
+    """Show a service's error as page messages, one per sentence: for a POST that redirects and
+    so has no form to show it on."""
+    for message in error.messages:
+        messages.error(request, message)

@@ -1,27 +1,25 @@
 """Bulk import of mentor profiles from a CSV file, and the template staff fill in.
 
-The whole file is read and its shape checked first (ecocycle.csvimport). Then every row goes
-through mentor_create, as a mentor added one by one does, inside one transaction with a
-savepoint per row, so that every error of every row is collected. A file with any error
-imports nothing.
+The whole file is read and its shape checked first. Then every row goes through mentor_create,
+as a mentor added one by one does, inside one transaction with a savepoint per row, so that
+every error of every row is collected. A file with any error imports nothing. Reading the file
+and that run are the kernel's (ecocycle.csvimport.CsvImport); the columns and their rules are
+here.
 """
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ecocycle import csvimport
-from ecocycle.csvimport import Column, ImportResult, Invalid, RowError, max_bytes, max_rows
+from ecocycle.csvimport import Column, ImportResult, Invalid, Row, RowError, max_bytes, max_rows
 from ecocycle.models import User
 from ecocycle.services import audit_entry_create
 from programs.models import CoreTechnology
@@ -30,8 +28,8 @@ from .models import Mentor
 from .services import mentor_create
 
 __all__ = [
-    "COLUMNS", "COLUMN_NAMES", "Column", "ImportResult", "RowError", "max_bytes", "max_rows",
-    "mentor_import_csv", "mentor_import_template_csv",
+    "COLUMNS", "COLUMN_NAMES", "Column", "ImportResult", "MentorImport", "RowError", "max_bytes",
+    "max_rows", "mentor_import_csv", "mentor_import_template_csv",
 ]
 
 LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
@@ -94,12 +92,6 @@ SERVICE_FIELDS = {FIELDS.get(name, name): name for name in COLUMN_NAMES} | {"use
 
 
 # --- one row's shape ---------------------------------------------------------------------------
-
-@dataclass
-class _Row:
-    number: int
-    data: dict[str, Any] = field(default_factory=dict)
-    errors: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _check_length(name: str, value: str) -> str:
@@ -191,35 +183,27 @@ def _parse(name: str, value: str, technologies: Mapping[int, CoreTechnology]) ->
     return _check_length(name, value)
 
 
-def _parse_row(number: int, cells: list[str], header: csvimport.Header,
-               technologies: Mapping[int, CoreTechnology]) -> _Row:
-    parsed, errors = csvimport.parse_cells(
-        cells, header, names=COLUMN_NAMES, required=REQUIRED_COLUMNS,
-        parse=lambda name, value: _parse(name, value, technologies),
-    )
-    row = _Row(number, {FIELDS.get(name, name): value for name, value in parsed.items()},
-               errors)
+def _check_dates(row: Row) -> None:
     start, end = row.data.get("available_from"), row.data.get("available_until")
     if start and end and end < start:
         row.errors.append(("available_until", _(
             "The mentor is available until %(until)s, which is before available_from "
             "(%(from)s). Correct one of the two dates."
         ) % {"until": end.isoformat(), "from": start.isoformat()}))
-    return row
 
 
-def _email_key(row: _Row) -> str:
+def _email_key(row: Row) -> str:
     return row.data.get("email", "").strip().lower()
 
 
-def _duplicates(rows: Sequence[_Row]) -> list[RowError]:
+def _duplicates(rows: Sequence[Row]) -> list[RowError]:
     return csvimport.duplicates(
         [(row.number, _email_key(row)) for row in rows], column="email",
         message=_("Rows %(rows)s have the same email address. Each mentor needs their own."),
     )
 
 
-def _already_mentors(rows: Sequence[_Row]) -> list[RowError]:
+def _already_mentors(rows: Sequence[Row]) -> list[RowError]:
     """Guards against uploading the same file twice: the email of an existing mentor."""
     emails = {_email_key(row) for row in rows} - {""}
     existing = {
@@ -238,6 +222,50 @@ def _already_mentors(rows: Sequence[_Row]) -> list[RowError]:
 
 # --- running the service -----------------------------------------------------------------------
 
+class MentorImport(csvimport.CsvImport[Mentor]):
+    """Mentors, and their accounts, one per row, through mentor_create, so that every rule of a
+    mentor added by hand applies."""
+
+    columns = COLUMNS
+    no_header = gettext_lazy(
+        "Row 1 must be the header row with the column names of the template "
+        "(full_name, email, …). Download the template and start from it.")
+    no_rows = gettext_lazy("The file has a header row but no mentors.")
+    too_many_rows = gettext_lazy(
+        "The file has %(count)s rows of mentors; at most %(limit)s can be imported at "
+        "once. Split it into several files.")
+    service_fields = SERVICE_FIELDS
+
+    def __init__(self, *, actor: User | None):
+        self.actor = actor
+
+    def prepare(self) -> None:
+        self.technologies = {technology.pk: technology
+                             for technology in CoreTechnology.objects.all()}
+
+    def parse(self, name: str, value: str) -> Any:
+        return _parse(name, value, self.technologies)
+
+    def check_row(self, row: Row) -> None:
+        _check_dates(row)
+
+    def check_rows(self, rows: Sequence[Row]) -> list[RowError]:
+        return [*_duplicates(rows), *_already_mentors(rows)]
+
+    def save(self, row: Row) -> Mentor:
+        return mentor_create(actor=self.actor, data={FIELDS.get(name, name): value
+                                                     for name, value in row.data.items()})
+
+    def audit(self, created: list[Mentor]) -> None:
+        # One entry for the import as a whole, next to each mentor's own; on whoever imported,
+        # or on the first mentor when no one did (a command).
+        actor = self.actor
+        target = actor if actor is not None and actor.pk else created[0]
+        audit_entry_create(actor=actor, action="mentor_import", target=target,
+                           after={"created": len(created),
+                                  "mentors": [mentor.pk for mentor in created]})
+
+
 def mentor_import_csv(*, actor: User | None, file: bytes | IO[bytes]) -> ImportResult[Mentor]:
     """Create one mentor, and their account, per row of a CSV file, all or nothing.
 
@@ -245,59 +273,7 @@ def mentor_import_csv(*, actor: User | None, file: bytes | IO[bytes]) -> ImportR
     transaction; a savepoint per row keeps collecting after a row's error; with any error at
     all the transaction is rolled back and the result lists every error and no mentor.
     """
-    result: ImportResult[Mentor] = ImportResult()
-    try:
-        header, data_rows = csvimport.read_table(
-            file, names=COLUMN_NAMES, required=REQUIRED_COLUMNS, no_header=_(
-                "Row 1 must be the header row with the column names of the template "
-                "(full_name, email, …). Download the template and start from it."
-            ))
-        if not data_rows:
-            raise csvimport.FileRefused(_("The file has a header row but no mentors."))
-        if len(data_rows) > max_rows():
-            raise csvimport.FileRefused(_(
-                "The file has %(count)s rows of mentors; at most %(limit)s can be imported at "
-                "once. Split it into several files."
-            ) % {"count": len(data_rows), "limit": max_rows()})
-    except csvimport.FileRefused as error:
-        result.errors.append(RowError(None, "", str(error)))
-        return result
-    result.rows = len(data_rows)
-    result.errors.extend(header.errors)
-
-    technologies = {technology.pk: technology for technology in CoreTechnology.objects.all()}
-    rows = [_parse_row(number, cells, header, technologies) for number, cells in data_rows]
-    for row in rows:
-        result.errors.extend(RowError(row.number, column, message)
-                             for column, message in row.errors)
-    result.errors.extend(_duplicates(rows))
-
-    with transaction.atomic():
-        result.errors.extend(_already_mentors(rows))
-        flagged = {error.row for error in result.errors}
-        # Without a required column every row would fail the service for it, once per row.
-        complete = set(REQUIRED_COLUMNS) <= set(header.positions.values())
-        created = []
-        for row in rows:
-            if row.number in flagged or not complete:
-                continue  # the service would only repeat what is already reported
-            try:
-                with transaction.atomic():
-                    created.append(mentor_create(actor=actor, data=row.data))
-            except ValidationError as error:
-                result.errors.extend(csvimport.service_errors(row.number, error, SERVICE_FIELDS))
-        if result.errors:
-            transaction.set_rollback(True)
-        else:
-            # One entry for the import as a whole, next to each mentor's own; on whoever
-            # imported, or on the first mentor when no one did (a command).
-            target = actor if actor is not None and actor.pk else created[0]
-            audit_entry_create(actor=actor, action="mentor_import", target=target,
-                               after={"created": len(created),
-                                      "mentors": [mentor.pk for mentor in created]})
-            result.created = created
-    result.errors.sort(key=csvimport.error_sort_key(COLUMN_NAMES))
-    return result
+    return MentorImport(actor=actor).run(file)
 
 
 # --- the template ------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from candidates.models import Cohort, Nomination
 from ecocycle.access import staff_required
+from ecocycle.exceptions import messages_add_error
 from programs.models import IntakeRound
 from programs.selectors import intake_round_list
 
@@ -191,8 +192,7 @@ def mentor_confirm(request, mentor_id):
     try:
         services.mentor_confirm(actor=request.user, mentor=mentor)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        messages_add_error(request, error)
     else:
         messages.success(request, _("%(mentor)s is confirmed and can now be proposed.") % {
             "mentor": mentor})

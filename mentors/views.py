@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ecocycle.exceptions import form_add_error
+from ecocycle.exceptions import form_add_error, messages_add_error
 from ecocycle.links import LinkState, link_dead_render, link_language_activate, link_page
 
 from . import selectors, services
@@ -97,8 +97,7 @@ def assignment_answer(request, mentor, pk):
         services.assignment_answer(actor=request.user, assignment=assignment, accept=accept,
                                    reason=reason)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        messages_add_error(request, error)
     else:
         messages.success(request, _("Thank you: you now mentor %(name)s.") % {
             "name": assignment.nomination.display_name} if accept else

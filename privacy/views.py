@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from candidates.models import Nomination
 from ecocycle.access import staff_required
-from ecocycle.exceptions import form_add_error
+from ecocycle.exceptions import form_add_error, messages_add_error
 from ecocycle.locks import JobBusy
 
 from . import services as privacy
@@ -161,8 +161,7 @@ def retention_apply(request):
         messages.error(request, _("The retention job is running already. Look again in a few "
                                   "minutes."))
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        messages_add_error(request, error)
     else:
         count = report.counts["nominations"]
         messages.success(request, ngettext(

@@ -230,3 +230,18 @@ def cohort_run_request(*, actor: User, intake_round: IntakeRound) -> None:
     Cohort.objects.filter(pk=cohort.pk).update(run_requested_at=timezone.now())
     audit_entry_create(actor=actor, action="cohort_run_request", target=cohort)
     run_cohort_matching.delay_on_commit(intake_round.pk, actor.pk)
+
+
+# Durable: only the matching task calls it, after its run ended in a refusal; nothing may hold
+# the answer back in a larger transaction.
+@transaction.atomic(durable=True)
+def cohort_run_request_clear(*, intake_round: IntakeRound, reason: str) -> None:
+    """Answer staff's "run now" without a run (one is under way, or the cohort is approved),
+    so that the dashboard stops showing it as running. Safe to call twice."""
+    cohort = Cohort.objects.select_for_update().filter(intake_round=intake_round).first()
+    if cohort is None or cohort.run_requested_at is None:
+        return
+    requested_at = cohort.run_requested_at
+    Cohort.objects.filter(pk=cohort.pk).update(run_requested_at=None)
+    audit_entry_create(actor=None, action="cohort_run_request_clear", target=cohort,
+                       before={"run_requested_at": requested_at}, after={"reason": reason})

@@ -151,3 +151,18 @@ def api_token_revoke(*, actor: User, user: User) -> bool:
 def coordinators_of(university: University) -> list[Coordinator]:
     return list(Coordinator.objects.filter(university=university, user__is_active=True)
                 .select_related("user"))
+
+
+# --- invitations withdrawn by staff ------------------------------------------------------------
+
+# Durable: the admin action revokes each invitation in a transaction of its own.
+@transaction.atomic(durable=True)
+def coordinator_invitation_revoke(*, actor: User, invitation: CoordinatorInvitation) -> bool:
+    """Withdraw an invitation that is not yet accepted: its emailed link dies. Returns whether
+    anything changed; revoking twice changes nothing the second time."""
+    invitation = CoordinatorInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at or invitation.revoked_at:
+        return False
+    model_update(instance=invitation, data={"revoked_at": timezone.now()}, actor=actor,
+                 action="coordinatorinvitation_revoke")
+    return True

@@ -1,4 +1,11 @@
-"""Nominations: drafts, sections, documents, submission, withdrawal and eligibility."""
+"""Nominations: drafts, sections, documents, submission, withdrawal and eligibility.
+
+Every door that saves what a coordinator typed (the pages, the API, the CSV import) goes through
+nomination_save, so that a nomination and its preferences and courses are saved together or not
+at all. No service here is ``atomic(durable=True)``, as Zulip's outermost actions are: the
+CSV import runs nomination_save inside its own transaction, and seed_demo builds the whole demo,
+submissions included, in one.
+"""
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -228,6 +235,42 @@ def nomination_set_courses(
                        before={"courses": before}, after={"courses": after})
     if nomination.status == Nomination.Status.SUBMITTED:
         _store_eligibility(nomination, now)
+    return nomination
+
+
+# Unlike the steps it calls, a savepoint when nested: a caller inside a transaction (a test, the
+# CSV import) may catch the refusal and go on.
+@transaction.atomic
+def nomination_save(
+    *, actor: User | None, data: Mapping[str, Any], nomination: Nomination | None = None,
+    intake_round: IntakeRound | None = None, university: University | None = None,
+    preferences: Sequence[DegreeTrack] | None = None,
+    courses: Sequence[Mapping[str, Any]] | None = None, now: datetime | None = None,
+) -> Nomination:
+    """Start a draft (without `nomination`: in `intake_round`, of `university`) or change one,
+    with its ranked tracks and its courses, in one transaction: a refusal of any part leaves
+    everything as it was.
+
+    Only the fields in `data` are written (an empty `data` writes none); `preferences` and
+    `courses` replace what is stored, and None keeps it.
+    """
+    now = _now(now)
+    if nomination is None:
+        if intake_round is None or university is None:
+            raise TypeError("A new nomination needs its intake_round and university.")
+        nomination = nomination_create(actor=actor, intake_round=intake_round,
+                                       university=university, data=data, now=now)
+        # A new draft has no preferences or courses: an empty list needs no call.
+        preferences = preferences or None
+        courses = courses or None
+    elif data:
+        nomination = nomination_update(actor=actor, nomination=nomination, data=data, now=now)
+    if preferences is not None:
+        nomination = nomination_set_preferences(actor=actor, nomination=nomination,
+                                                tracks=preferences, now=now)
+    if courses is not None:
+        nomination = nomination_set_courses(actor=actor, nomination=nomination, courses=courses,
+                                            now=now)
     return nomination
 
 

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from candidates import services
 from candidates.models import Nomination, NominationDocument
+from candidates.services import nominations
 from ecocycle.exceptions import DomainError
 from ecocycle.models import AuditEntry, OutboundEmail
 from programs.models import ProgramUniversity, RoundTrack
@@ -359,7 +360,7 @@ def test_a_refused_preference_leaves_no_half_made_draft(setup, api, monkeypatch)
     def refuse(**kwargs):
         raise DomainError({"preferences": "refused by the service"})
 
-    monkeypatch.setattr(services, "nomination_set_preferences", refuse)
+    monkeypatch.setattr(nominations, "nomination_set_preferences", refuse)
     response = api.post(reverse("api:nomination_list"), {
         "round": intake_round.pk, "family_name": "X", "passport_number": "A1",
         "preferences": tracks_of(intake_round)[:1],
@@ -367,6 +368,23 @@ def test_a_refused_preference_leaves_no_half_made_draft(setup, api, monkeypatch)
     assert response.status_code == 400
     assert response.json() == {"preferences": ["refused by the service"]}
     assert not Nomination.objects.exists()
+
+
+def test_a_refused_preference_changes_no_field_of_the_nomination(setup, api):
+    intake_round, coordinator = setup
+    nomination = submitted_nomination(coordinator=coordinator, intake_round=intake_round)
+    family_name = nomination.family_name
+    ranked = list(nomination.preferences.values_list("track_id", flat=True))
+
+    # A submitted nomination must keep at least one ranked track: the service refuses.
+    response = api.patch(reverse("api:nomination_detail", args=[nomination.pk]),
+                         {"family_name": "Changed", "preferences": []}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"preferences": ["Rank at least one degree track."]}
+    nomination.refresh_from_db()
+    assert nomination.family_name == family_name
+    assert list(nomination.preferences.values_list("track_id", flat=True)) == ranked
 
 
 def test_disguised_executable_is_refused_with_a_file_error(setup, api):

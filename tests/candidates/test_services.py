@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from candidates import services
-from candidates.models import DuplicateAttempt, Nomination
+from candidates.models import Cohort, CoordinatorInvitation, DuplicateAttempt, Nomination
 from ecocycle.models import AuditEntry, OutboundEmail
-from programs.models import RoundMilestone
+from programs.models import RoundMilestone, RoundTrack
 from tests.candidates.factories import (
     EXE_BYTES,
     PNG_BYTES,
@@ -18,7 +18,12 @@ from tests.candidates.factories import (
     submitted_nomination,
     upload,
 )
-from tests.programs.factories import CoordinatorFactory, ProgramUniversityFactory
+from tests.kernel.factories import StaffFactory
+from tests.programs.factories import (
+    CoordinatorFactory,
+    CoreTechnologyFactory,
+    ProgramUniversityFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -176,3 +181,114 @@ def test_email_goes_out_after_commit(django_capture_on_commit_callbacks):
         assert len(mail.outbox) == 0  # not before the commit
     assert len(mail.outbox) == 1
     assert OutboundEmail.objects.get().status == OutboundEmail.Status.SENT
+
+
+# --- nomination_save: a nomination and its parts, all or nothing ----------------------------------
+
+def _coordinator_in(intake_round):
+    coordinator = CoordinatorFactory()
+    ProgramUniversityFactory(program=intake_round.program, university=coordinator.university)
+    return coordinator
+
+
+def test_save_starts_a_draft_with_its_preferences_and_courses():
+    intake_round = open_round_with_tracks()
+    coordinator = _coordinator_in(intake_round)
+    tracks = [rt.track for rt in RoundTrack.objects.filter(intake_round=intake_round)
+              .select_related("track").order_by("-id")][:2]
+    technology = CoreTechnologyFactory(program=intake_round.program)
+
+    nomination = services.nomination_save(
+        actor=coordinator.user, intake_round=intake_round, university=coordinator.university,
+        data={"family_name": "Santoso"}, preferences=tracks,
+        courses=[{"name": "Reaction engineering", "grade": "A", "technologies": [technology]}],
+    )
+
+    assert nomination.status == Nomination.Status.DRAFT
+    assert nomination.created_by == coordinator.user
+    assert [p.track for p in nomination.preferences.order_by("rank")] == tracks
+    course = nomination.courses.get()
+    assert (course.name, list(course.technologies.all())) == ("Reaction engineering",
+                                                              [technology])
+    assert set(AuditEntry.objects.filter(target_id=str(nomination.pk))
+               .values_list("action", flat=True)) == {
+        "nomination_create", "nomination_set_preferences", "nomination_set_courses"}
+
+
+def test_save_of_a_new_draft_refused_in_its_courses_leaves_no_draft():
+    intake_round = open_round_with_tracks()
+    coordinator = _coordinator_in(intake_round)
+    elsewhere = CoreTechnologyFactory()  # another program's
+
+    with pytest.raises(ValidationError, match="not a core technology of this program"):
+        services.nomination_save(
+            actor=coordinator.user, intake_round=intake_round,
+            university=coordinator.university, data={"family_name": "Santoso"},
+            courses=[{"name": "Reaction engineering", "technologies": [elsewhere]}],
+        )
+
+    assert not Nomination.objects.exists()
+    assert not AuditEntry.objects.filter(action__startswith="nomination_").exists()
+
+
+def test_save_refused_in_its_preferences_changes_no_field_either():
+    nomination = submitted_nomination()
+    family_name, ranked = nomination.family_name, list(
+        nomination.preferences.values_list("track_id", flat=True))
+    audited = AuditEntry.objects.count()
+
+    with pytest.raises(ValidationError, match="Rank at least one degree track"):
+        services.nomination_save(actor=None, nomination=nomination,
+                                 data={"family_name": "Changed"}, preferences=[])
+
+    nomination.refresh_from_db()
+    assert nomination.family_name == family_name
+    assert list(nomination.preferences.values_list("track_id", flat=True)) == ranked
+    assert AuditEntry.objects.count() == audited
+
+
+def test_save_keeps_the_parts_it_is_not_given():
+    nomination = complete_nomination()
+    ranked = list(nomination.preferences.values_list("track_id", flat=True))
+
+    services.nomination_save(actor=None, nomination=nomination, data={"phone": "+62 1"})
+
+    nomination.refresh_from_db()
+    assert nomination.phone == "+62 1"
+    assert list(nomination.preferences.values_list("track_id", flat=True)) == ranked
+    assert nomination.courses.count() == 1
+
+
+# --- the writes of admin actions and tasks -------------------------------------------------------
+
+def test_revoking_an_invitation_audits_once_and_spares_an_accepted_one():
+    staff = StaffFactory()
+    university = ProgramUniversityFactory().university
+    open_one = services.coordinator_invite(actor=staff, email="a@uni.example",
+                                           university=university)
+    accepted = services.coordinator_invite(actor=staff, email="b@uni.example",
+                                           university=university)
+    CoordinatorInvitation.objects.filter(pk=accepted.pk).update(accepted_at=timezone.now())
+
+    assert services.coordinator_invitation_revoke(actor=staff, invitation=open_one) is True
+    assert services.coordinator_invitation_revoke(actor=staff, invitation=open_one) is False
+    assert services.coordinator_invitation_revoke(actor=staff, invitation=accepted) is False
+
+    open_one.refresh_from_db()
+    accepted.refresh_from_db()
+    assert open_one.revoked_at is not None and accepted.revoked_at is None
+    entry = AuditEntry.objects.get(action="coordinatorinvitation_revoke")
+    assert entry.actor == staff and entry.target_id == str(open_one.pk)
+
+
+def test_clearing_a_run_request_is_audited_and_safe_to_repeat():
+    intake_round = open_round_with_tracks()
+    services.cohort_run_request(actor=StaffFactory(), intake_round=intake_round)
+    assert Cohort.objects.get(intake_round=intake_round).run_requested_at is not None
+
+    services.cohort_run_request_clear(intake_round=intake_round, reason="busy")
+    services.cohort_run_request_clear(intake_round=intake_round, reason="busy")
+
+    assert Cohort.objects.get(intake_round=intake_round).run_requested_at is None
+    entry = AuditEntry.objects.get(action="cohort_run_request_clear")
+    assert entry.after == {"reason": "busy"} and entry.before["run_requested_at"]

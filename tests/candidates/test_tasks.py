@@ -2,12 +2,13 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
-from candidates import tasks
-from candidates.models import EligibilityPolicy, Nomination
-from ecocycle.models import AuditEntry, OutboundEmail
-from tests.candidates.factories import submitted_nomination
+from candidates import services, tasks
+from candidates.models import Cohort, EligibilityPolicy, Nomination
+from ecocycle.models import AuditEntry, JobLock, OutboundEmail
+from tests.candidates.factories import open_round_with_tracks, submitted_nomination
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +55,24 @@ def test_language_certificate_expiring_after_submit_is_caught_at_night():
     nomination.refresh_from_db()
     assert nomination.is_eligible is False
     assert {r["code"] for r in nomination.eligibility_reasons} == {"language_expired"}
+
+
+@pytest.mark.parametrize("refusal", [
+    # PostgreSQL takes an advisory lock instead, which the test's own connection would reenter.
+    pytest.param("busy", marks=pytest.mark.skipif(connection.vendor == "postgresql",
+                                                  reason="holds the lease of SQLite")),
+    "refused",
+])
+def test_a_run_request_that_cannot_run_is_answered(refusal, staff_user):
+    intake_round = open_round_with_tracks()
+    services.cohort_run_request(actor=staff_user, intake_round=intake_round)
+    if refusal == "busy":
+        JobLock.objects.create(name=f"cohort-match-{intake_round.pk}", holder="another",
+                               expires_at=timezone.now() + timedelta(minutes=5))
+    else:
+        Cohort.objects.filter(intake_round=intake_round).update(status=Cohort.Status.APPROVED)
+
+    tasks.run_cohort_matching(intake_round.pk, staff_user.pk)
+
+    assert Cohort.objects.get(intake_round=intake_round).run_requested_at is None
+    assert AuditEntry.objects.get(action="cohort_run_request_clear").after == {"reason": refusal}

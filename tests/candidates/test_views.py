@@ -10,7 +10,7 @@ from pytest_django.asserts import assertTemplateUsed
 from candidates import services
 from candidates.models import CoordinatorInvitation, Nomination
 from ecocycle.links import link_url
-from ecocycle.models import OutboundEmail
+from ecocycle.models import AuditEntry, OutboundEmail
 from tests.candidates.factories import (
     EXE_BYTES,
     NominationFactory,
@@ -144,6 +144,50 @@ def test_same_track_twice_is_refused_on_the_page(client, setup):
     )
     assert response.status_code == 200
     assert "Rank each track at most once" in response.content.decode()
+
+
+def test_a_refused_preference_saves_nothing_of_the_section(client, setup):
+    intake_round, coordinator = setup
+    nomination = submitted_nomination(coordinator=coordinator, intake_round=intake_round)
+    ranked = list(nomination.preferences.values_list("track_id", flat=True))
+    client.force_login(coordinator.user)
+
+    # A submitted nomination must keep at least one ranked track: the service refuses.
+    response = client.post(
+        reverse("candidates:nomination_edit", args=[nomination.pk, "preferences"]),
+        {"research_interests": "Something else entirely", "university_rank": "77"},
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Rank at least one degree track." in html
+    assert "Something else entirely" in html  # what was typed is kept on the page
+    nomination.refresh_from_db()
+    assert nomination.research_interests != "Something else entirely"
+    assert nomination.university_rank != 77
+    assert list(nomination.preferences.values_list("track_id", flat=True)) == ranked
+
+
+def test_staff_revoke_an_invitation_and_its_link_dies(client, staff_user,
+                                                      django_capture_on_commit_callbacks):
+    university = ProgramUniversityFactory().university
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = services.coordinator_invite(actor=staff_user, email="late@uni.example",
+                                                 university=university)
+    link = re.search(r"https?://\S+/invitations/\S+/", mail.outbox[0].body).group(0)
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    client.force_login(staff_user)
+
+    response = client.post(reverse("admin:candidates_coordinatorinvitation_changelist"), {
+        "action": "revoke", "_selected_action": [invitation.pk]})
+
+    assert response.status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+    assert AuditEntry.objects.filter(action="coordinatorinvitation_revoke",
+                                     target_id=str(invitation.pk), actor=staff_user).count() == 1
+    client.logout()
+    assert client.get(path).status_code == 410
 
 
 def test_university_a_gets_404_for_everything_of_university_b(client, setup):
