@@ -14,6 +14,7 @@ from ._common import (
     PERSON_FIELDS,
     REQUIRED_FIELDS,
     STUDIES_FIELDS,
+    nomination_derived_fields,
     nominations_open_check,
 )
 from .alumni import (
@@ -52,7 +53,6 @@ from .matching import (
     nightly_cohort_matching,
 )
 from .nominations import (
-    _derived_fields,
     document_remove,
     document_upload,
     eligibility_recheck,
@@ -84,7 +84,6 @@ __all__ = [
     "REQUIRED_FIELDS",
     "STUDIES_FIELDS",
     "CohortProposal",
-    "_derived_fields",
     "alumni_outcome_record",
     "alumni_update_check",
     "alumni_update_link",
@@ -116,6 +115,7 @@ __all__ = [
     "invitation_check",
     "nightly_cohort_matching",
     "nomination_create",
+    "nomination_derived_fields",
     "nomination_missing_parts",
     "nomination_set_courses",
     "nomination_set_preferences",

@@ -75,7 +75,7 @@ class NominationFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         nomination = super()._create(model_class, *args, **kwargs)
-        for name, value in services._derived_fields(nomination).items():
+        for name, value in services.nomination_derived_fields(nomination).items():
             setattr(nomination, name, value)
         nomination.save()
         return nomination
