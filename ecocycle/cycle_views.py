@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET
 from django_countries import countries
 
 from candidates import cycle
-from candidates.exports import CSV_CONTENT_TYPE, ExportTable, csv_bytes
 from candidates.staff_views import staff_required
+from ecocycle.exports import CSV_CONTENT_TYPE, ExportTable, csv_bytes
 from mentors.selectors import alumni_mentor_count, alumni_mentor_counts
 
 # The public page hides counts from 1 to SUPPRESS_BELOW - 1: in a tiny group a count can point

@@ -212,6 +212,17 @@ def test_overview_reports_changes_since_the_previous_run(client, staff_user, mat
     assert "2 newly placed, 0 no longer placed" in response.content.decode()
 
 
+def test_overview_counts_the_enrolled_students(client, staff_user, matched_round):
+    intake_round = matched_round["round"]
+    services.cohort_approve(actor=staff_user, cohort=Cohort.objects.get())
+    admission = CohortAdmission.objects.select_related("track", "cohort").order_by("id").first()
+    services.enrolment_create(actor=staff_user, admission=admission, semester="2027 Spring",
+                              enrolled_on=timezone.localdate())
+    client.force_login(staff_user)
+    html = client.get(reverse("staff:round_overview", args=[intake_round.pk])).content.decode()
+    assert (_stage(html, "approved"), _stage(html, "enrolled")) == (3, 1)
+
+
 # --- cohort review ------------------------------------------------------------------------------
 
 def test_cohort_review_lists_the_proposal_with_explanations(client, staff_user, matched_round):

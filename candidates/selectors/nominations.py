@@ -1,30 +1,23 @@
-"""Reads of the candidates domain, scoped to what the user may see, with joins applied."""
+"""Reads before admission: coordinators, nominations and their documents, a coordinator's
+rounds, scoped to what the user may see, with joins applied."""
 
-from datetime import datetime, timedelta
-
-from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from ecocycle.models import User
 from programs.models import (
     DegreeTrack,
     IntakeRound,
-    PartnerCompany,
     ProgramUniversity,
     RoundMilestone,
+    University,
 )
 
-from .models import (
-    CareerProposal,
-    CohortAdmission,
+from ..models import (
     Coordinator,
-    Enrolment,
-    MatchRun,
     Nomination,
     NominationDocument,
     NominationPreference,
-    ProgressMilestone,
 )
 
 
@@ -35,6 +28,12 @@ def coordinator_for_user(user: User) -> Coordinator | None:
         return user.coordinator
     except Coordinator.DoesNotExist:
         return None
+
+
+def coordinator_list_for_university(university: University) -> list[Coordinator]:
+    """The university's coordinators with an active account: whom its emails go to."""
+    return list(Coordinator.objects.filter(university=university, user__is_active=True)
+                .select_related("user"))
 
 
 def nomination_list_for_user(
@@ -136,90 +135,10 @@ def admitted_nominations(intake_round: IntakeRound) -> QuerySet[Nomination]:
                                      admission__cohort__status="approved")
 
 
-def enrolment_list(*, intake_round: IntakeRound | int | None = None, status: str | None = None,
-                   search: str | None = None) -> QuerySet[Enrolment]:
-    """Students (staff only), with what their rows show already joined."""
-    qs = Enrolment.objects.select_related(
-        "nomination__university", "nomination__intake_round__program", "admission__track",
-        "outcome",
-    ).annotate(last_step=Max("milestones__on"))
-    if intake_round is not None:
-        qs = qs.filter(nomination__intake_round=intake_round)
-    if status:
-        qs = qs.filter(status=status)
-    if search:
-        qs = qs.filter(Q(nomination__family_name__icontains=search)
-                       | Q(nomination__given_names__icontains=search))
-    return qs.order_by("nomination__intake_round__program__name", "nomination__family_name", "id")
-
-
-def enrolment_get(pk: int) -> Enrolment:
-    enrolment = Enrolment.objects.select_related(
-        "nomination__university", "nomination__intake_round__program", "admission__track",
-        "outcome__cooperating_company",
-    ).prefetch_related(Prefetch("milestones", queryset=ProgressMilestone.objects.select_related(
-        "recorded_by").order_by("on", "id"))).filter(pk=pk).first()
-    if enrolment is None:
-        raise Http404
-    return enrolment
-
-
-def admissions_not_enrolled(
-    *, intake_round: IntakeRound | int | None = None,
-) -> QuerySet[CohortAdmission]:
-    """Candidates of approved cohorts who are not enrolled yet."""
-    qs = CohortAdmission.objects.filter(cohort__status="approved", enrolment__isnull=True)
-    if intake_round is not None:
-        qs = qs.filter(cohort__intake_round=intake_round)
-    return qs.select_related("nomination__university", "track", "cohort__intake_round__program"
-                             ).order_by("cohort__intake_round_id", "nomination__family_name", "id")
-
-
-# --- career matching ------------------------------------------------------------------------
-
-# A company's openings are per year: introductions in this period use them up.
-COMPANY_OPENINGS_PERIOD = timedelta(days=365)
-
-
-def company_introductions_since(since: datetime) -> Count:
-    """An annotation of PartnerCompany: its introductions made since `since`."""
-    return Count("career_proposals", filter=Q(
-        career_proposals__status=CareerProposal.Status.INTRODUCED,
-        career_proposals__introduced_at__gte=since))
-
-
-def career_proposal_list(*, status: str | None = None) -> QuerySet[CareerProposal]:
-    """Proposals, newest run first, with what a row shows already joined (one query)."""
-    proposals = CareerProposal.objects.select_related(
-        "enrolment__nomination__university", "enrolment__admission__track", "company",
-        "introduced_by", "match_run",
-    )
-    if status:
-        proposals = proposals.filter(status=status)
-    return proposals.order_by("-match_run__started_at", "-match_run_id", "-fit", "id")
-
-
-def career_status_counts() -> dict[str, int]:
-    return dict(CareerProposal.objects.order_by().values("status")
-                .annotate(count=Count("id")).values_list("status", "count"))
-
-
-def career_company_openings(*, now: datetime | None = None) -> list[PartnerCompany]:
-    """Active companies with `used` (introductions in the last twelve months), `proposed`
-    (waiting in the latest run) and `left` (openings not yet used) set (one query)."""
-    now = now or timezone.now()
-    companies = list(
-        PartnerCompany.objects.filter(is_active=True)
-        .annotate(used=company_introductions_since(now - COMPANY_OPENINGS_PERIOD),
-                  proposed=Count("career_proposals",
-                                 filter=Q(career_proposals__status=CareerProposal.Status.PROPOSED)))
-        .order_by("kind", "name")
-    )
-    for company in companies:
-        company.left = max(company.openings_per_year - company.used, 0)
-    return companies
-
-
-def career_latest_run() -> MatchRun | None:
-    return (MatchRun.objects.filter(kind=MatchRun.Kind.CAREER).select_related("triggered_by")
-            .order_by("-started_at", "-id").first())
+def required_documents(nomination: Nomination) -> list[str]:
+    """The document kinds a nomination needs before it can be submitted."""
+    kinds = [NominationDocument.Kind.TRANSCRIPT, NominationDocument.Kind.CV,
+             NominationDocument.Kind.RECOMMENDATION, NominationDocument.Kind.DIPLOMA]
+    if nomination.language_test not in ("", Nomination.LanguageTest.NONE):
+        kinds.append(NominationDocument.Kind.LANGUAGE_CERTIFICATE)
+    return kinds
