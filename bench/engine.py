@@ -1,7 +1,7 @@
 """Benchmark of the pure matching engine: ``python -m bench.engine [--quick] [--no-reference]``.
 
 Times :func:`ecocycle.matching.stable_match` on generated cohorts, compares it with the PyPI
-``matching`` package on the same instances, and times :func:`ecocycle.matching.assign_mentors`.
+``matching`` package on the same instances, and times :func:`ecocycle.matching.assign_optimal`.
 The instance generators are public so other benchmarks (e.g. a database end-to-end one) can
 reuse them.
 
@@ -54,7 +54,7 @@ class CohortInstance:
 
 @dataclass(frozen=True)
 class MentorInstance:
-    """Input of :func:`ecocycle.matching.assign_mentors`."""
+    """Input of :func:`ecocycle.matching.assign_optimal`."""
 
     fits: list[tuple[Hashable, Hashable, float]]
     capacities: dict[Hashable, int]
@@ -324,7 +324,7 @@ def _case_reference(
 
 
 def _case_mentors(params: dict[str, Any]) -> tuple[Callable[[], Any], Callable[[Any], dict]]:
-    from ecocycle.matching import assign_mentors
+    from ecocycle.matching import assign_optimal
 
     inst = generate_mentor_instance(**params)
 
@@ -335,7 +335,7 @@ def _case_mentors(params: dict[str, Any]) -> tuple[Callable[[], Any], Callable[[
             "weight": sum(w for a, b, w in inst.fits if result.get(a) == b),
         }
 
-    return (lambda: assign_mentors(inst.fits, inst.capacities)), info
+    return (lambda: assign_optimal(inst.fits, inst.capacities)), info
 
 
 def _child(case: str, params: dict[str, Any], repeats: int, conn: Any) -> None:
@@ -513,7 +513,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for n, repeats, goal in mentors:
         params = {"n_mentees": n, "seed": seed}
         res = run_isolated("mentors", params, repeats=repeats, timeout=600)
-        row = Row("assign_mentors", f"{_k(n)} mentees ({_k(n * 30)} pairs)", res)
+        row = Row("assign_optimal", f"{_k(n)} mentees ({_k(n * 30)} pairs)", res)
         if "error" not in res:
             row.notes.append(f"covered {res['covered']:,} ({res['covered'] / n:.1%})")
             row.notes.append(f"weight {res['weight']:,.3f}")

@@ -7,9 +7,10 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from ecocycle.exports import FORMATS
 from programs.models import IntakeRound
 
-from . import exports
+from .selectors import EXPORT_TABLES
 
 
 @never_cache  # personal data: no copy left in a shared cache
@@ -19,11 +20,11 @@ def export(request, round_id: int, what: str, fmt: str) -> HttpResponse:
     # Staff only, checked before anything else so that others learn nothing about the round.
     if not request.user.is_kitech_staff:
         raise PermissionDenied
-    if what not in exports.TABLES or fmt not in exports.FORMATS:
+    if what not in EXPORT_TABLES or fmt not in FORMATS:
         raise Http404
     intake_round = get_object_or_404(IntakeRound, pk=round_id)
-    render, content_type = exports.FORMATS[fmt]
-    response = HttpResponse(render(exports.TABLES[what](intake_round)),
+    render, content_type = FORMATS[fmt]
+    response = HttpResponse(render(EXPORT_TABLES[what](intake_round)),
                             content_type=content_type)
     response["Content-Disposition"] = (
         f'attachment; filename="ecocycle-{intake_round.pk}-{what}.{fmt}"')

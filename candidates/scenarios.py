@@ -18,7 +18,7 @@ from programs.scenarios import (
     ROUND_NAME,
 )
 
-from . import services
+from . import selectors, services
 from .models import (
     Cohort,
     Coordinator,
@@ -227,7 +227,7 @@ def _build_one(coordinator, intake_round, index, row, now) -> None:
     if state != "ineligible":
         courses.append({"name": "Process design", "grade": "A-", "technologies": technologies[1:]})
     services.nomination_set_courses(actor=actor, nomination=nomination, courses=courses, now=now)
-    for kind in services.required_documents(nomination):
+    for kind in selectors.required_documents(nomination):
         document = ContentFile(DEMO_PDF, name=f"{kind}.pdf")
         services.document_upload(actor=actor, nomination=nomination, kind=kind, file=document,
                                  now=now)

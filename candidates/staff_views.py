@@ -1,9 +1,11 @@
 """Staff dashboard pages under /staff/: rounds, a round's overview, the cohort review with
 overrides, what-ifs, approval, "run now" and the round's audit log.
 
-KITECH staff only: every view is wrapped in `staff_required`. Thin: reads go through
-`candidates.dashboard`, writes through one service each; a DomainError is shown on the page
-next to the form it concerns, keeping what was typed.
+KITECH staff only: every view is wrapped in `staff_required`. Reads go through
+`candidates.selectors` (the rows an action names are looked up by id), writes through one service
+each; a DomainError is shown on the page next to the form it concerns, keeping what was typed.
+Not thin: the views also lay the pages out (chart geometry, the review table's filters, paging
+and links, the what-if form).
 """
 
 from functools import wraps
@@ -26,8 +28,8 @@ from ecocycle.exceptions import messages_add_error
 from programs.models import IntakeRound
 from programs.selectors import intake_round_list
 
-from . import dashboard, scoring, services
-from .models import Cohort, CohortOverride, Nomination, ScoringPolicy
+from . import scoring, selectors, services
+from .models import Cohort, CohortOverride, Nomination
 
 REVIEW_PAGE_SIZE = 100
 SORT_KEYS = ["track", "candidate", "university", "rank", "score"]
@@ -66,7 +68,7 @@ def _round(round_id: int) -> IntakeRound:
 
 
 def _cohort(intake_round: IntakeRound) -> Cohort:
-    cohort = Cohort.objects.filter(intake_round=intake_round).first()
+    cohort = selectors.cohort_get_for_round(intake_round)
     if cohort is None:
         raise Http404
     return cohort
@@ -107,12 +109,12 @@ def _track_bars(tracks) -> list[dict]:
 @require_GET
 def round_list(request):
     return render(request, "candidates/staff/round_list.html", {
-        "rounds": dashboard.staff_round_list(),
+        "rounds": selectors.staff_round_list(),
     })
 
 
 def _overview_context(intake_round: IntakeRound, **extra) -> dict:
-    overview = dashboard.round_overview(intake_round)
+    overview = selectors.round_overview(intake_round)
     context = {
         "intake_round": intake_round, "overview": overview, "active": "overview",
         "cohort": overview["cohort"], "funnel_bars": _funnel_bars(overview["funnel"]),
@@ -172,8 +174,8 @@ def _review_query(filters: dict) -> str:
 
 def _review_context(intake_round: IntakeRound, filters: dict, *, form_errors=None,
                     form_values=None) -> dict:
-    overview = dashboard.round_overview(intake_round)
-    rows = dashboard.cohort_review_rows(
+    overview = selectors.round_overview(intake_round)
+    rows = selectors.cohort_review_rows(
         intake_round, sort=filters["sort"], track_id=filters["track"],
         university_id=filters["university"], status=filters["status"],
     )
@@ -181,7 +183,7 @@ def _review_context(intake_round: IntakeRound, filters: dict, *, form_errors=Non
             for entry in overview["tracks"]}
     # Thousands of rows with a form each are slow to render and to read: 100 a page.
     page = Paginator(rows, REVIEW_PAGE_SIZE).get_page(filters.get("page"))
-    rows = dashboard.cohort_review_details(list(page.object_list))
+    rows = selectors.cohort_review_details(list(page.object_list))
     form_errors, form_values = form_errors or {}, form_values or {}
     for row in rows:
         nomination = row["nomination"]
@@ -333,11 +335,6 @@ class WhatIfForm(forms.Form):
         return {name: float(self.cleaned_data[f"weight_{name}"]) for name in scoring.CRITERIA}
 
 
-def _current_weights(intake_round: IntakeRound) -> dict:
-    policy = ScoringPolicy.objects.filter(program_id=intake_round.program_id).first()
-    return policy.weights() if policy else dict(scoring.DEFAULT_WEIGHTS)
-
-
 def _track_compare(current: list[dict], whatif: dict[int, dict]) -> list[dict]:
     rows = []
     for entry in current:
@@ -357,10 +354,10 @@ def _track_compare(current: list[dict], whatif: dict[int, dict]) -> list[dict]:
 def whatif(request, round_id):
     """A dry run with other seats and weights beside the current proposal. Saves nothing."""
     intake_round = _round(round_id)
-    overview = dashboard.round_overview(intake_round)
+    overview = selectors.round_overview(intake_round)
     tracks = [entry["track"] for entry in overview["tracks"]]
     seats = {entry["track"].pk: entry["seats"] for entry in overview["tracks"]}
-    weights = _current_weights(intake_round)
+    weights = selectors.scoring_weights_get_for_round(intake_round)
     submitted = "run" in request.GET
     form = WhatIfForm(request.GET if submitted else None, tracks=tracks, seats=seats,
                       weights=weights)
@@ -373,7 +370,7 @@ def whatif(request, round_id):
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
-            comparison = dashboard.whatif_compare(intake_round, proposal)
+            comparison = selectors.whatif_compare(intake_round, proposal)
             context["comparison"] = comparison
             context["track_compare"] = _track_compare(overview["tracks"], proposal.tracks)
             context["proposal"] = proposal
@@ -443,10 +440,8 @@ def _run_json(run) -> dict | None:
 @staff_required
 @require_GET
 def run_status(request, round_id):
-    intake_round = _round(round_id)
-    overview = dashboard.round_overview(intake_round)
-    return JsonResponse({"running": bool(overview["running"]),
-                         "latest_run": _run_json(overview["latest_run"])})
+    state = selectors.cohort_run_state(_round(round_id))
+    return JsonResponse({"running": state.running, "latest_run": _run_json(state.latest_run)})
 
 
 # --- audit --------------------------------------------------------------------------------------
@@ -458,14 +453,14 @@ def audit_log(request, round_id):
     intake_round = _round(round_id)
     who = (request.GET.get("who") or "").strip()[:254]
     what = (request.GET.get("what") or "").strip()[:80]
-    entries = dashboard.audit_for_round(intake_round, actor=who or None, action=what or None)
+    entries = selectors.audit_for_round(intake_round, actor=who or None, action=what or None)
     actions = sorted(set(
-        dashboard.audit_for_round(intake_round).order_by().values_list("action", flat=True)
+        selectors.audit_for_round(intake_round).order_by().values_list("action", flat=True)
     ))
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "candidates/staff/audit_log.html", {
         "intake_round": intake_round, "active": "audit", "page": page, "who": who,
         "what": what, "actions": actions,
         "filter_query": urlencode({k: v for k, v in {"who": who, "what": what}.items() if v}),
-        "cohort": Cohort.objects.filter(intake_round=intake_round).first(),
+        "cohort": selectors.cohort_get_for_round(intake_round),
     })

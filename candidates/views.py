@@ -197,7 +197,7 @@ def nomination_edit(request, coordinator, pk, section):
 def _documents_edit(request, nomination, data):
     form = DocumentForm(data, request.FILES or None)
     context = {**_section_context(request, nomination, "documents"), "form": form,
-               "required": services.required_documents(nomination)}
+               "required": selectors.required_documents(nomination)}
     if request.method == "POST" and form.is_valid():
         try:
             services.document_upload(actor=request.user, nomination=nomination,

@@ -15,8 +15,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_countries import countries
 
-from candidates.exports import CSV_CONTENT_TYPE, ExportTable, csv_bytes
 from ecocycle.access import staff_required
+from ecocycle.exports import CSV_CONTENT_TYPE, ExportTable, csv_bytes
 from hub import selectors as cycle
 
 # The public page hides counts from 1 to SUPPRESS_BELOW - 1: in a tiny group a count can point

@@ -1,4 +1,4 @@
-"""How well a mentor fits an admitted candidate: a weight in [0, 1] for assign_mentors.
+"""How well a mentor fits an admitted candidate: a weight in [0, 1] for assign_optimal.
 
 Pure, over plain values. A pair is eligible only when mentor and candidate share a language;
 then the weight mixes expertise overlap (with the candidate's track and coursework, and the

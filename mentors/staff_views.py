@@ -2,7 +2,8 @@
 assignments and mentoring log, withdrawing an assignment and proposing a mentor by hand.
 
 KITECH staff only: every view is wrapped in `staff_required`. Thin: reads go through
-`mentors.selectors`, writes through one service each. A refused action re-renders the round
+`mentors.selectors` and `candidates.selectors` (the rows a form names are looked up by id),
+writes through one service each. A refused action re-renders the round
 page with the error beside the form it concerns and what was typed kept in it.
 """
 
@@ -18,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from candidates.models import Cohort, Nomination
+from candidates.selectors import cohort_get_for_round
 from ecocycle.access import staff_required
 from ecocycle.exceptions import messages_add_error
 from programs.models import IntakeRound
@@ -90,7 +92,7 @@ def _propose_options(nomination: Nomination, mentors: list[Mentor]) -> dict:
 def _round_context(intake_round: IntakeRound, status: str, *, withdraw_error=None,
                    propose_error=None) -> dict:
     """The round page. `withdraw_error` / `propose_error`: (row id, messages, typed value)."""
-    cohort = Cohort.objects.filter(intake_round=intake_round).first()
+    cohort = cohort_get_for_round(intake_round)
     counts = selectors.status_counts(intake_round)
     assignments = list(selectors.assignment_list_for_staff(intake_round=intake_round,
                                                            status=status or None))

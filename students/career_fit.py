@@ -1,5 +1,5 @@
 """How well a partner company fits a student close to graduation: a weight in [0, 1] for the
-optimal assignment (``ecocycle.matching.assign_mentors``, companies' openings as capacities).
+optimal assignment (``ecocycle.matching.assign_optimal``, companies' openings as capacities).
 
 Pure, over plain values already loaded (no Django), so one run scores every pair without a query
 per pair, and the rule can be tested without a database.

@@ -12,6 +12,7 @@ from ._common import (
     PERSON_FIELDS,
     REQUIRED_FIELDS,
     STUDIES_FIELDS,
+    nomination_derived_fields,
     nominations_open_check,
 )
 from .cohorts import (
@@ -46,7 +47,6 @@ from .matching import (
     nightly_cohort_matching,
 )
 from .nominations import (
-    _derived_fields,
     document_remove,
     document_upload,
     eligibility_recheck,
@@ -58,7 +58,6 @@ from .nominations import (
     nomination_submit,
     nomination_update,
     nomination_withdraw,
-    required_documents,
 )
 
 __all__ = [
@@ -72,7 +71,6 @@ __all__ = [
     "REQUIRED_FIELDS",
     "STUDIES_FIELDS",
     "CohortProposal",
-    "_derived_fields",
     "api_token_create",
     "api_token_revoke",
     "cohort_approve",
@@ -95,6 +93,7 @@ __all__ = [
     "invitation_check",
     "nightly_cohort_matching",
     "nomination_create",
+    "nomination_derived_fields",
     "nomination_missing_parts",
     "nomination_save",
     "nomination_set_courses",
@@ -105,5 +104,4 @@ __all__ = [
     "nominations_open_check",
     "override_clear",
     "override_create",
-    "required_documents",
 ]

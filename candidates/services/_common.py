@@ -63,11 +63,16 @@ def _identity_fields(nomination: Nomination) -> dict[str, str]:
     }
 
 
-def _derived_fields(nomination: Nomination) -> dict[str, Any]:
+def nomination_derived_fields(nomination: Nomination) -> dict[str, Any]:
+    """The fields computed from what was typed: identity digests (duplicate checks) and the
+    normalised GPA. Every save of a nomination sets them."""
     return {
         **_identity_fields(nomination),
         "gpa_normalised": eligibility.gpa_normalise(nomination.gpa, nomination.gpa_scale),
     }
+
+
+# Kept for services/nominations.py until it imports the public name.
 
 
 def _coerce(data: Mapping[str, Any]) -> dict[str, Any]:

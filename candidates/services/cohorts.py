@@ -26,6 +26,7 @@ from ..models import (
     NominationScore,
     Placement,
 )
+from ..selectors import coordinator_list_for_university
 
 
 def _open_cohort(cohort: Cohort) -> Cohort:
@@ -172,8 +173,6 @@ def cohort_approve(*, actor: User, cohort: Cohort, now: datetime | None = None) 
 
 def _notify(cohort: Cohort, placements: list[Placement]) -> None:
     """Each partner university gets its nominees' outcomes; each candidate their result."""
-    from .coordinators import coordinators_of
-
     intake_round, program = cohort.intake_round, cohort.intake_round.program
     per_university = defaultdict(list)
     for placement in placements:
@@ -188,7 +187,7 @@ def _notify(cohort: Cohort, placements: list[Placement]) -> None:
                      "track": placement.track, "admitted": admitted},
         )
     for university, rows in per_university.items():
-        for coordinator in coordinators_of(university):
+        for coordinator in coordinator_list_for_university(university):
             email_queue(
                 to=coordinator.user.email, language=coordinator.user.language,
                 template="cohort_university_summary",

@@ -148,11 +148,6 @@ def api_token_revoke(*, actor: User, user: User) -> bool:
     return bool(deleted)
 
 
-def coordinators_of(university: University) -> list[Coordinator]:
-    return list(Coordinator.objects.filter(university=university, user__is_active=True)
-                .select_related("user"))
-
-
 # --- invitations withdrawn by staff ------------------------------------------------------------
 
 # Durable: the admin action revokes each invitation in a transaction of its own.

@@ -36,8 +36,8 @@ from ..models import (
     NominationPreference,
     NominationScore,
     Placement,
-    ScoringPolicy,
 )
+from ..selectors import scoring_weights_get_for_round
 
 
 @dataclass
@@ -94,8 +94,7 @@ def _facts(intake_round: IntakeRound):
 def _weights(intake_round: IntakeRound, override: Mapping[str, float] | None) -> dict:
     if override is not None:
         return {name: float(override.get(name, 0)) for name in scoring.CRITERIA}
-    policy = ScoringPolicy.objects.filter(program_id=intake_round.program_id).first()
-    return policy.weights() if policy else dict(scoring.DEFAULT_WEIGHTS)
+    return scoring_weights_get_for_round(intake_round)
 
 
 def _digest(value) -> str:

@@ -38,6 +38,7 @@ from ..models import (
     NominationDocument,
     NominationPreference,
 )
+from ..selectors import required_documents
 from ._common import (
     ALLOWED_CONTENT_TYPES,
     EDITABLE_FIELDS,
@@ -46,12 +47,12 @@ from ._common import (
     _check_gpa,
     _check_language_date,
     _coerce,
-    _derived_fields,
     _ensure_editable,
     _ensure_nominations_open,
     _locked,
     _now,
     _participation,
+    nomination_derived_fields,
 )
 from .consent import _consent_request
 
@@ -72,7 +73,7 @@ def nomination_create(
     _check_language_date(values, timezone.localdate(now))
     nomination = Nomination(intake_round=intake_round, university=university, created_by=actor,
                             **values)
-    for name, value in _derived_fields(nomination).items():
+    for name, value in nomination_derived_fields(nomination).items():
         setattr(nomination, name, value)
     # A new nomination is a draft and the unique constraints bind only submitted ones: checking
     # them here could never fail, and costs a query each.
@@ -112,7 +113,7 @@ def nomination_update(
     before = _audit_view(instance_snapshot(nomination, values.keys()))
     for name, value in values.items():
         setattr(nomination, name, value)
-    for name, value in _derived_fields(nomination).items():
+    for name, value in nomination_derived_fields(nomination).items():
         setattr(nomination, name, value)
     after = _audit_view(instance_snapshot(nomination, values.keys()))
     changed = [k for k in values if before.get(k) != after.get(k)]
@@ -366,14 +367,6 @@ MISSING_DOCUMENT = {
     NominationDocument.Kind.RECOMMENDATION: gettext_lazy("Upload the recommendation letter."),
     NominationDocument.Kind.DIPLOMA: gettext_lazy("Upload the diploma or proof of enrolment."),
 }
-
-
-def required_documents(nomination: Nomination) -> list[str]:
-    kinds = [NominationDocument.Kind.TRANSCRIPT, NominationDocument.Kind.CV,
-             NominationDocument.Kind.RECOMMENDATION, NominationDocument.Kind.DIPLOMA]
-    if nomination.language_test not in ("", Nomination.LanguageTest.NONE):
-        kinds.append(NominationDocument.Kind.LANGUAGE_CERTIFICATE)
-    return kinds
 
 
 def nomination_missing_parts(nomination: Nomination) -> list[tuple[str, str]]:

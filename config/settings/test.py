@@ -15,6 +15,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A file, not memory, so that a real worker process in the smoke test sees the same data.
+    # A file, not memory, though no test needs that: the worker smoke test only pings the worker.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -1,11 +1,12 @@
-"""Pure matching engine: stable assignment of candidates to tracks and mentor assignment.
+"""Pure matching engine: stable assignment of candidates to tracks, and optimal assignment under
+capacities (mentees to mentors, students to partner companies).
 
 No Django or project imports: plain Python, numpy and OR-Tools only. Inputs are mappings or
 iterables keyed by any hashables; outputs are frozen dataclasses or plain dicts; every call is
 deterministic.
 """
 
-from ecocycle.matching.mentors import MentorFit, assign_mentors
+from ecocycle.matching.assignment import MentorFit, PairFit, assign_mentors, assign_optimal
 from ecocycle.matching.stable import (
     StabilityViolation,
     StableMatchResult,
@@ -17,11 +18,13 @@ from ecocycle.matching.stable import (
 
 __all__ = [
     "MentorFit",
+    "PairFit",
     "StabilityViolation",
     "StableMatchResult",
     "UnplacedReason",
     "ViolationKind",
     "assign_mentors",
+    "assign_optimal",
     "check_stability",
     "stable_match",
 ]

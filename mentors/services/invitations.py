@@ -19,8 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from candidates.models import Nomination
-from candidates.selectors import admitted_nominations
-from candidates.services.coordinators import coordinators_of
+from candidates.selectors import admitted_nominations, coordinator_list_for_university
 from ecocycle.exceptions import DomainError
 from ecocycle.links import DeadLinkText, LinkCheck, LinkKind, LinkState, link_check, link_url
 from ecocycle.mail import email_queue
@@ -228,7 +227,7 @@ def _introduce(assignment: MentorAssignment) -> None:
                "track": admission.track if admission else None}
     email_queue(to=nomination.email, language=nomination.candidate_language,
                 template="mentor_introduction_candidate", context=context)
-    for coordinator in coordinators_of(nomination.university):
+    for coordinator in coordinator_list_for_university(nomination.university):
         email_queue(to=coordinator.user.email, language=coordinator.user.language,
                     template="mentor_introduction_university", context=context)
 

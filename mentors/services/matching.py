@@ -13,7 +13,7 @@ from candidates.scoring import words
 from candidates.selectors import admitted_nominations
 from ecocycle.bulk import bulk_insert, prepared_datetime
 from ecocycle.locks import exclusive_job
-from ecocycle.matching import assign_mentors
+from ecocycle.matching import assign_optimal
 from ecocycle.models import AuditEntry, User
 from ecocycle.services import audit_entry_build
 from programs.models import DegreeTrack, IntakeRound
@@ -123,7 +123,7 @@ def mentor_match_run(
                     continue
                 fits.append((mentee.nomination_id, mentor.mentor_id, scored[0]))
                 parts[(mentee.nomination_id, mentor.mentor_id)] = scored
-        assignment = assign_mentors(fits, capacities)
+        assignment = assign_optimal(fits, capacities)
         counts = {"candidates": len(mentees), "mentors": len(mentors), "pairs": len(fits),
                   "proposed": len(assignment), "without_mentor": len(mentees) - len(assignment)}
         run = MatchRun.objects.create(

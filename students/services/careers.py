@@ -3,7 +3,7 @@
 **Assignment, not ranked recommendations.** A company takes only so many graduates a year, and
 most students fit the same few companies best: ranked lists would show the same SME at the top
 of everybody's list and let staff introduce it ten times over. So the run is the optimal
-assignment of the mentor matching (``ecocycle.matching.assign_mentors``: min-cost flow, as many
+assignment of the mentor matching (``ecocycle.matching.assign_optimal``: min-cost flow, as many
 students covered as possible, then the most total fit), with each company's openings left as
 its capacity: one proposal per student, never more proposals for a company than it has
 openings, and a student whom only one company suits gets that one before a student with other
@@ -48,7 +48,7 @@ from candidates.scoring import words
 from ecocycle.exceptions import DomainError
 from ecocycle.locks import exclusive_job
 from ecocycle.mail import email_queue
-from ecocycle.matching import assign_mentors
+from ecocycle.matching import assign_optimal
 from ecocycle.models import AuditEntry, User
 from ecocycle.services import audit_entry_build, audit_entry_create
 from programs.models import DegreeTrack, PartnerCompany
@@ -167,7 +167,7 @@ def career_match_run(*, trigger: str, actor: User | None = None,
                     continue
                 fits.append((*pair, result[0]))
                 scored[pair] = (result, student, company)
-        assignment = assign_mentors(fits, capacities)
+        assignment = assign_optimal(fits, capacities)
         stamp = timezone.now()
         superseded = CareerProposal.objects.filter(status=Status.PROPOSED).update(
             status=Status.SUPERSEDED, updated_at=stamp)

@@ -6,7 +6,7 @@ import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from candidates import services
+from candidates import selectors, services
 from candidates.models import EligibilityPolicy, Nomination
 from programs.models import RoundTrack
 from students import services as student_services
@@ -76,7 +76,7 @@ class NominationFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         nomination = super()._create(model_class, *args, **kwargs)
-        for name, value in services._derived_fields(nomination).items():
+        for name, value in services.nomination_derived_fields(nomination).items():
             setattr(nomination, name, value)
         nomination.save()
         return nomination
@@ -109,7 +109,7 @@ def complete_nomination(*, coordinator=None, intake_round=None, documents=True, 
         {"name": "Reaction engineering", "grade": "A", "technologies": [technology]},
     ])
     if documents:
-        for kind in services.required_documents(nomination):
+        for kind in selectors.required_documents(nomination):
             services.document_upload(actor=coordinator.user, nomination=nomination, kind=kind,
                                      file=pdf_file(f"{kind}.pdf"))
     nomination.refresh_from_db()

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 
-from candidates import exports, services
+from candidates import services
 from candidates.models import Cohort, Placement
 from ecocycle.mail import email_queue
 from ecocycle.models import OutboundEmail
@@ -211,19 +211,6 @@ def test_unknown_round_is_not_found(client, staff_user):
     client.force_login(staff_user)
     url = reverse("staff_rounds:export", args=[999_999, "cohort", "csv"])
     assert client.get(url).status_code == 404
-
-
-def test_names_that_look_like_formulas_stay_text():
-    table = exports.ExportTable(title="Cohort", headers=["Candidate", "Score"],
-                                rows=[["=HYPERLINK(\"http://x\")", Decimal("71.5")],
-                                      ["-2+3", None], ["Nguyễn Văn An", 3]])
-    rows = list(csv.reader(io.StringIO(exports.csv_bytes(table).decode("utf-8-sig"))))
-    assert rows[1:] == [["'=HYPERLINK(\"http://x\")", "71.5"], ["'-2+3", ""],
-                        ["Nguyễn Văn An", "3"]]
-    sheet = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(table))).active
-    assert sheet["A2"].data_type == "s" and sheet["A2"].value == "=HYPERLINK(\"http://x\")"
-    assert sheet["B2"].value == 71.5 and sheet["A4"].value == "Nguyễn Văn An"
-    assert sheet.freeze_panes == "A2"
 
 
 # --- Emails of an approved cohort ----------------------------------------------------------

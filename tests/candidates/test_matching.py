@@ -1,20 +1,29 @@
 """The nightly cohort job against the database: scoring, proposals, idempotence, locks."""
 
 import threading
+from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
 from candidates import services
-from candidates.models import Cohort, MatchRun, MatchRunTrack, NominationScore, Placement
+from candidates.models import (
+    Cohort,
+    MatchRun,
+    MatchRunTrack,
+    NominationPreference,
+    NominationScore,
+    Placement,
+)
 from candidates.services.matching import cohort_match_run, cohort_propose
 from ecocycle.locks import JobBusy, exclusive_job
-from ecocycle.matching import check_stability
+from ecocycle.matching import ViolationKind, check_stability
 from programs.models import RoundTrack
 from tests.candidates.factories import (
     consented_nomination as consented,
@@ -145,13 +154,25 @@ def test_what_if_with_more_seats_and_other_weights_saves_nothing(contested_round
     assert not MatchRun.objects.exists()
 
 
-def test_job_queries_do_not_grow_with_nominations(django_assert_max_num_queries):
+def _round_of(size, coordinators):
     intake_round = open_round_with_tracks(n_tracks=3)
+    for i in range(size):
+        consented(intake_round=intake_round, coordinator=coordinators[i % len(coordinators)])
+    # Content types are cached after their first use: each measure starts from an empty cache.
+    ContentType.objects.clear_cache()
+    return intake_round
+
+
+def test_job_queries_do_not_grow_with_nominations(django_assert_max_num_queries,
+                                                  django_assert_num_queries):
     coordinators = [CoordinatorFactory() for _ in range(4)]
-    for i in range(12):
-        consented(intake_round=intake_round, coordinator=coordinators[i % 4])
-    with django_assert_max_num_queries(40):
-        cohort_match_run(intake_round=intake_round, trigger="command")
+    small = _round_of(4, coordinators)
+    with django_assert_max_num_queries(40) as measured:
+        cohort_match_run(intake_round=small, trigger="command")
+    large = _round_of(12, coordinators)
+    with django_assert_num_queries(len(measured.captured_queries)):
+        proposal = cohort_match_run(intake_round=large, trigger="command")
+    assert proposal.counts["candidates"] == 12
 
 
 def test_nightly_job_matches_rounds_in_their_matching_phase(contested_round):
@@ -168,11 +189,47 @@ def test_nightly_job_matches_rounds_in_their_matching_phase(contested_round):
     assert MatchRun.objects.filter(intake_round=intake_round).count() == 1
 
 
+def _saved_run(run):
+    """The engine's inputs and output rebuilt from what the run saved: each candidate's ranked
+    tracks, each track's candidates by score (best first), the seats, and the placements."""
+    taking_part = list(Placement.objects.filter(match_run=run).values_list("nomination_id",
+                                                                          flat=True))
+    candidate_prefs = {pk: [] for pk in taking_part}
+    for pk, track_id in NominationPreference.objects.filter(
+            nomination_id__in=taking_part).order_by("rank").values_list("nomination_id",
+                                                                          "track_id"):
+        candidate_prefs[pk].append(track_id)
+    capacities = dict(RoundTrack.objects.filter(intake_round=run.intake_round)
+                      .values_list("track_id", "seats"))
+    scored = defaultdict(list)
+    for pk, track_id, total in NominationScore.objects.filter(
+            nomination_id__in=taking_part).values_list("nomination_id", "track_id", "total"):
+        scored[track_id].append((total, pk))
+    for rows in scored.values():
+        assert len({total for total, _pk in rows}) == len(rows)  # no ties: the order is certain
+    track_prefs = {track_id: [pk for _total, pk in sorted(scored[track_id], reverse=True)]
+                   for track_id in capacities}
+    placements = dict(Placement.objects.filter(match_run=run, track__isnull=False)
+                      .values_list("nomination_id", "track_id"))
+    return candidate_prefs, track_prefs, capacities, placements
+
+
 def test_stability_checker_agrees_with_saved_runs(contested_round):
-    intake_round, _nominations = contested_round
-    proposal = cohort_propose(intake_round=intake_round)
-    assert proposal.counts["placed"] == 3
-    assert check_stability({}, {}, {}, {}) == []
+    intake_round, nominations = contested_round
+    run = cohort_match_run(intake_round=intake_round, trigger="command").run
+    candidate_prefs, track_prefs, capacities, placements = _saved_run(run)
+    assert len(candidate_prefs) == 6 and len(placements) == 3
+    assert check_stability(candidate_prefs, track_prefs, capacities, placements) == []
+
+    # The best candidate's seat given to the weakest: the checker sees the blocking pair.
+    best, weakest = nominations[0], nominations[-1]
+    seat = Placement.objects.get(match_run=run, nomination=best)
+    Placement.objects.filter(match_run=run, nomination=weakest).update(track=seat.track_id)
+    Placement.objects.filter(pk=seat.pk).update(track=None)
+    *inputs, tampered = _saved_run(run)
+    violations = {(v.kind, v.candidate, v.track) for v in check_stability(*inputs, tampered)}
+    assert (ViolationKind.BLOCKING_PAIR, best.pk, seat.track_id) in violations
+    assert {kind for kind, _candidate, _track in violations} == {ViolationKind.BLOCKING_PAIR}
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent connections")

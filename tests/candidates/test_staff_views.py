@@ -20,6 +20,7 @@ from candidates.models import (
 from ecocycle.models import AuditEntry
 from ecocycle.services import audit_entry_create
 from programs.models import RoundTrack
+from students import services as student_services
 from tests.candidates.factories import (
     consented_nomination as consented,
 )
@@ -210,6 +211,19 @@ def test_overview_reports_changes_since_the_previous_run(client, staff_user, mat
     changes = response.context["overview"]["changes"]
     assert changes["newly_placed"] == 2 and changes["no_longer_placed"] == 0
     assert "2 newly placed, 0 no longer placed" in response.content.decode()
+
+
+def test_overview_counts_the_enrolled_students(client, staff_user, matched_round):
+    intake_round = matched_round["round"]
+    services.cohort_approve(actor=staff_user, cohort=Cohort.objects.get())
+    admission = CohortAdmission.objects.select_related("track", "cohort").order_by("id").first()
+    student_services.enrolment_create(actor=staff_user, admission=admission,
+                                      semester="2027 Spring",
+                              enrolled_on=timezone.localdate())
+    client.force_login(staff_user)
+    url = reverse("staff_rounds:round_overview", args=[intake_round.pk])
+    html = client.get(url).content.decode()
+    assert (_stage(html, "approved"), _stage(html, "enrolled")) == (3, 1)
 
 
 # --- cohort review ------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ecocycle.models import AuditEntry
-from programs.models import IntakeRound, University
+from programs.models import IntakeRound, RoundMilestone, RoundTrack, University
+from programs.services import intake_round_create
 from tests.programs.factories import (
     CoordinatorFactory,
     CoreTechnologyFactory,
@@ -134,3 +135,99 @@ def test_admin_round_with_milestones_out_of_order_shows_the_error(client, staff_
     assert "must come after" in response.content.decode()
     assert not IntakeRound.objects.exists()
     assert not AuditEntry.objects.exists()
+
+
+# --- changing a round: the admin writes through the audited services ----------------------------
+
+@pytest.fixture
+def scheduled_round(staff_user):
+    """A round with whole-second milestones (the admin's date fields carry no microseconds) and
+    one track of two seats."""
+    program = ProgramUniversityFactory().program
+    track = DegreeTrackFactory(program=program, seats=2)
+    start = timezone.now().replace(microsecond=0) + timedelta(days=1)
+    kinds = ["nominations_open", "nominations_close", "matching", "decisions", "enrolment"]
+    return intake_round_create(actor=staff_user, program=program, name="2029 Spring",
+                               milestones={k: start + timedelta(days=10 * i)
+                                           for i, k in enumerate(kinds)},
+                               seats={track: 2})
+
+
+def _round_change_post(intake_round, *, milestones=(), seats=(), add_track=None):
+    """The change form as the admin page sends it, with `milestones` (kind -> date) and `seats`
+    (track -> seats) changed and `add_track` offered in a new row."""
+    milestones, seats = dict(milestones), dict(seats)
+    data = {"program": intake_round.program_id, "name": intake_round.name,
+            "preference_limit": intake_round.preference_limit}
+    rows = list(intake_round.milestones.order_by("at"))
+    data.update({"milestones-TOTAL_FORMS": len(rows), "milestones-INITIAL_FORMS": len(rows),
+                 "milestones-MIN_NUM_FORMS": 0, "milestones-MAX_NUM_FORMS": 1000})
+    for i, milestone in enumerate(rows):
+        at = timezone.localtime(milestones.get(milestone.kind, milestone.at))
+        data.update({f"milestones-{i}-id": milestone.pk,
+                     f"milestones-{i}-intake_round": intake_round.pk,
+                     f"milestones-{i}-kind": milestone.kind,
+                     f"milestones-{i}-at_0": at.strftime("%Y-%m-%d"),
+                     f"milestones-{i}-at_1": at.strftime("%H:%M:%S")})
+    round_tracks = list(intake_round.round_tracks.order_by("id"))
+    total = len(round_tracks) + (add_track is not None)
+    data.update({"round_tracks-TOTAL_FORMS": total,
+                 "round_tracks-INITIAL_FORMS": len(round_tracks),
+                 "round_tracks-MIN_NUM_FORMS": 0, "round_tracks-MAX_NUM_FORMS": 1000})
+    for i, round_track in enumerate(round_tracks):
+        data.update({f"round_tracks-{i}-id": round_track.pk,
+                     f"round_tracks-{i}-intake_round": intake_round.pk,
+                     f"round_tracks-{i}-track": round_track.track_id,
+                     f"round_tracks-{i}-seats": seats.get(round_track.track, round_track.seats)})
+    if add_track is not None:
+        i = len(round_tracks)
+        data.update({f"round_tracks-{i}-intake_round": intake_round.pk,
+                     f"round_tracks-{i}-track": add_track.pk, f"round_tracks-{i}-seats": 1})
+    return data
+
+
+def test_admin_reschedule_and_seats_are_audited(client, staff_user, scheduled_round):
+    intake_round = scheduled_round
+    track = intake_round.tracks.get()
+    close = intake_round.milestones.get(kind=RoundMilestone.Kind.NOMINATIONS_CLOSE)
+    new_close = close.at + timedelta(days=2)
+    client.force_login(staff_user)
+    response = client.post(
+        reverse("admin:programs_intakeround_change", args=[intake_round.pk]),
+        _round_change_post(intake_round, milestones={close.kind: new_close}, seats={track: 4}))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    close.refresh_from_db()
+    assert close.at == new_close
+    assert RoundTrack.objects.get(intake_round=intake_round, track=track).seats == 4
+    moved = AuditEntry.objects.get(action="roundmilestone_update")
+    assert moved.actor == staff_user and moved.target_id == str(close.pk)
+    entry = AuditEntry.objects.get(action="roundtrack_update")
+    assert (entry.before, entry.after) == ({"seats": 2}, {"seats": 4})
+
+
+def test_admin_reschedule_out_of_order_changes_nothing(client, staff_user, scheduled_round):
+    intake_round = scheduled_round
+    close = intake_round.milestones.get(kind=RoundMilestone.Kind.NOMINATIONS_CLOSE)
+    before = close.at
+    client.force_login(staff_user)
+    response = client.post(
+        reverse("admin:programs_intakeround_change", args=[intake_round.pk]),
+        _round_change_post(intake_round, milestones={close.kind: before + timedelta(days=90)}))
+    assert response.status_code == 200
+    assert "must come after" in response.content.decode()
+    close.refresh_from_db()
+    assert close.at == before
+    assert not AuditEntry.objects.filter(action="roundmilestone_update").exists()
+
+
+def test_admin_refuses_a_track_of_another_program(client, staff_user, scheduled_round):
+    intake_round = scheduled_round
+    audited = AuditEntry.objects.count()
+    client.force_login(staff_user)
+    response = client.post(
+        reverse("admin:programs_intakeround_change", args=[intake_round.pk]),
+        _round_change_post(intake_round, add_track=DegreeTrackFactory()))
+    assert response.status_code == 200
+    assert "This track belongs to another program than the round." in response.content.decode()
+    assert intake_round.round_tracks.count() == 1
+    assert AuditEntry.objects.count() == audited

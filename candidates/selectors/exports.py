@@ -1,56 +1,24 @@
-"""Staff exports of a round's cohort: tables read in a fixed number of queries, and the CSV and
-XLSX files made from them.
+"""Staff exports of a round's cohort: the tables, each read in a fixed number of queries and
+written as CSV or XLSX by `ecocycle.exports`.
 
 The tables follow the round's cohort: the Placement rows of its current run (which carry the
 staff's overrides) and, once approved, its CohortAdmission rows, the decision of record.
 """
 
-import csv
-import io
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from collections.abc import Callable
 
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
+from ecocycle.exports import ExportTable
 from programs.models import RoundTrack, University
 
-from .models import Cohort, CohortAdmission, CohortOverride, MatchRunTrack, Nomination, Placement
-
-CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-# Spreadsheets run a cell starting with one of these as a formula: names typed by partner
-# universities must never be (OWASP "CSV injection").
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_MIN_WIDTH, _MAX_WIDTH = 8, 60
-
-
-@dataclass(frozen=True)
-class ExportTable:
-    """A sheet: its title, a header row and data rows of plain values (str, int, Decimal, None)."""
-
-    title: str
-    headers: list[str]
-    rows: list[list]
-
-
-# --- Reads --------------------------------------------------------------------------------
-
+from ..models import Cohort, CohortAdmission, CohortOverride, MatchRunTrack, Nomination, Placement
+from .cohorts import cohort_get_for_round
 
 _NOMINATION_COLUMNS = ("family_name", "given_names", "nationality", "university_id")
 _TRACK_COLUMNS = ("level", "major", "department")
-
-
-def _cohort(intake_round) -> Cohort | None:
-    return Cohort.objects.filter(intake_round=intake_round).first()
 
 
 def _admissions(cohort: Cohort | None) -> dict[int, CohortAdmission]:
@@ -124,7 +92,7 @@ def cohort_table(intake_round) -> ExportTable:
 
     Four queries, whatever the size of the round.
     """
-    cohort = _cohort(intake_round)
+    cohort = cohort_get_for_round(intake_round)
     placements = _placements(cohort)
     admissions = _admissions(cohort)
     overrides = {}
@@ -168,7 +136,7 @@ def tracks_table(intake_round) -> ExportTable:
 
     Five queries, whatever the size of the round.
     """
-    cohort = _cohort(intake_round)
+    cohort = cohort_get_for_round(intake_round)
     round_tracks = list(RoundTrack.objects.filter(intake_round=intake_round)
                         .select_related("track")
                         .order_by("track__department", "track__major", "track__level"))
@@ -224,7 +192,7 @@ def universities_table(intake_round) -> ExportTable:
     """Per partner university with nominations in the round, counted as the round overview
     counts them: nominated (submitted or withdrawn, not drafts), eligible (submitted, consented,
     eligible), placed in the current proposal, admitted. Four queries."""
-    cohort = _cohort(intake_round)
+    cohort = cohort_get_for_round(intake_round)
     in_round = Q(nominations__intake_round=intake_round) & ~Q(
         nominations__status=Nomination.Status.DRAFT)
     eligible = in_round & Q(nominations__status=Nomination.Status.SUBMITTED,
@@ -253,88 +221,8 @@ def universities_table(intake_round) -> ExportTable:
     )
 
 
-TABLES: dict[str, Callable[..., ExportTable]] = {
+EXPORT_TABLES: dict[str, Callable[..., ExportTable]] = {
     "cohort": cohort_table,
     "tracks": tracks_table,
     "universities": universities_table,
-}
-
-
-# --- Files --------------------------------------------------------------------------------
-
-
-def _safe_text(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_PREFIXES) else value
-
-
-def _csv_value(value):
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return _safe_text(value)
-    return value
-
-
-def csv_bytes(table: ExportTable) -> bytes:
-    """UTF-8 with a byte-order mark, so that Excel reads non-Latin names right."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow([_csv_value(h) for h in table.headers])
-    writer.writerows([_csv_value(v) for v in row] for row in table.rows)
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def _width(value) -> int:
-    if value is None:
-        return 0
-    return max((len(line) for line in str(value).splitlines()), default=0)
-
-
-def column_widths(headers: Sequence[str], rows: Sequence[Sequence]) -> list[int]:
-    widths = [_width(h) for h in headers]
-    for row in rows:
-        for i, value in enumerate(row):
-            widths[i] = max(widths[i], _width(value))
-    return [min(max(w + 2, _MIN_WIDTH), _MAX_WIDTH) for w in widths]
-
-
-def _xlsx_cell(sheet, value, *, font=None):
-    """A plain value where openpyxl stores it as it is (the common, fast case), else a cell."""
-    if isinstance(value, Decimal):
-        value = float(value)
-    elif isinstance(value, datetime) and value.tzinfo is not None:
-        value = value.replace(tzinfo=None)  # XLSX has no time zones
-    if font is None and not isinstance(value, date) and not (
-            isinstance(value, str) and value.startswith("=")):
-        return value
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # a leading "=" stays text, never a formula
-    elif isinstance(value, date):
-        cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else "yyyy-mm-dd"
-    if font is not None:
-        cell.font = font
-    return cell
-
-
-def xlsx_bytes(table: ExportTable) -> bytes:
-    """One sheet: a bold, frozen header row and columns as wide as their content (capped)."""
-    workbook = Workbook(write_only=True)
-    title = "".join(" " if ch in "\\/?*[]:" else ch for ch in table.title)[:31].strip()
-    sheet = workbook.create_sheet(title=title or "Sheet")
-    for i, width in enumerate(column_widths(table.headers, table.rows), start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    sheet.append([_xlsx_cell(sheet, h, font=bold) for h in table.headers])
-    for row in table.rows:
-        sheet.append([_xlsx_cell(sheet, v) for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-FORMATS: dict[str, tuple[Callable[[ExportTable], bytes], str]] = {
-    "csv": (csv_bytes, CSV_CONTENT_TYPE),
-    "xlsx": (xlsx_bytes, XLSX_CONTENT_TYPE),
 }

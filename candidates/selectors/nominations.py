@@ -1,5 +1,5 @@
-"""Reads of the candidates domain, scoped to what the user may see, with joins applied."""
-
+"""Reads before admission: coordinators, nominations and their documents, a coordinator's
+rounds, scoped to what the user may see, with joins applied."""
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -10,9 +10,10 @@ from programs.models import (
     IntakeRound,
     ProgramUniversity,
     RoundMilestone,
+    University,
 )
 
-from .models import (
+from ..models import (
     Coordinator,
     Nomination,
     NominationDocument,
@@ -27,6 +28,12 @@ def coordinator_for_user(user: User) -> Coordinator | None:
         return user.coordinator
     except Coordinator.DoesNotExist:
         return None
+
+
+def coordinator_list_for_university(university: University) -> list[Coordinator]:
+    """The university's coordinators with an active account: whom its emails go to."""
+    return list(Coordinator.objects.filter(university=university, user__is_active=True)
+                .select_related("user"))
 
 
 def nomination_list_for_user(
@@ -126,3 +133,12 @@ def admitted_nominations(intake_round: IntakeRound) -> QuerySet[Nomination]:
     """The nominations admitted when the round's cohort was approved (none before)."""
     return Nomination.objects.filter(admission__cohort__intake_round=intake_round,
                                      admission__cohort__status="approved")
+
+
+def required_documents(nomination: Nomination) -> list[str]:
+    """The document kinds a nomination needs before it can be submitted."""
+    kinds = [NominationDocument.Kind.TRANSCRIPT, NominationDocument.Kind.CV,
+             NominationDocument.Kind.RECOMMENDATION, NominationDocument.Kind.DIPLOMA]
+    if nomination.language_test not in ("", Nomination.LanguageTest.NONE):
+        kinds.append(NominationDocument.Kind.LANGUAGE_CERTIFICATE)
+    return kinds

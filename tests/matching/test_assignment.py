@@ -1,4 +1,4 @@
-"""Tests of ecocycle.matching.assign_mentors (pure: no Django, no database)."""
+"""Tests of ecocycle.matching.assign_optimal (pure: no Django, no database)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.engine import generate_mentor_instance
-from ecocycle.matching import MentorFit, assign_mentors, mentors
+from ecocycle.matching import MentorFit, PairFit, assign_mentors, assign_optimal, assignment
 
 PROPERTY = settings(
     max_examples=150,
@@ -108,10 +108,10 @@ def small_instances(draw):
 @given(small_instances())
 def test_property_equals_brute_force_optimum(instance):
     fits, capacities = instance
-    result = assign_mentors(fits, capacities)
+    result = assign_optimal(fits, capacities)
     assert_valid(result, fits, capacities)
     assert score(result, fits) == brute_force_best(fits, capacities)
-    assert repr(result) == repr(assign_mentors(fits, capacities))
+    assert repr(result) == repr(assign_optimal(fits, capacities))
 
 
 def random_instance(rng, n_mentees, n_mentors, per_mentee, max_cap):
@@ -128,7 +128,7 @@ def random_instance(rng, n_mentees, n_mentors, per_mentee, max_cap):
 def test_seeded_small_instances_equal_brute_force(seed):
     rng = random.Random(seed)
     fits, capacities = random_instance(rng, 7, 4, 2, 2)
-    result = assign_mentors(fits, capacities)
+    result = assign_optimal(fits, capacities)
     assert_valid(result, fits, capacities)
     assert score(result, fits) == brute_force_best(fits, capacities)
 
@@ -143,14 +143,14 @@ def test_seeded_instances_equal_linear_sum_assignment(
     fits, capacities = random_instance(
         random.Random(seed), n_mentees, n_mentors, per_mentee, max_cap
     )
-    result = assign_mentors(fits, capacities)
+    result = assign_optimal(fits, capacities)
     assert_valid(result, fits, capacities)
     assert score(result, fits) == lsa_best(fits, capacities)
 
 
 def test_generated_instance_equals_linear_sum_assignment():
     inst = generate_mentor_instance(400, seed=5, mentors_per_mentee=8)
-    result = assign_mentors(inst.fits, inst.capacities)
+    result = assign_optimal(inst.fits, inst.capacities)
     assert_valid(result, inst.fits, inst.capacities)
     assert score(result, inst.fits) == lsa_best(inst.fits, inst.capacities)
 
@@ -158,62 +158,67 @@ def test_generated_instance_equals_linear_sum_assignment():
 def test_cardinality_beats_weight():
     # x alone on A would weigh 10, but giving A to y and B to x covers both mentees.
     fits = [("x", "A", 10), ("x", "B", 0), ("y", "A", 1)]
-    assert assign_mentors(fits, {"A": 1, "B": 1}) == {"x": "B", "y": "A"}
+    assert assign_optimal(fits, {"A": 1, "B": 1}) == {"x": "B", "y": "A"}
 
 
 def test_weight_decides_among_maximum_assignments():
     fits = [("x", "A", 1), ("x", "B", 2), ("y", "A", 2), ("y", "B", 1)]
-    assert assign_mentors(fits, {"A": 1, "B": 1}) == {"x": "B", "y": "A"}
+    assert assign_optimal(fits, {"A": 1, "B": 1}) == {"x": "B", "y": "A"}
 
 
 def test_capacity_respected_and_zero_capacity():
     fits = [(i, "A", 1.0) for i in range(5)] + [(i, "Z", 9.0) for i in range(5)]
-    result = assign_mentors(fits, {"A": 2, "Z": 0})
+    result = assign_optimal(fits, {"A": 2, "Z": 0})
     assert len(result) == 2 and set(result.values()) == {"A"}
 
 
 def test_unknown_mentor_has_no_capacity():
-    assert assign_mentors([("x", "ghost", 5.0), ("x", "A", 1.0)], {"A": 1}) == {"x": "A"}
-    assert assign_mentors([("x", "ghost", 5.0)], {}) == {}
+    assert assign_optimal([("x", "ghost", 5.0), ("x", "A", 1.0)], {"A": 1}) == {"x": "A"}
+    assert assign_optimal([("x", "ghost", 5.0)], {}) == {}
 
 
 def test_duplicate_pair_counts_with_its_largest_weight():
     fits = [("x", "A", 0.1), ("y", "A", 0.5), ("x", "A", 0.9)]
-    assert assign_mentors(fits, {"A": 1}) == {"x": "A"}
+    assert assign_optimal(fits, {"A": 1}) == {"x": "A"}
 
 
 def test_empty_inputs():
-    assert assign_mentors([], {}) == {}
-    assert assign_mentors([], {"A": 3}) == {}
-    assert assign_mentors(iter([]), {"A": 3}) == {}
+    assert assign_optimal([], {}) == {}
+    assert assign_optimal([], {"A": 3}) == {}
+    assert assign_optimal(iter([]), {"A": 3}) == {}
 
 
 def test_accepts_iterators_namedtuples_and_mixed_keys():
-    fits = [MentorFit(("team", 1), "A", 1.0), MentorFit("solo", 7, 2.0), MentorFit(3, "A", 3.0)]
+    fits = [PairFit(("team", 1), "A", 1.0), PairFit("solo", 7, 2.0), PairFit(3, "A", 3.0)]
     # Weight 3 beats weight 1 for the single A seat.
-    assert assign_mentors(iter(fits), {"A": 1, 7: 1}) == {3: "A", "solo": 7}
+    assert assign_optimal(iter(fits), {"A": 1, 7: 1}) == {3: "A", "solo": 7}
+
+
+def test_the_mentor_names_are_the_same_engine():
+    assert assign_mentors is assign_optimal and MentorFit is PairFit
+    assert PairFit("x", "A", 1.0) == ("x", "A", 1.0)
 
 
 def test_weight_scale_sets_resolution():
     fits = [("x", "A", 0.0001), ("y", "A", 0.0002)]
-    assert assign_mentors(fits, {"A": 1}, weight_scale=10_000) == {"y": "A"}
-    assert len(assign_mentors(fits, {"A": 1})) == 1  # equal at 1/1000: either is optimal
+    assert assign_optimal(fits, {"A": 1}, weight_scale=10_000) == {"y": "A"}
+    assert len(assign_optimal(fits, {"A": 1})) == 1  # equal at 1/1000: either is optimal
 
 
 def test_deterministic_and_independent_of_input_order():
     inst = generate_mentor_instance(2_000, seed=3, mentors_per_mentee=10)
-    first = assign_mentors(inst.fits, inst.capacities)
-    assert repr(first) == repr(assign_mentors(inst.fits, inst.capacities))
+    first = assign_optimal(inst.fits, inst.capacities)
+    assert repr(first) == repr(assign_optimal(inst.fits, inst.capacities))
     shuffled = list(inst.fits)
     random.Random(1).shuffle(shuffled)
     caps = dict(reversed(list(inst.capacities.items())))
-    assert repr(assign_mentors(shuffled, caps)) == repr(first)
+    assert repr(assign_optimal(shuffled, caps)) == repr(first)
 
 
 def test_ties_are_stable_across_runs_with_unorderable_keys():
     fits = [(("a", i % 3) if i % 2 else i, ("m", i % 4) if i % 3 else "m", 1.0) for i in range(40)]
     capacities = {("m", 1): 2, ("m", 2): 2, ("m", 3): 2, "m": 3}
-    results = {repr(assign_mentors(fits, capacities)) for _ in range(3)}
+    results = {repr(assign_optimal(fits, capacities)) for _ in range(3)}
     assert len(results) == 1
 
 
@@ -233,23 +238,23 @@ def test_ties_are_stable_across_runs_with_unorderable_keys():
 )
 def test_validation(fits, capacities, error):
     with pytest.raises(error):
-        assign_mentors(fits, capacities)
+        assign_optimal(fits, capacities)
 
 
 def test_largest_accepted_weights_still_solve():
     fits = [(i, "A", 1.0) for i in range(4)] + [(i, "B", 0.5) for i in range(4)]
     limit = (1 << 60) // (4 + 2 + 2)  # mentees + mentors + 2
     big = [(a, b, w * (limit // 2)) for a, b, w in fits]  # floats: stay clear of the edge
-    assert len(assign_mentors(big, {"A": 2, "B": 1}, weight_scale=1)) == 3
+    assert len(assign_optimal(big, {"A": 2, "B": 1}, weight_scale=1)) == 3
     with sparse_solve():  # its certificate would overflow: it must hand over to the plain solve
-        assert len(assign_mentors(big, {"A": 2, "B": 1}, weight_scale=1)) == 3
+        assert len(assign_optimal(big, {"A": 2, "B": 1}, weight_scale=1)) == 3
     with pytest.raises(ValueError, match="too large"):
-        assign_mentors([(a, b, w * limit) for a, b, w in fits], {"A": 2, "B": 1}, weight_scale=1)
+        assign_optimal([(a, b, w * limit) for a, b, w in fits], {"A": 2, "B": 1}, weight_scale=1)
 
 
 def test_weight_scale_must_be_positive():
     with pytest.raises(ValueError):
-        assign_mentors([("x", "A", 1.0)], {"A": 1}, weight_scale=0)
+        assign_optimal([("x", "A", 1.0)], {"A": 1}, weight_scale=0)
 
 
 # --------------------------------------------------------------------------- sparse solve
@@ -259,9 +264,9 @@ def test_weight_scale_must_be_positive():
 # Bellman-Ford budget too small to converge (fallback too).
 SPARSE_VARIANTS = [
     {},
-    {"_MENTEE_TOP": 1, "_MENTOR_TOP": 0},
-    {"_MENTEE_TOP": 0, "_MENTOR_TOP": 0, "_SPARSE_ROUNDS": 10},
-    {"_MENTEE_TOP": 1, "_MENTOR_TOP": 0, "_SPARSE_ROUNDS": 1},
+    {"_MEMBER_TOP": 1, "_HOST_TOP": 0},
+    {"_MEMBER_TOP": 0, "_HOST_TOP": 0, "_SPARSE_ROUNDS": 10},
+    {"_MEMBER_TOP": 1, "_HOST_TOP": 0, "_SPARSE_ROUNDS": 1},
     {"_MAX_RELAXATIONS": 1},
 ]
 
@@ -270,9 +275,9 @@ SPARSE_VARIANTS = [
 def sparse_solve(**overrides):
     """Force the sparse solve (normally used from 200k arcs on) with the given settings."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(mentors, "_SPARSE_MIN_ARCS", 0)
+        patch.setattr(assignment, "_SPARSE_MIN_ARCS", 0)
         for name, value in overrides.items():
-            patch.setattr(mentors, name, value)
+            patch.setattr(assignment, name, value)
         yield
 
 
@@ -283,7 +288,7 @@ def test_property_sparse_solve_equals_brute_force(instance):
     best = brute_force_best(fits, capacities)
     for variant in SPARSE_VARIANTS:
         with sparse_solve(**variant):
-            result = assign_mentors(fits, capacities)
+            result = assign_optimal(fits, capacities)
         assert_valid(result, fits, capacities)
         assert score(result, fits) == best, variant
 
@@ -293,24 +298,24 @@ def test_property_sparse_solve_equals_brute_force(instance):
 def test_sparse_solve_equals_linear_sum_assignment(variant, seed):
     fits, capacities = random_instance(random.Random(seed), 200, 40, 8, 4)
     with sparse_solve(**variant):
-        result = assign_mentors(fits, capacities)
+        result = assign_optimal(fits, capacities)
     assert_valid(result, fits, capacities)
     assert score(result, fits) == lsa_best(fits, capacities)
 
 
 def test_sparse_solve_is_certified_in_one_round_on_a_typical_instance():
     inst = generate_mentor_instance(3_000, seed=2)
-    plain = assign_mentors(inst.fits, inst.capacities)  # 90k arcs: plain solve
+    plain = assign_optimal(inst.fits, inst.capacities)  # 90k arcs: plain solve
     calls = []
-    original = mentors._max_flow_min_cost
+    original = assignment._max_flow_min_cost
 
     def counting(*args):
         calls.append(len(args[0]))
         return original(*args)
 
     with sparse_solve(), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(mentors, "_max_flow_min_cost", counting)
-        result = assign_mentors(inst.fits, inst.capacities)
+        patch.setattr(assignment, "_max_flow_min_cost", counting)
+        result = assign_optimal(inst.fits, inst.capacities)
     assert len(calls) == 1 and calls[0] < len(inst.fits) / 2  # one solve on a pruned network
     assert score(result, inst.fits) == score(plain, inst.fits)
     assert_valid(result, inst.fits, inst.capacities)

@@ -1,9 +1,12 @@
-"""Mentor assignment: maximum-cardinality, then maximum-weight b-matching via min-cost flow.
+"""Optimal assignment under capacities: maximum-cardinality, then maximum-weight b-matching via
+min-cost flow. Each *member* gets at most one *host*; each host takes up to its capacity of
+members. The platform uses it for mentees and their mentors, and for students and the partner
+companies they are introduced to.
 
-Network: one node per mentee (supply 1), one per mentor (demand = its capacity) and one arc
-of capacity 1 per eligible (mentee, mentor) pair with unit cost ``-weight``. OR-Tools'
+Network: one node per member (supply 1), one per host (demand = its capacity) and one arc
+of capacity 1 per eligible (member, host) pair with unit cost ``-weight``. OR-Tools'
 ``solve_max_flow_with_min_cost`` first computes the maximum flow value F (= the largest number
-of mentees that can be covered) and then the cheapest flow of value exactly F, i.e. the
+of members that can be covered) and then the cheapest flow of value exactly F, i.e. the
 heaviest assignment among those of maximum cardinality. This is exactly the lexicographic
 objective, with no big-M constant inside the solver (a big-M only appears in the optimality
 certificate of the sparse solve, computed exactly in int64 on our side).
@@ -21,44 +24,44 @@ from ortools.graph.python import min_cost_flow
 
 from ecocycle.matching._keys import index_of, int_keys, positions, stable_argsort_bounded
 
-__all__ = ["MentorFit", "assign_mentors"]
+__all__ = ["MentorFit", "PairFit", "assign_mentors", "assign_optimal"]
 
 # OR-Tools scales unit costs by ~3x the node count (measured: BAD_COST_RANGE beyond
 # max|cost| ~ 2**63 / (2.7 * nodes)); keep max|cost| * nodes below 2**60.
 _COST_HEADROOM = 1 << 60
 
 
-class MentorFit(NamedTuple):
-    """One eligible pair; plain ``(mentee, mentor, weight)`` tuples work the same."""
+class PairFit(NamedTuple):
+    """One eligible pair; plain ``(member, host, weight)`` tuples work the same."""
 
-    mentee: Hashable
-    mentor: Hashable
+    member: Hashable
+    host: Hashable
     weight: float
 
 
-def assign_mentors(
+def assign_optimal(
     fits: Iterable[tuple[Hashable, Hashable, float]],
     capacities: Mapping[Hashable, int],
     *,
     weight_scale: int = 1000,
 ) -> dict[Hashable, Hashable]:
-    """Assign each mentee at most one mentor, covering as many mentees as possible, then
-    maximising the total weight. Returns ``{mentee: mentor}`` for assigned mentees only.
+    """Assign each member at most one host, covering as many members as possible, then
+    maximising the total weight. Returns ``{member: host}`` for assigned members only.
 
-    ``fits`` holds ``(mentee, mentor, weight)`` triples, one per eligible pair, ``weight >= 0``
+    ``fits`` holds ``(member, host, weight)`` triples, one per eligible pair, ``weight >= 0``
     (int, float, Decimal...). Weights are compared after ``round(weight * weight_scale)``
     (round-half-even), so weights closer than ``1 / weight_scale`` may tie. ``capacities`` maps
-    mentor -> maximum mentees (int >= 0).
+    host -> maximum members (int >= 0).
 
-    Invariants: a mentor gets at most its capacity; only listed pairs are used; the number of
-    assigned mentees is maximum; among maximum assignments the total scaled weight is maximum.
-    A pair listed several times counts once, with its largest weight. A mentor missing from
+    Invariants: a host gets at most its capacity; only listed pairs are used; the number of
+    assigned members is maximum; among maximum assignments the total scaled weight is maximum.
+    A pair listed several times counts once, with its largest weight. A host missing from
     ``capacities`` has capacity 0 (its pairs are ignored) so that a stale pair cannot over-fill
-    anybody; mentees need no declaration.
+    anybody; members need no declaration.
 
-    Tie-breaking: mentees and mentors are numbered in sorted key order when their keys are
-    mutually orderable (e.g. all ints or all strs), else in order of first appearance (mentees
-    in ``fits``, mentors in ``capacities``); arcs are added sorted by (mentee, mentor). OR-Tools'
+    Tie-breaking: members and hosts are numbered in sorted key order when their keys are
+    mutually orderable (e.g. all ints or all strs), else in order of first appearance (members
+    in ``fits``, hosts in ``capacities``); arcs are added sorted by (member, host). OR-Tools'
     solver is deterministic, so equal inputs give equal outputs, and with orderable keys the
     result does not depend on the order of ``fits`` or ``capacities`` at all.
 
@@ -75,147 +78,152 @@ def assign_mentors(
     weight_scale = operator.index(weight_scale)
     if weight_scale <= 0:
         raise ValueError("weight_scale must be positive")
-    mentor_keys = _canonical(list(capacities))
+    host_keys = _canonical(list(capacities))
     caps = np.array(
-        [operator.index(capacities[key]) for key in mentor_keys], dtype=np.int64
+        [operator.index(capacities[key]) for key in host_keys], dtype=np.int64
     ).reshape(-1)
     if (caps < 0).any():
-        raise ValueError("mentor capacities must be >= 0")
+        raise ValueError("host capacities must be >= 0")
     rows = fits if isinstance(fits, Sequence) else list(fits)
     if not rows:
         return {}
     # Passed straight through so that no frame here keeps the intermediate arrays alive.
-    return _solve(mentor_keys, caps, *_arcs(rows, mentor_keys, caps, weight_scale))
+    return _solve(host_keys, caps, *_arcs(rows, host_keys, caps, weight_scale))
+
+
+# The names from when the engine only assigned mentors: the same objects.
+MentorFit = PairFit
+assign_mentors = assign_optimal
 
 
 def _arcs(
     rows: Sequence[tuple[Hashable, Hashable, float]],
-    mentor_keys: list[Hashable],
+    host_keys: list[Hashable],
     caps: np.ndarray,
     weight_scale: int,
 ) -> tuple[list[Hashable], np.ndarray, np.ndarray, np.ndarray]:
     """Validated, interned, canonically ordered and de-duplicated arcs.
 
-    Returns mentee keys (canonical order) and, per arc, mentee id and mentor id (``int32``)
-    and scaled weight (``int64``), sorted by (mentee, mentor), one arc per pair. Arcs to
-    mentors without capacity are dropped. O(P) plus a radix sort.
+    Returns member keys (canonical order) and, per arc, member id and host id (``int32``)
+    and scaled weight (``int64``), sorted by (member, host), one arc per pair. Arcs to
+    hosts without capacity are dropped. O(P) plus a radix sort.
     """
     try:
         shapes = set(map(len, rows))
     except TypeError:
         shapes = set()
     if shapes != {3}:
-        raise ValueError("every fit must be a (mentee, mentor, weight) triple")
+        raise ValueError("every fit must be a (member, host, weight) triple")
     count = len(rows)
     # Column-wise extraction: ~10x faster than zip(*rows) on millions of rows.
-    mentees = list(map(itemgetter(0), rows))
+    members = list(map(itemgetter(0), rows))
     weights = np.fromiter(map(itemgetter(2), rows), dtype=np.float64, count=count)
     if not np.isfinite(weights).all() or (weights < 0).any():
         raise ValueError("weights must be finite and >= 0")
-    mentee_keys = _canonical(list(dict.fromkeys(mentees)))
-    mentee_id = positions(
-        (mentees,), count, mentee_keys, index_of(mentee_keys), keys_as_ints=int_keys(mentee_keys)
+    member_keys = _canonical(list(dict.fromkeys(members)))
+    member_id = positions(
+        (members,), count, member_keys, index_of(member_keys), keys_as_ints=int_keys(member_keys)
     )
-    del mentees  # large temporaries go as soon as possible: peak memory matters at 3M pairs
-    mentor_id = positions(
+    del members  # large temporaries go as soon as possible: peak memory matters at 3M pairs
+    host_id = positions(
         (_Column(rows, 1),),
         count,
-        mentor_keys,
-        index_of(mentor_keys),
-        keys_as_ints=int_keys(mentor_keys),
+        host_keys,
+        index_of(host_keys),
+        keys_as_ints=int_keys(host_keys),
     )
-    keep = mentor_id >= 0
-    keep[keep] = caps[mentor_id[keep]] > 0
+    keep = host_id >= 0
+    keep[keep] = caps[host_id[keep]] > 0
     scaled = np.rint(weights[keep] * weight_scale)
     del weights
-    n_nodes = len(mentee_keys) + len(mentor_keys)
+    n_nodes = len(member_keys) + len(host_keys)
     if len(scaled) and scaled.max() >= _COST_HEADROOM // (n_nodes + 2):
         raise ValueError("weights too large for int64 costs: lower weight_scale")
     w_int = scaled.astype(np.int64)
     del scaled
-    mentee_id, mentor_id = mentee_id[keep], mentor_id[keep]
+    member_id, host_id = member_id[keep], host_id[keep]
     del keep
 
-    # Canonical arc order (mentee, mentor); duplicates collapse to their largest weight.
-    stride = max(len(mentor_keys), 1)
-    key = mentee_id * stride + mentor_id
-    if (mentee_id[1:] >= mentee_id[:-1]).all():
-        # Rows grouped by mentee (the usual query order): timsort merges the short runs ~3x
+    # Canonical arc order (member, host); duplicates collapse to their largest weight.
+    stride = max(len(host_keys), 1)
+    key = member_id * stride + host_id
+    if (member_id[1:] >= member_id[:-1]).all():
+        # Rows grouped by member (the usual query order): timsort merges the short runs ~3x
         # faster than the radix passes.
         order = np.argsort(key, kind="stable")
     else:
-        order = stable_argsort_bounded(key, len(mentee_keys) * stride)
+        order = stable_argsort_bounded(key, len(member_keys) * stride)
     key = key[order]
     first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else key
     del key
     w_int = np.maximum.reduceat(w_int[order], first) if len(first) else w_int
     order = order[first]
     return (
-        mentee_keys,
-        mentee_id[order].astype(np.int32),
-        mentor_id[order].astype(np.int32),
+        member_keys,
+        member_id[order].astype(np.int32),
+        host_id[order].astype(np.int32),
         w_int,
     )
 
 
 def _solve(
-    mentor_keys: list[Hashable],
+    host_keys: list[Hashable],
     caps: np.ndarray,
-    mentee_keys: list[Hashable],
-    mentee_id: np.ndarray,
-    mentor_id: np.ndarray,
+    member_keys: list[Hashable],
+    member_id: np.ndarray,
+    host_id: np.ndarray,
     w_int: np.ndarray,
 ) -> dict[Hashable, Hashable]:
-    """Optimal assignment as ``{mentee: mentor}`` in mentee order.
+    """Optimal assignment as ``{member: host}`` in member order.
 
     Large networks are first solved on a sparse subgraph whose optimality for the whole
     network is then proven (see :func:`_solve_sparse`); anything unproven falls back to the
     plain solve on every arc, so the result is always a lexicographic optimum.
     """
-    arcs = (mentee_id, mentor_id, w_int, len(mentee_keys), caps)
-    used = _solve_sparse(*arcs) if len(mentee_id) >= _SPARSE_MIN_ARCS else None
+    arcs = (member_id, host_id, w_int, len(member_keys), caps)
+    used = _solve_sparse(*arcs) if len(member_id) >= _SPARSE_MIN_ARCS else None
     if used is None:
         used = np.flatnonzero(_max_flow_min_cost(*arcs) > 0)
     return dict(
         zip(
-            map(mentee_keys.__getitem__, mentee_id[used].tolist()),
-            map(mentor_keys.__getitem__, mentor_id[used].tolist()),
+            map(member_keys.__getitem__, member_id[used].tolist()),
+            map(host_keys.__getitem__, host_id[used].tolist()),
             strict=True,
         )
     )
 
 
 def _max_flow_min_cost(
-    mentee_id: np.ndarray,
-    mentor_id: np.ndarray,
+    member_id: np.ndarray,
+    host_id: np.ndarray,
     w_int: np.ndarray,
-    n_mentees: int,
+    n_members: int,
     caps: np.ndarray,
 ) -> np.ndarray:
     """Flow (0/1) on every arc of a lexicographically optimal assignment (OR-Tools)."""
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(
-        mentee_id,
-        mentor_id + np.int32(n_mentees),
-        np.ones(len(mentee_id), dtype=np.int64),
+        member_id,
+        host_id + np.int32(n_members),
+        np.ones(len(member_id), dtype=np.int64),
         -w_int,
     )
     flow.set_nodes_supplies(
-        np.arange(n_mentees + len(caps), dtype=np.int32),
-        np.concatenate([np.ones(n_mentees, dtype=np.int64), -caps]),
+        np.arange(n_members + len(caps), dtype=np.int32),
+        np.concatenate([np.ones(n_members, dtype=np.int64), -caps]),
     )
     status = flow.solve_max_flow_with_min_cost()
     if status != flow.OPTIMAL:
         raise RuntimeError(f"min-cost flow failed with status {status!r}")
     # Arcs were numbered 0..n-1 in insertion order.
-    return np.asarray(flow.flows(np.arange(len(mentee_id), dtype=np.int32)))
+    return np.asarray(flow.flows(np.arange(len(member_id), dtype=np.int32)))
 
 
 # Sparsification: below this many arcs the plain solve is fast enough.
 _SPARSE_MIN_ARCS = 200_000
-# Arcs kept: each mentee's _MENTEE_TOP best; each mentor's _MENTOR_TOP * (capacity + 1) best.
-_MENTEE_TOP = 3
-_MENTOR_TOP = 4
+# Arcs kept: each member's _MEMBER_TOP best; each host's _HOST_TOP * (capacity + 1) best.
+_MEMBER_TOP = 3
+_HOST_TOP = 4
 # Rounds of "add the arcs that violate the certificate, re-solve" before the plain solve.
 _SPARSE_ROUNDS = 3
 # Bellman-Ford rounds allowed for the certificate (it typically needs ~30).
@@ -223,16 +231,16 @@ _MAX_RELAXATIONS = 300
 
 
 def _solve_sparse(
-    mentee_id: np.ndarray,
-    mentor_id: np.ndarray,
+    member_id: np.ndarray,
+    host_id: np.ndarray,
     w_int: np.ndarray,
-    n_mentees: int,
+    n_members: int,
     caps: np.ndarray,
 ) -> np.ndarray | None:
     """Indices of the arcs used by an optimal assignment, or ``None`` when none was proven.
 
-    The solver's time grows with the arcs, but an optimum rarely uses more than a mentee's few
-    best arcs or a mentor's few best candidates. So solve on those only, then prove the
+    The solver's time grows with the arcs, but an optimum rarely uses more than a member's few
+    best arcs or a host's few best candidates. So solve on those only, then prove the
     result optimal for the whole network with LP duality: with ``M`` larger than any total
     weight, "max cardinality, then max weight" is the min-cost circulation with arc costs
     ``-(M + w)``; a solution is optimal iff its residual network has node potentials making
@@ -241,27 +249,27 @@ def _solve_sparse(
     optimal for the full network. Left-out arcs that fail the test are added and the sparse
     problem is solved again (column generation), a few times at most. ~2x faster at 3M arcs.
     """
-    n_mentors = len(caps)
+    n_hosts = len(caps)
     w_max = int(w_int.max()) if len(w_int) else 0
-    big_m = _sum_of_group_max(mentee_id, w_int) + 1  # > weight of any assignment
-    n_nodes = n_mentees + n_mentors + 2
-    rank_keys = max(n_mentees, n_mentors) * (w_max + 1)
+    big_m = _sum_of_group_max(member_id, w_int) + 1  # > weight of any assignment
+    n_nodes = n_members + n_hosts + 2
+    rank_keys = max(n_members, n_hosts) * (w_max + 1)
     if (big_m + w_max) * (n_nodes + 1) >= _COST_HEADROOM or rank_keys >= _COST_HEADROOM:
         return None  # the certificate's or the ranking's int64 arithmetic could overflow
-    keep = _group_rank(mentee_id, w_int, n_mentees, w_max) < _MENTEE_TOP
-    keep |= _group_rank(mentor_id, w_int, n_mentors, w_max) < _MENTOR_TOP * (caps[mentor_id] + 1)
+    keep = _group_rank(member_id, w_int, n_members, w_max) < _MEMBER_TOP
+    keep |= _group_rank(host_id, w_int, n_hosts, w_max) < _HOST_TOP * (caps[host_id] + 1)
     for _ in range(_SPARSE_ROUNDS):
         sub = np.flatnonzero(keep)
         used = sub[
-            _max_flow_min_cost(mentee_id[sub], mentor_id[sub], w_int[sub], n_mentees, caps) > 0
+            _max_flow_min_cost(member_id[sub], host_id[sub], w_int[sub], n_members, caps) > 0
         ]
         potential = _residual_potentials(
-            sub, used, mentee_id, mentor_id, w_int + big_m, n_mentees, caps
+            sub, used, member_id, host_id, w_int + big_m, n_members, caps
         )
         if potential is None:
             return None
         out = np.flatnonzero(~keep)
-        reduced = potential[mentee_id[out]] - potential[mentor_id[out] + n_mentees]
+        reduced = potential[member_id[out]] - potential[host_id[out] + n_members]
         bad = out[reduced < w_int[out] + big_m]
         if not len(bad):
             return used
@@ -270,7 +278,7 @@ def _solve_sparse(
 
 
 def _sum_of_group_max(group: np.ndarray, values: np.ndarray) -> int:
-    # Arcs are sorted by mentee, so groups are contiguous.
+    # Arcs are sorted by member, so groups are contiguous.
     if not len(group):
         return 0
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
@@ -290,42 +298,42 @@ def _group_rank(group: np.ndarray, w_int: np.ndarray, n_groups: int, w_max: int)
 def _residual_potentials(
     sub: np.ndarray,
     used: np.ndarray,
-    mentee_id: np.ndarray,
-    mentor_id: np.ndarray,
+    member_id: np.ndarray,
+    host_id: np.ndarray,
     gain: np.ndarray,
-    n_mentees: int,
+    n_members: int,
     caps: np.ndarray,
 ) -> np.ndarray | None:
     """Shortest distances from a virtual root (0-cost arcs to every node) in the residual
-    network of the circulation source -> mentee -> mentor -> sink -> source, where the used
-    arcs carry one unit and a mentee -> mentor arc costs ``-gain``. ``None`` if Bellman-Ford
+    network of the circulation source -> member -> host -> sink -> source, where the used
+    arcs carry one unit and a member -> host arc costs ``-gain``. ``None`` if Bellman-Ford
     has not converged after ``_MAX_RELAXATIONS`` rounds (then nothing is concluded)."""
-    n_mentors = len(caps)
-    source, sink = n_mentees + n_mentors, n_mentees + n_mentors + 1
-    is_used = np.zeros(len(mentee_id), dtype=bool)
+    n_hosts = len(caps)
+    source, sink = n_members + n_hosts, n_members + n_hosts + 1
+    is_used = np.zeros(len(member_id), dtype=bool)
     is_used[used] = True
     flow = is_used[sub]
-    mentee = mentee_id[sub].astype(np.int64)
-    mentor = mentor_id[sub].astype(np.int64) + n_mentees
-    matched = np.zeros(n_mentees, dtype=bool)
-    matched[mentee_id[used]] = True
-    load = np.bincount(mentor_id[used], minlength=n_mentors)
-    mentees = np.arange(n_mentees)
-    mentors = np.arange(n_mentors) + n_mentees
+    member = member_id[sub].astype(np.int64)
+    host = host_id[sub].astype(np.int64) + n_members
+    matched = np.zeros(n_members, dtype=bool)
+    matched[member_id[used]] = True
+    load = np.bincount(host_id[used], minlength=n_hosts)
+    members = np.arange(n_members)
+    hosts = np.arange(n_hosts) + n_members
     open_ = load < caps
     busy = load > 0
     tails = [
-        np.where(flow, mentor, mentee),  # unused arc forward, used arc backward
-        np.where(matched, mentees, source),
-        mentors[open_],
+        np.where(flow, host, member),  # unused arc forward, used arc backward
+        np.where(matched, members, source),
+        hosts[open_],
         np.full(busy.sum(), sink),
         [sink, source] if len(used) else [sink],
     ]
     heads = [
-        np.where(flow, mentee, mentor),
-        np.where(matched, source, mentees),
+        np.where(flow, member, host),
+        np.where(matched, source, members),
         np.full(open_.sum(), sink),
-        mentors[busy],
+        hosts[busy],
         [source, sink] if len(used) else [source],
     ]
     tail = np.concatenate(tails).astype(np.int64)

@@ -5,18 +5,16 @@ plain dicts and lists that the pages, the exports and the benchmark share.
 """
 
 from collections import Counter, defaultdict
-from datetime import timedelta
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ecocycle.models import AuditEntry
 from programs.models import DegreeTrack, IntakeRound, RoundMilestone, RoundTrack, University
 
-from .eligibility import reason_text
-from .models import (
+from ..eligibility import reason_text
+from ..models import (
     Cohort,
     CohortAdmission,
     CohortOverride,
@@ -26,8 +24,7 @@ from .models import (
     NominationScore,
     Placement,
 )
-
-RUN_REQUEST_TIMEOUT = timedelta(minutes=30)
+from .cohorts import cohort_get_for_round, cohort_run_list, cohort_run_requested
 
 UNPLACED_TEXT = {
     "full_ranked_below_cutoff": gettext_lazy(
@@ -53,11 +50,6 @@ def staff_round_list() -> list[IntakeRound]:
     return rounds
 
 
-def _cohort(intake_round: IntakeRound) -> Cohort | None:
-    return Cohort.objects.filter(intake_round=intake_round).select_related(
-        "match_run", "approved_by").first()
-
-
 def round_overview(intake_round: IntakeRound) -> dict:
     nominations = list(
         Nomination.objects.filter(intake_round=intake_round)
@@ -65,9 +57,8 @@ def round_overview(intake_round: IntakeRound) -> dict:
         .values_list("id", "status", "consent_given_at", "is_eligible", "university_id",
                      "nationality")
     )
-    cohort = _cohort(intake_round)
-    runs = list(MatchRun.objects.filter(intake_round=intake_round, kind=MatchRun.Kind.COHORT)
-                .exclude(status=MatchRun.Status.FAILED).order_by("-started_at", "-id")[:2])
+    cohort = cohort_get_for_round(intake_round)
+    runs = list(cohort_run_list(intake_round)[:2])
     latest, previous = [*runs, None, None][:2]
     placed_now = dict(Placement.objects.filter(match_run=latest, track__isnull=False)
                       .values_list("nomination_id", "track_id")) if latest else {}
@@ -75,8 +66,9 @@ def round_overview(intake_round: IntakeRound) -> dict:
                          .values_list("nomination_id", "track_id")) if previous else {}
     scored = set(NominationScore.objects.filter(nomination__intake_round=intake_round)
                  .values_list("nomination_id", flat=True).distinct())
-    admitted = set(CohortAdmission.objects.filter(cohort__intake_round=intake_round)
-                   .values_list("nomination_id", flat=True))
+    admissions = list(CohortAdmission.objects.filter(
+        cohort__intake_round=intake_round, cohort__status=Cohort.Status.APPROVED,
+    ).values_list("nomination_id", "enrolment"))
     submitted = [n for n in nominations if n[1] == Nomination.Status.SUBMITTED]
     consented = [n for n in submitted if n[2] is not None]
     eligible = [n for n in consented if n[3]]
@@ -86,8 +78,8 @@ def round_overview(intake_round: IntakeRound) -> dict:
         ("eligible", _("Eligible"), len(eligible)),
         ("scored", _("Scored"), len(scored)),
         ("placed", _("Placed"), len(placed_now)),
-        ("approved", _("Approved"), len(admitted)),
-        ("enrolled", _("Enrolled"), 0),
+        ("approved", _("Approved"), len(admissions)),
+        ("enrolled", _("Enrolled"), sum(1 for _pk, enrolment in admissions if enrolment)),
     ]
     run_tracks = {}
     if latest:
@@ -127,11 +119,7 @@ def round_overview(intake_round: IntakeRound) -> dict:
             elif placed_before[pk] != track_id:
                 changes["moved"] += 1
         changes["no_longer_placed"] = sum(1 for pk in placed_before if pk not in placed_now)
-    # A request newer than the latest run is running; one older than the task's time limit
-    # was skipped or lost, and the page stops saying "running".
-    running = bool(cohort and cohort.run_requested_at and (
-        latest is None or cohort.run_requested_at > latest.started_at)
-        and timezone.now() - cohort.run_requested_at < RUN_REQUEST_TIMEOUT)
+    running = cohort_run_requested(cohort, latest)
     return {"funnel": funnel, "tracks": tracks, "by_country": by_country,
             "by_university": by_university, "latest_run": latest, "previous_run": previous,
             "changes": changes, "cohort": cohort, "running": running}
@@ -160,7 +148,7 @@ def cohort_review_rows(
     university_id: int | None = None, status: str | None = None,
 ) -> list[dict]:
     """The current proposal, one row per candidate who took part in the latest run."""
-    cohort = _cohort(intake_round)
+    cohort = cohort_get_for_round(intake_round)
     if cohort is None or cohort.match_run_id is None:
         return []
     # Plain values for every row (thousands); model objects only for the page shown, in
@@ -228,7 +216,7 @@ def cohort_review_details(rows: list[dict]) -> list[dict]:
 
 def whatif_compare(intake_round: IntakeRound, proposal) -> dict:
     """The current proposal beside a what-if proposal (from services.cohort_propose)."""
-    cohort = _cohort(intake_round)
+    cohort = cohort_get_for_round(intake_round)
     current = dict(Placement.objects.filter(match_run_id=cohort.match_run_id)
                    .values_list("nomination_id", "track_id")) if cohort and cohort.match_run_id \
         else {}

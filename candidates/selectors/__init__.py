@@ -1,0 +1,66 @@
+"""Reads of the candidates domain, scoped to what the user may see, with joins applied.
+
+One module per topic: nominations (before admission), cohorts, the staff dashboard, the staff
+exports. Import the names from here.
+"""
+
+from .cohorts import (
+    RUN_REQUEST_TIMEOUT,
+    CohortRunState,
+    cohort_get_for_round,
+    cohort_run_list,
+    cohort_run_requested,
+    cohort_run_state,
+    scoring_weights_get_for_round,
+)
+from .dashboard import (
+    audit_for_round,
+    cohort_review_details,
+    cohort_review_rows,
+    round_overview,
+    staff_round_list,
+    whatif_compare,
+)
+from .exports import EXPORT_TABLES, cohort_table, tracks_table, universities_table
+from .nominations import (
+    admitted_nominations,
+    coordinator_for_user,
+    coordinator_list_for_university,
+    document_get_for_user,
+    nomination_get_for_user,
+    nomination_list_for_user,
+    required_documents,
+    round_get_for_coordinator,
+    round_list_for_coordinator,
+    round_tracks,
+)
+
+__all__ = [
+    "EXPORT_TABLES",
+    "RUN_REQUEST_TIMEOUT",
+    "CohortRunState",
+    "admitted_nominations",
+    "audit_for_round",
+    "cohort_get_for_round",
+    "cohort_review_details",
+    "cohort_review_rows",
+    "cohort_run_list",
+    "cohort_run_requested",
+    "cohort_run_state",
+    "cohort_table",
+    "coordinator_for_user",
+    "coordinator_list_for_university",
+    "document_get_for_user",
+    "nomination_get_for_user",
+    "nomination_list_for_user",
+    "required_documents",
+    "round_get_for_coordinator",
+    "round_list_for_coordinator",
+    "round_overview",
+    "round_tracks",
+    "scoring_weights_get_for_round",
+    "staff_round_list",
+    "tracks_table",
+    "universities_table",
+    "whatif_compare",
+]

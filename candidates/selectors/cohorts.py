@@ -1,0 +1,60 @@
+"""Reads of a round's cohort: the cohort itself, its scoring weights, and whether a matching run
+is under way. The dashboard, the exports, the matching service and the staff pages share them."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from programs.models import IntakeRound
+
+from .. import scoring
+from ..models import Cohort, MatchRun, ScoringPolicy
+
+# A run request older than this was skipped or lost (the task's time limit is shorter), and
+# the pages stop saying "running".
+RUN_REQUEST_TIMEOUT = timedelta(minutes=30)
+
+
+def cohort_get_for_round(intake_round: IntakeRound) -> Cohort | None:
+    """The round's cohort, with its current run and approver joined; None before any run."""
+    return Cohort.objects.filter(intake_round=intake_round).select_related(
+        "match_run", "approved_by").first()
+
+
+def scoring_weights_get_for_round(intake_round: IntakeRound) -> dict[str, int]:
+    """The weight of each scoring criterion in the round's program (the defaults without a
+    policy of its own)."""
+    policy = ScoringPolicy.objects.filter(program_id=intake_round.program_id).first()
+    return policy.weights() if policy else dict(scoring.DEFAULT_WEIGHTS)
+
+
+def cohort_run_list(intake_round: IntakeRound) -> QuerySet[MatchRun]:
+    """The round's cohort runs that did not fail, newest first."""
+    return (MatchRun.objects.filter(intake_round=intake_round, kind=MatchRun.Kind.COHORT)
+            .exclude(status=MatchRun.Status.FAILED).order_by("-started_at", "-id"))
+
+
+def cohort_run_requested(cohort: Cohort | None, latest: MatchRun | None, *,
+                         now: datetime | None = None) -> bool:
+    """Whether a run staff asked for is still to come: a request newer than the latest run and
+    younger than RUN_REQUEST_TIMEOUT. Reads nothing more."""
+    requested = cohort.run_requested_at if cohort else None
+    if requested is None or (latest is not None and requested <= latest.started_at):
+        return False
+    return (now or timezone.now()) - requested < RUN_REQUEST_TIMEOUT
+
+
+@dataclass(frozen=True)
+class CohortRunState:
+    running: bool
+    latest_run: MatchRun | None
+
+
+def cohort_run_state(intake_round: IntakeRound) -> CohortRunState:
+    """What the page polling a requested run needs: is it running, and the latest run (two
+    queries)."""
+    latest = cohort_run_list(intake_round).first()
+    return CohortRunState(running=cohort_run_requested(cohort_get_for_round(intake_round), latest),
+                          latest_run=latest)

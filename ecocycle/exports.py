@@ -1,0 +1,111 @@
+"""Tables of plain values written as CSV or XLSX downloads, safe to open in a spreadsheet.
+
+The apps read the rows (their selectors); this module only writes files, so every export
+escapes formulas and sizes its columns the same way.
+"""
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# Spreadsheets run a cell starting with one of these as a formula: names typed by partner
+# universities must never be (OWASP "CSV injection").
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_MIN_WIDTH, _MAX_WIDTH = 8, 60
+
+
+@dataclass(frozen=True)
+class ExportTable:
+    """A sheet: its title, a header row and data rows of plain values (str, int, Decimal, None)."""
+
+    title: str
+    headers: list[str]
+    rows: list[list]
+
+
+def _safe_text(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_PREFIXES) else value
+
+
+def _csv_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return _safe_text(value)
+    return value
+
+
+def csv_bytes(table: ExportTable) -> bytes:
+    """UTF-8 with a byte-order mark, so that Excel reads non-Latin names right."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow([_csv_value(h) for h in table.headers])
+    writer.writerows([_csv_value(v) for v in row] for row in table.rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _width(value) -> int:
+    if value is None:
+        return 0
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+def column_widths(headers: Sequence[str], rows: Sequence[Sequence]) -> list[int]:
+    widths = [_width(h) for h in headers]
+    for row in rows:
+        for i, value in enumerate(row):
+            widths[i] = max(widths[i], _width(value))
+    return [min(max(w + 2, _MIN_WIDTH), _MAX_WIDTH) for w in widths]
+
+
+def _xlsx_cell(sheet, value, *, font=None):
+    """A plain value where openpyxl stores it as it is (the common, fast case), else a cell."""
+    if isinstance(value, Decimal):
+        value = float(value)
+    elif isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.replace(tzinfo=None)  # XLSX has no time zones
+    if font is None and not isinstance(value, date) and not (
+            isinstance(value, str) and value.startswith("=")):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # a leading "=" stays text, never a formula
+    elif isinstance(value, date):
+        cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else "yyyy-mm-dd"
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def xlsx_bytes(table: ExportTable) -> bytes:
+    """One sheet: a bold, frozen header row and columns as wide as their content (capped)."""
+    workbook = Workbook(write_only=True)
+    title = "".join(" " if ch in "\\/?*[]:" else ch for ch in table.title)[:31].strip()
+    sheet = workbook.create_sheet(title=title or "Sheet")
+    for i, width in enumerate(column_widths(table.headers, table.rows), start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    sheet.append([_xlsx_cell(sheet, h, font=bold) for h in table.headers])
+    for row in table.rows:
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+FORMATS: dict[str, tuple[Callable[[ExportTable], bytes], str]] = {
+    "csv": (csv_bytes, CSV_CONTENT_TYPE),
+    "xlsx": (xlsx_bytes, XLSX_CONTENT_TYPE),
+}
