@@ -96,10 +96,6 @@ def nomination_label(nomination_id: int) -> str:
     return f"Removed #{nomination_id}"
 
 
-def _removed_address(kind: str, pk: int) -> str:
-    return f"removed-{kind}-{pk}@{REMOVED_EMAIL_DOMAIN}"
-
-
 def _chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
     for start in range(0, len(items), size):
         yield items[start:start + size]

@@ -1,23 +1,16 @@
-"""Models of the candidates domain: nominations up to the approved cohort. What follows
-admission lives in the `students` app."""
+"""Models of the candidates domain, nominations up to the approved cohort: coordinators,
+nominations, matching runs and cohorts. What follows admission lives in the `students` app."""
 
+from .cohorts import Cohort, CohortAdmission, CohortOverride
+from .coordinators import Coordinator, CoordinatorInvitation
+from .matching import MatchRun, MatchRunTrack, NominationScore, Placement, ScoringPolicy
 from .nominations import (
-    Cohort,
-    CohortAdmission,
-    CohortOverride,
-    Coordinator,
-    CoordinatorInvitation,
     DuplicateAttempt,
     EligibilityPolicy,
-    MatchRun,
-    MatchRunTrack,
     Nomination,
     NominationCourse,
     NominationDocument,
     NominationPreference,
-    NominationScore,
-    Placement,
-    ScoringPolicy,
     document_upload_to,
 )
 

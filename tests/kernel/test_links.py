@@ -29,6 +29,7 @@ from ecocycle.links import (
     link_page,
 )
 from ecocycle.models import AuditEntry, OutboundEmail
+from hub.services import nightly_matching
 from mentors import services as mentor_services
 from mentors.models import Mentor, MentorAssignment
 from mentors.services import MENTOR_INVITATION_LINK
@@ -129,7 +130,7 @@ def _invited(n=1):
     """`n` admitted candidates invited by the nightly job to one English-speaking mentor."""
     admitted_round(n)
     mentor = MentorFactory(capacity=n, language="en")
-    assert mentor_services.nightly_matching()["mentor_invitations_sent"] == n
+    assert nightly_matching()["mentor_invitations_sent"] == n
     return list(MentorAssignment.objects.filter(mentor=mentor).order_by("id"))
 
 

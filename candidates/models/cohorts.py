@@ -1,0 +1,98 @@
+"""A round's cohort: the proposal staff review, their overrides, and the admissions."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ecocycle.models import TimeStampedModel
+from programs.models import DegreeTrack, IntakeRound
+
+from .matching import MatchRun
+from .nominations import Nomination
+
+
+class Cohort(TimeStampedModel):
+    """The cohort of a round: the proposal staff review and, once approved, its record."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        APPROVED = "approved", _("Approved")
+
+    intake_round = models.OneToOneField(IntakeRound, on_delete=models.CASCADE,
+                                        related_name="cohort", verbose_name=_("intake round"))
+    match_run = models.ForeignKey(MatchRun, on_delete=models.PROTECT, related_name="+",
+                                  null=True, blank=True, verbose_name=_("proposal from run"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.PROPOSED)
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("approved by"))
+    run_requested_at = models.DateTimeField(_("run requested"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cohort")
+        verbose_name_plural = _("cohorts")
+
+    def __str__(self) -> str:
+        return f"{self.intake_round} ({self.get_status_display()})"
+
+
+class CohortOverride(models.Model):
+    """Staff's correction of a proposal: move a candidate to another track, or exclude them.
+
+    Kept across re-runs of the matching (the run applies it) until staff clear it.
+    """
+
+    class Kind(models.TextChoices):
+        MOVE = "move", _("Move to another track")
+        EXCLUDE = "exclude", _("Exclude from the cohort")
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="overrides",
+                               verbose_name=_("cohort"))
+    nomination = models.ForeignKey(Nomination, on_delete=models.CASCADE,
+                                   related_name="overrides", verbose_name=_("candidate"))
+    kind = models.CharField(_("override"), max_length=10, choices=Kind.choices)
+    track = models.ForeignKey(DegreeTrack, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+", verbose_name=_("degree track"))
+    reason = models.TextField(_("reason"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("made by"))
+    created_at = models.DateTimeField(_("made"), auto_now_add=True)
+    cleared_at = models.DateTimeField(_("cleared"), null=True, blank=True)
+    cleared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("cleared by"))
+
+    class Meta:
+        verbose_name = _("cohort override")
+        verbose_name_plural = _("cohort overrides")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["nomination"], condition=models.Q(cleared_at=None),
+                                    name="override_one_active_per_candidate"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.nomination}"
+
+
+class CohortAdmission(models.Model):
+    """A candidate admitted to a track when the cohort was approved: the decision of record."""
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="admissions",
+                               verbose_name=_("cohort"))
+    nomination = models.OneToOneField(Nomination, on_delete=models.CASCADE,
+                                      related_name="admission", verbose_name=_("candidate"))
+    track = models.ForeignKey(DegreeTrack, on_delete=models.PROTECT, related_name="admissions",
+                              verbose_name=_("degree track"))
+    created_at = models.DateTimeField(_("admitted"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("admission")
+        verbose_name_plural = _("admissions")
+        ordering = ["cohort", "track", "nomination"]
+
+    def __str__(self) -> str:
+        return f"{self.nomination} → {self.track}"
