@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from candidates import scoring, selectors, services
 from candidates.models import Cohort, CohortAdmission, MatchRun, ScoringPolicy
+from students import services as student_services
 from tests.candidates.factories import (
     admitted_round,
     complete_nomination,
@@ -31,7 +32,7 @@ def test_the_funnel_counts_the_enrolled_students_of_approved_admissions():
     admissions = list(CohortAdmission.objects.filter(cohort__intake_round=intake_round)
                       .select_related("track", "cohort").order_by("id"))
     for count, admission in enumerate(admissions[:2], start=1):
-        services.enrolment_create(actor=None, admission=admission, semester="2027 Spring",
+        student_services.enrolment_create(actor=None, admission=admission, semester="2027 Spring",
                                   enrolled_on=date.today() - timedelta(days=1))
         funnel = _funnel(intake_round)
         assert (funnel["approved"], funnel["enrolled"]) == (3, count)
@@ -42,7 +43,7 @@ def test_the_funnel_counts_no_students_of_another_round():
     other, _others = admitted_round(1)
     admission = CohortAdmission.objects.select_related("track", "cohort").get(
         cohort__intake_round=other)
-    services.enrolment_create(actor=None, admission=admission, semester="2027 Spring",
+    student_services.enrolment_create(actor=None, admission=admission, semester="2027 Spring",
                               enrolled_on=date.today())
     assert _funnel(intake_round)["enrolled"] == 0
     assert _funnel(other)["enrolled"] == 1
