@@ -8,13 +8,11 @@ Not thin: the views also lay the pages out (chart geometry, the review table's f
 and links, the what-if form).
 """
 
-from functools import wraps
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from ecocycle.access import staff_required
 from ecocycle.exceptions import messages_add_error
 from programs.models import IntakeRound
 from programs.selectors import intake_round_list
@@ -47,19 +46,6 @@ CRITERIA_LABELS = {
 }
 REVIEW_FILTER_KEYS = ("sort", "track", "university", "status")
 AUDIT_PAGE_SIZE = 50
-
-
-def staff_required(view):
-    """KITECH staff only: anonymous users go to the login page, everyone else gets a 403."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_kitech_staff:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _round(round_id: int) -> IntakeRound:

@@ -338,9 +338,7 @@ def account(request):
             services.api_token_revoke(actor=request.user, user=request.user)
             messages.success(request, _("The API token was revoked."))
             return redirect("candidates:account")
-    from rest_framework.authtoken.models import Token
-
-    token = Token.objects.filter(user=request.user).first()
+    token = selectors.api_token_for_user(request.user)
     return render(request, "candidates/account.html", {
         "coordinator": coordinator, "token": token, "new_key": new_key,
         "api_docs": reverse("api-docs"),

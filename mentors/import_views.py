@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ecocycle.access import staff_required
 from ecocycle.csvimport_views import import_page, template_download
-from programs.models import CoreTechnology
+from programs.selectors import core_technology_list
 
 from . import imports
 
@@ -39,8 +39,7 @@ def mentor_import(request):
         success_url=mentor_list,
         success_message=_imported,
         context={
-            "technologies": CoreTechnology.objects.select_related("program")
-            .order_by("program__name", "name"),
+            "technologies": core_technology_list(),
         },
     )
 

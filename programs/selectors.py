@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Prefetch, QuerySet
 
-from .models import IntakeRound, Program, RoundMilestone
+from .models import CoreTechnology, IntakeRound, Program, RoundMilestone
 
 
 def program_list_active() -> QuerySet[Program]:
@@ -20,3 +20,8 @@ def intake_round_list(*, programs: QuerySet[Program] | None = None) -> QuerySet[
     if programs is not None:
         qs = qs.filter(program__in=programs)
     return qs.order_by("program__name", "-created_at")
+
+
+def core_technology_list() -> QuerySet[CoreTechnology]:
+    """Every program's core technologies with their program, by program and name."""
+    return CoreTechnology.objects.select_related("program").order_by("program__name", "name")

@@ -1,9 +1,9 @@
 """Staff page for career matching under /staff/careers/: the latest proposals with their reasons,
 sending introductions, dismissing proposals, running the matching now, companies' openings.
 
-KITECH staff only: every view is wrapped in `staff_required`. Thin: reads and writes go through
-`students.services.careers`; a refused action re-renders the page with the error beside the
-proposal it concerns and the typed reason kept.
+KITECH staff only: every view is wrapped in `staff_required`. Thin: reads go through
+`students.selectors`, writes through `students.services.careers`; a refused action re-renders
+the page with the error beside the proposal it concerns and the typed reason kept.
 """
 
 from urllib.parse import urlencode
@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -105,8 +105,7 @@ def run_now(request):
 
 
 def _proposal(pk: int) -> CareerProposal:
-    return get_object_or_404(CareerProposal.objects.select_related("enrolment__nomination",
-                                                                   "company"), pk=pk)
+    return selectors.career_proposal_get(pk)
 
 
 def _refused(request, proposal, error: ValidationError, reason: str = ""):

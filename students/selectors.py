@@ -40,6 +40,17 @@ def enrolment_get(pk: int) -> Enrolment:
     return enrolment
 
 
+def enrolment_list_by_ids(ids) -> QuerySet[Enrolment]:
+    """The students staff ticked on the list, for a step recorded for many at once."""
+    return Enrolment.objects.filter(pk__in=ids)
+
+
+def admission_list_by_ids(ids) -> QuerySet[CohortAdmission]:
+    """The admitted candidates staff ticked to enrol, with what enrolment reads joined."""
+    return CohortAdmission.objects.filter(pk__in=ids).select_related("track", "cohort",
+                                                                      "nomination")
+
+
 def admissions_not_enrolled(
     *, intake_round: IntakeRound | int | None = None,
 ) -> QuerySet[CohortAdmission]:
@@ -94,6 +105,14 @@ def career_company_openings(*, now: datetime | None = None) -> list[PartnerCompa
     for company in companies:
         company.left = max(company.openings_per_year - company.used, 0)
     return companies
+
+
+def career_proposal_get(pk: int) -> CareerProposal:
+    proposal = CareerProposal.objects.select_related("enrolment__nomination", "company").filter(
+        pk=pk).first()
+    if proposal is None:
+        raise Http404
+    return proposal
 
 
 def career_latest_run() -> MatchRun | None:

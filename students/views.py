@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from candidates.models import CohortAdmission
 from ecocycle.access import staff_required
 from ecocycle.exceptions import form_add_error
 from programs.selectors import intake_round_list
@@ -45,7 +44,7 @@ def student_list(request):
     if request.method == "POST" and "record_step" in request.POST and step_form.is_valid():
         try:
             done = services.enrolment_record_many(
-                actor=request.user, enrolments=Enrolment.objects.filter(pk__in=chosen),
+                actor=request.user, enrolments=selectors.enrolment_list_by_ids(chosen),
                 kind=step_form.cleaned_data["kind"], on=step_form.cleaned_data["on"],
                 note=step_form.cleaned_data["note"], values=step_form.service_values())
         except ValidationError as error:
@@ -57,8 +56,7 @@ def student_list(request):
     if request.method == "POST" and "enrol" in request.POST and enrol_form.is_valid():
         try:
             done = services.enrolment_create_many(
-                actor=request.user, admissions=CohortAdmission.objects.filter(
-                    pk__in=chosen_admissions).select_related("track", "cohort", "nomination"),
+                actor=request.user, admissions=selectors.admission_list_by_ids(chosen_admissions),
                 **enrol_form.cleaned_data)
         except ValidationError as error:
             form_add_error(enrol_form, error)

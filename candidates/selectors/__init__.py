@@ -24,6 +24,7 @@ from .dashboard import (
 from .exports import EXPORT_TABLES, cohort_table, tracks_table, universities_table
 from .nominations import (
     admitted_nominations,
+    api_token_for_user,
     coordinator_for_user,
     coordinator_list_for_university,
     document_get_for_user,
@@ -40,6 +41,7 @@ __all__ = [
     "RUN_REQUEST_TIMEOUT",
     "CohortRunState",
     "admitted_nominations",
+    "api_token_for_user",
     "audit_for_round",
     "cohort_get_for_round",
     "cohort_review_details",

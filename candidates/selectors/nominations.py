@@ -3,6 +3,7 @@ rounds, scoped to what the user may see, with joins applied."""
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
+from rest_framework.authtoken.models import Token
 
 from ecocycle.models import User
 from programs.models import (
@@ -142,3 +143,8 @@ def required_documents(nomination: Nomination) -> list[str]:
     if nomination.language_test not in ("", Nomination.LanguageTest.NONE):
         kinds.append(NominationDocument.Kind.LANGUAGE_CERTIFICATE)
     return kinds
+
+
+def api_token_for_user(user: User) -> Token | None:
+    """The user's API token, if they made one (its key is shown only when made)."""
+    return Token.objects.filter(user=user).first()
