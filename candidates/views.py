@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
+from rest_framework.authtoken.models import Token
 
 from ecocycle.exceptions import form_add_error, messages_add_error
 from ecocycle.links import LinkState, link_dead_render, link_language_activate, link_page
@@ -338,8 +339,6 @@ def account(request):
             services.api_token_revoke(actor=request.user, user=request.user)
             messages.success(request, _("The API token was revoked."))
             return redirect("candidates:account")
-    from rest_framework.authtoken.models import Token
-
     token = Token.objects.filter(user=request.user).first()
     return render(request, "candidates/account.html", {
         "coordinator": coordinator, "token": token, "new_key": new_key,

@@ -6,9 +6,11 @@ plain dicts and lists that the pages, the exports and the benchmark share.
 
 from collections import Counter, defaultdict
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_countries import countries
 
 from ecocycle.models import AuditEntry
 from programs.models import DegreeTrack, IntakeRound, RoundMilestone, RoundTrack, University
@@ -103,8 +105,6 @@ def round_overview(intake_round: IntakeRound) -> dict:
             bucket["eligible"] += pk in eligible_ids
             bucket["placed"] += pk in placed_now
     universities = University.objects.in_bulk(by_university_counts.keys())
-    from django_countries import countries
-
     by_country = [{"country": code, "name": dict(countries).get(code, code), **counts}
                   for code, counts in sorted(by_country_counts.items())]
     by_university = sorted(
@@ -237,8 +237,6 @@ def whatif_compare(intake_round: IntakeRound, proposal) -> dict:
 def audit_for_round(intake_round: IntakeRound, *, actor: str | None = None,
                     action: str | None = None) -> QuerySet[AuditEntry]:
     """Audit entries about the round, its nominations, runs and cohort."""
-    from django.contrib.contenttypes.models import ContentType
-
     def ids(qs):
         return [str(pk) for pk in qs.values_list("pk", flat=True)]
 

@@ -38,6 +38,7 @@ from ..models import (
     Placement,
 )
 from ..selectors import scoring_weights_get_for_round
+from .nominations import eligibility_recheck
 
 
 @dataclass
@@ -293,8 +294,6 @@ def nightly_cohort_matching(*, trigger: str = MatchRun.Trigger.SCHEDULE,
     Each round is its own transaction and lock: a round whose run is under way elsewhere, or
     whose cohort is approved, is skipped and reported; the others still run.
     """
-    from .nominations import eligibility_recheck
-
     now = now or timezone.now()
     summary = {"eligibility_changed": eligibility_recheck(now=now), "matched_rounds": [],
                "skipped_rounds": {}}
