@@ -2,12 +2,12 @@
 
 import os
 
+import django
+
 
 def setup_django(var_dir: str) -> None:
     os.environ.setdefault("ECOCYCLE_VAR_DIR", var_dir)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    import django
-
     django.setup()
 
 

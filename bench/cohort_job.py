@@ -16,19 +16,31 @@ import tempfile
 import time
 from datetime import date, timedelta
 
+from django.db import connection
+from django.test.utils import setup_databases, teardown_databases
+from django.utils import timezone
+
 from bench._django import QueryCounter, setup_django
+from bench.engine import _reset_peak_rss, _status_kib
+
+# Django is set up at run time, on a throwaway folder: models and services are imported in the
+# functions that run after setup_django().
+# ruff: noqa: PLC0415
 
 
 def build_round(n_nominations: int, n_tracks: int, *, seed: int = 11):
     """One round in its matching phase, bulk-inserted (a fixture, not a path users take)."""
-    from django.utils import timezone
+    rng = random.Random(seed)
+    intake_round, universities, technologies, tracks = _bench_program(
+        n_tracks, seats_total=int(n_nominations * 0.8))
+    _bench_nominations(intake_round, universities, technologies, tracks, n_nominations, rng)
+    return intake_round
 
-    from candidates.models import (
-        Nomination,
-        NominationCourse,
-        NominationPreference,
-        ScoringPolicy,
-    )
+
+def _bench_program(n_tracks: int, *, seats_total: int):
+    """A program with 20 technologies and 50 universities, and its round in the matching phase
+    offering `n_tracks` tracks that share `seats_total` seats."""
+    from candidates.models import ScoringPolicy
     from programs.models import (
         CoreTechnology,
         DegreeTrack,
@@ -40,7 +52,6 @@ def build_round(n_nominations: int, n_tracks: int, *, seed: int = 11):
         University,
     )
 
-    rng = random.Random(seed)
     program = Program.objects.create(name="Bench program", country="ID", industry="Bench",
                                      status=Program.Status.ACTIVE)
     ScoringPolicy.objects.create(program=program)
@@ -66,10 +77,17 @@ def build_round(n_nominations: int, n_tracks: int, *, seed: int = 11):
     through.objects.bulk_create(
         through(degreetrack_id=t.pk, coretechnology_id=technologies[i % 20].pk)
         for i, t in enumerate(tracks))
-    seats_total = int(n_nominations * 0.8)
     RoundTrack.objects.bulk_create(
         RoundTrack(intake_round=intake_round, track=t, seats=max(1, seats_total // n_tracks))
         for t in tracks)
+    return intake_round, universities, technologies, tracks
+
+
+def _bench_nominations(intake_round, universities, technologies, tracks, n_nominations: int,
+                       rng: random.Random) -> None:
+    """Eligible, consented nominations, each ranking 10 tracks, with one course each."""
+    from candidates.models import Nomination, NominationCourse, NominationPreference
+
     now = timezone.now()
     nominations = Nomination.objects.bulk_create(
         (Nomination(
@@ -96,9 +114,6 @@ def build_round(n_nominations: int, n_tracks: int, *, seed: int = 11):
     links.objects.bulk_create(
         (links(nominationcourse_id=c.pk, coretechnology_id=rng.choice(technologies).pk)
          for c in courses), batch_size=5000)
-    return intake_round
-
-
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,10 +124,6 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="ecocycle-bench-") as var_dir:
         setup_django(var_dir)
-        from django.db import connection
-        from django.test.utils import setup_databases, teardown_databases
-
-        from bench.engine import _reset_peak_rss, _status_kib
         from candidates.services import cohort_match_run
 
         databases = setup_databases(verbosity=0, interactive=False)

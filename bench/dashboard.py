@@ -14,15 +14,28 @@ import sys
 import tempfile
 import time
 
+from django.db import connection
+from django.test import Client
+from django.test.utils import (
+    setup_databases,
+    setup_test_environment,
+    teardown_databases,
+    teardown_test_environment,
+)
+from django.urls import reverse
+
 from bench._django import QueryCounter, setup_django
+from bench.cohort_job import build_round
+
+# Django is set up at run time, on a throwaway folder: models and services are imported in the
+# functions that run after setup_django().
+# ruff: noqa: PLC0415
 
 REPEAT = 3
 
 
 def measure(client, url: str) -> tuple[int, float, int, int]:
     """(status, best seconds of REPEAT, SQL queries of the last request, response bytes)."""
-    from django.db import connection
-
     best, queries, response = float("inf"), 0, None
     for _ in range(REPEAT):
         counter = QueryCounter()
@@ -47,17 +60,6 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="ecocycle-bench-") as var_dir:
         setup_django(var_dir)
-        from django.db import connection
-        from django.test import Client
-        from django.test.utils import (
-            setup_databases,
-            setup_test_environment,
-            teardown_databases,
-            teardown_test_environment,
-        )
-        from django.urls import reverse
-
-        from bench.cohort_job import build_round
         from candidates.services import cohort_match_run
         from ecocycle.models import User
 

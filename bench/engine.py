@@ -19,6 +19,7 @@ import gc
 import hashlib
 import importlib.util
 import multiprocessing
+import resource
 import sys
 import threading
 import time
@@ -28,6 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from ecocycle.matching import assign_optimal, stable_match
 
 __all__ = [
     "CohortInstance",
@@ -221,9 +224,10 @@ def solve_with_matching_package(
     O(residents x hospitals)) and runs the package's algorithm on freshly built players.
     ``timings`` receives ``"build"`` and ``"solve"`` seconds (the adapter is not timed).
     """
-    from matching.algorithms import hospital_resident
-    from matching.games import HospitalResident
-    from matching.games.hospital_resident import _make_players
+    # In here: the PyPI `matching` package is optional (main skips its rows without it).
+    from matching.algorithms import hospital_resident  # noqa: PLC0415
+    from matching.games import HospitalResident  # noqa: PLC0415
+    from matching.games.hospital_resident import _make_players  # noqa: PLC0415
 
     residents, hospitals, seats = matching_package_inputs(candidate_prefs, track_prefs, capacities)
     out: dict[str, Any] = {}
@@ -291,8 +295,6 @@ def _digest(placements: Mapping[Hashable, Hashable]) -> str:
 
 
 def _case_stable(params: dict[str, Any]) -> tuple[Callable[[], Any], Callable[[Any], dict]]:
-    from ecocycle.matching import stable_match
-
     inst = generate_cohort_instance(**params)
     n = len(inst.candidate_prefs)
 
@@ -324,8 +326,6 @@ def _case_reference(
 
 
 def _case_mentors(params: dict[str, Any]) -> tuple[Callable[[], Any], Callable[[Any], dict]]:
-    from ecocycle.matching import assign_optimal
-
     inst = generate_mentor_instance(**params)
 
     def info(result: Any) -> dict:
@@ -361,8 +361,6 @@ def _child(case: str, params: dict[str, Any], repeats: int, conn: Any) -> None:
             times.append(time.perf_counter() - t0)
         peak = _status_kib("VmHWM") if exact else None
         if peak is None:  # no clear_refs: lifetime peak, includes instance generation
-            import resource
-
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         conn.send(
             {
@@ -435,6 +433,84 @@ def _fmt_row(row: Row) -> str:
     )
 
 
+def _emit(row: Row) -> None:
+    print(_fmt_row(row), flush=True)
+
+
+def _cohort_rows(
+    n: int,
+    m: int,
+    repeats: int,
+    goal: float | None,
+    reference: str | None,
+    *,
+    seed: int,
+    quick: bool,
+    no_reference: bool,
+) -> bool:
+    """Our stable_match on one cohort size, then the reference rows; True if a goal is missed."""
+    failed = False
+    params = {"n_candidates": n, "n_tracks": m, "seed": seed}
+    size = f"{_k(n)} x {_k(m)} ({_k(n * 10)} prefs)"
+    ours = Row("stable_match", size, run_isolated("stable", params, repeats=repeats, timeout=600))
+    if "error" not in ours.result:
+        ours.notes.append(f"placed {ours.result['placed']:.1%}")
+        if goal is not None:
+            ours.goal, ours.ok = f"<= {goal:g} s", ours.best <= goal
+            failed |= not ours.ok
+    _emit(ours)
+    if n >= 100_000 and not quick:
+        strs = run_isolated("stable", {**params, "str_keys": True}, repeats=repeats, timeout=600)
+        _emit(Row("stable_match (str keys)", size, strs, notes=["generic dict interning"]))
+    if reference is None or no_reference:
+        return failed
+    kinds = [("reference", "matching create+solve")] if "full" in reference else []
+    kinds.append(("reference_solver", "matching solver only"))
+    for kind, label in kinds:
+        ref = Row(label, size, run_isolated(kind, params, repeats=1, timeout=900))
+        failed |= _compare(ref, ours, quick=quick)
+        _emit(ref)
+    return failed
+
+
+def _compare(ref: Row, ours: Row, *, quick: bool) -> bool:
+    """Note the reference's speed and placements against ours; True if a goal is missed."""
+    failed = False
+    if "error" not in ref.result:
+        # Time the package's own work only, not our adapter around it.
+        ref.result["times"] = [ref.result["build"] + ref.result["solve"]]
+    if "error" not in ref.result and "error" not in ours.result:
+        same = ref.result["digest"] == ours.result["digest"]
+        ratio = ref.best / ours.best
+        if not quick:  # tiny instances measure fixed overheads, not speed
+            ref.goal, ref.ok = "ours >= 10x faster", ratio >= 10 and same
+            failed |= not ref.ok
+        failed |= not same
+        ref.notes.append(f"ours {ratio:,.0f}x faster")
+        ref.notes.append("same placements" if same else "DIFFERENT placements")
+        ref.notes.append(f"build {ref.result['build']:.2f} s + solve {ref.result['solve']:.2f} s")
+    return failed
+
+
+def _mentor_row(n: int, repeats: int, goal: float | None, *, seed: int) -> bool:
+    """assign_optimal on one size; True if a goal is missed."""
+    res = run_isolated("mentors", {"n_mentees": n, "seed": seed}, repeats=repeats, timeout=600)
+    row = Row("assign_optimal", f"{_k(n)} mentees ({_k(n * 30)} pairs)", res)
+    if "error" not in res:
+        row.notes.append(f"covered {res['covered']:,} ({res['covered'] / n:.1%})")
+        row.notes.append(f"weight {res['weight']:,.3f}")
+        if goal is not None:
+            mem_goal = 500 if n >= 100_000 else None
+            ok = row.best <= goal
+            row.goal = f"<= {goal:g} s"
+            if mem_goal is not None:
+                ok = ok and res["extra_mb"] is not None and res["extra_mb"] <= mem_goal
+                row.goal += f", <= {mem_goal} MB"
+            row.ok = ok
+    _emit(row)
+    return row.ok is False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print a table; returns 1 if a goal is missed, else 0."""
     parser = argparse.ArgumentParser(prog="python -m bench.engine", description=__doc__)
@@ -444,7 +520,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
-    seed = args.seed
     if not args.no_reference and importlib.util.find_spec("matching") is None:
         print("the PyPI `matching` package is not installed: skipping the reference rows\n")
         args.no_reference = True
@@ -461,73 +536,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         mentors = [(10_000, 5, 0.5), (100_000, 3, 5.0)]
 
-    failed = False
-
-    def emit(row: Row) -> None:
-        print(_fmt_row(row), flush=True)
-
     print(
         f"{'case':<30} {'size':<26} {'runs':>4} {'best s':>9} {'extra MB':>9}  {'goal':<24} notes"
     )
     print("-" * 130)
-    for n, m, repeats, goal, reference in cohorts:
-        params = {"n_candidates": n, "n_tracks": m, "seed": seed}
-        size = f"{_k(n)} x {_k(m)} ({_k(n * 10)} prefs)"
-        ours = Row(
-            "stable_match", size, run_isolated("stable", params, repeats=repeats, timeout=600)
+    failed = False
+    for cohort in cohorts:
+        failed |= _cohort_rows(
+            *cohort, seed=args.seed, quick=args.quick, no_reference=args.no_reference
         )
-        if "error" not in ours.result:
-            ours.notes.append(f"placed {ours.result['placed']:.1%}")
-            if goal is not None:
-                ours.goal, ours.ok = f"<= {goal:g} s", ours.best <= goal
-                failed |= not ours.ok
-        emit(ours)
-        if n >= 100_000 and not args.quick:
-            strs = run_isolated(
-                "stable", {**params, "str_keys": True}, repeats=repeats, timeout=600
-            )
-            emit(Row("stable_match (str keys)", size, strs, notes=["generic dict interning"]))
-        if reference is None or args.no_reference:
-            continue
-        kinds = [("reference", "matching create+solve")] if "full" in reference else []
-        kinds.append(("reference_solver", "matching solver only"))
-        for kind, label in kinds:
-            ref = Row(label, size, run_isolated(kind, params, repeats=1, timeout=900))
-            if "error" not in ref.result:
-                # Time the package's own work only, not our adapter around it.
-                ref.result["times"] = [ref.result["build"] + ref.result["solve"]]
-            if "error" not in ref.result and "error" not in ours.result:
-                same = ref.result["digest"] == ours.result["digest"]
-                ratio = ref.best / ours.best
-                if not args.quick:  # tiny instances measure fixed overheads, not speed
-                    ref.goal, ref.ok = "ours >= 10x faster", ratio >= 10 and same
-                    failed |= not ref.ok
-                failed |= not same
-                ref.notes.append(f"ours {ratio:,.0f}x faster")
-                ref.notes.append("same placements" if same else "DIFFERENT placements")
-                ref.notes.append(
-                    f"build {ref.result['build']:.2f} s + solve {ref.result['solve']:.2f} s"
-                )
-            emit(ref)
-
     for n, repeats, goal in mentors:
-        params = {"n_mentees": n, "seed": seed}
-        res = run_isolated("mentors", params, repeats=repeats, timeout=600)
-        row = Row("assign_optimal", f"{_k(n)} mentees ({_k(n * 30)} pairs)", res)
-        if "error" not in res:
-            row.notes.append(f"covered {res['covered']:,} ({res['covered'] / n:.1%})")
-            row.notes.append(f"weight {res['weight']:,.3f}")
-            if goal is not None:
-                mem_goal = 500 if n >= 100_000 else None
-                ok = row.best <= goal
-                row.goal = f"<= {goal:g} s"
-                if mem_goal is not None:
-                    ok = ok and res["extra_mb"] is not None and res["extra_mb"] <= mem_goal
-                    row.goal += f", <= {mem_goal} MB"
-                row.ok = ok
-                failed |= not ok
-        emit(row)
-
+        failed |= _mentor_row(n, repeats, goal, seed=args.seed)
     print("-" * 130)
     print(
         "best s = best wall time of `runs` calls (perf_counter, whole call incl. key interning); "

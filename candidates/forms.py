@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.contrib.auth.password_validation import validate_password
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -207,8 +208,6 @@ class InvitationAcceptForm(forms.Form):
         self.email = email
 
     def clean(self):
-        from django.contrib.auth.password_validation import validate_password
-
         cleaned = super().clean()
         first, second = cleaned.get("password1"), cleaned.get("password2")
         if first and second and first != second:

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ecocycle.services import model_create
-from programs.models import IntakeRound
+from programs.models import IntakeRound, Program
 from programs.scenarios import (
     DECIDED_ROUNDS,
     NOMINATED_AFTER_OPENING_DAYS,
@@ -109,8 +109,6 @@ def _slug(text: str) -> str:
 
 @transaction.atomic
 def build_policies() -> None:
-    from programs.models import Program
-
     for program in Program.objects.filter(status=Program.Status.ACTIVE):
         if not ScoringPolicy.objects.filter(program=program).exists():
             model_create(model=ScoringPolicy, data={"program": program}, actor=None)

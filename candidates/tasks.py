@@ -5,10 +5,12 @@ retried a bounded number of times; a time limit stops a runaway job (its transac
 """
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
 from django.db import OperationalError
 
 from ecocycle.exceptions import DomainError
 from ecocycle.locks import JobBusy
+from programs.models import IntakeRound
 
 from . import services
 
@@ -30,10 +32,6 @@ def recheck_eligibility() -> int:
              **RETRY)
 def run_cohort_matching(round_id: int, actor_id: int | None = None) -> None:
     """Staff's "run now": match one round. A run already under way makes this one a no-op."""
-    from django.contrib.auth import get_user_model
-
-    from programs.models import IntakeRound
-
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     intake_round = IntakeRound.objects.get(pk=round_id)
     try:

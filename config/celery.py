@@ -5,6 +5,8 @@ import os
 from celery import Celery
 from celery.signals import worker_init
 
+from ecocycle.broker import broker_folders_ensure
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("ecocycle")
@@ -14,7 +16,4 @@ app.autodiscover_tasks()
 
 @worker_init.connect
 def _prepare_broker(**_kwargs) -> None:
-    # Imported here: the settings are configured only once the worker starts.
-    from ecocycle.broker import broker_folders_ensure
-
     broker_folders_ensure()

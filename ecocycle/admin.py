@@ -5,6 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
+from .mail import outbound_email_send
 from .models import AuditEntry, OutboundEmail, User
 from .services import model_create, model_delete, model_update, user_create
 
@@ -170,8 +171,6 @@ class OutboundEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Send the selected pending emails now"))
     def send_now(self, request, queryset):
-        from .mail import outbound_email_send
-
         sent = sum(outbound_email_send(email_id=pk) for pk in queryset.filter(
             status=OutboundEmail.Status.PENDING).values_list("pk", flat=True))
         self.message_user(request, _("%(count)s sent.") % {"count": sent})

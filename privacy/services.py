@@ -565,19 +565,9 @@ def emails_json(address: str) -> list[dict[str, Any]]:
             for e in rows]
 
 
-def person_export(*, actor: User, nomination: Nomination) -> dict[str, Any]:
-    """Everything held about the candidate of `nomination`, as JSON-serialisable data.
-
-    The passport number is included in full: the export answers the person's own request.
-    Audited as "person_export" (no personal data in the entry).
-    """
-    n = (Nomination.objects.select_related("intake_round__program", "university")
-         .prefetch_related("preferences__track", "courses__technologies", "documents",
-                           "scores__track", "placements", "overrides", "duplicate_attempts")
-         .get(pk=nomination.pk))
-    data: dict[str, Any] = {
-        "format": EXPORT_FORMAT,
-        "exported_at": _json(timezone.now()),
+def _nomination_json(n: Nomination) -> dict[str, Any]:
+    """The nomination and what hangs on it, prefetched by person_export."""
+    return {
         "nomination": {
             **row_json(n, exclude={"passport_digest", "person_digest", "email_normalised"}),
             "program": n.intake_round.program.name, "intake_round": n.intake_round.name,
@@ -598,24 +588,46 @@ def person_export(*, actor: User, nomination: Nomination) -> dict[str, Any]:
         "overrides": [row_json(o, exclude={"nomination"}) for o in n.overrides.all()],
         "duplicate_refusals": [row_json(d, exclude={"nomination"})
                                for d in n.duplicate_attempts.all()],
+    }
+
+
+def _enrolment_json(n: Nomination) -> dict[str, Any] | None:
+    enrolment = Enrolment.objects.filter(nomination=n).prefetch_related(
+        "milestones", "career_proposals__company").select_related("outcome").first()
+    if enrolment is None:
+        return None
+    outcome = getattr(enrolment, "outcome", None)
+    return {
+        **row_json(enrolment, exclude={"nomination"}),
+        "milestones": [row_json(m, exclude={"enrolment"}) for m in enrolment.milestones.all()],
+        "career_proposals": [{**row_json(c, exclude={"enrolment"}),
+                              "company_name": str(c.company)}
+                             for c in enrolment.career_proposals.all()],
+        "alumni_outcome": row_json(outcome, exclude={"enrolment"}) if outcome else None,
+    }
+
+
+def person_export(*, actor: User, nomination: Nomination) -> dict[str, Any]:
+    """Everything held about the candidate of `nomination`, as JSON-serialisable data.
+
+    The passport number is included in full: the export answers the person's own request.
+    Audited as "person_export" (no personal data in the entry).
+    """
+    n = (Nomination.objects.select_related("intake_round__program", "university")
+         .prefetch_related("preferences__track", "courses__technologies", "documents",
+                           "scores__track", "placements", "overrides", "duplicate_attempts")
+         .get(pk=nomination.pk))
+    data: dict[str, Any] = {
+        "format": EXPORT_FORMAT,
+        "exported_at": _json(timezone.now()),
+        **_nomination_json(n),
         "admission": None, "enrolment": None,
     }
     admission = getattr(n, "admission", None)
     if admission is not None:
         data["admission"] = {**row_json(admission, exclude={"nomination"}),
                              "track": str(admission.track)}
-    enrolment = Enrolment.objects.filter(nomination=n).prefetch_related(
-        "milestones", "career_proposals__company").select_related("outcome").first()
-    if enrolment is not None:
-        outcome = getattr(enrolment, "outcome", None)
-        data["enrolment"] = {
-            **row_json(enrolment, exclude={"nomination"}),
-            "milestones": [row_json(m, exclude={"enrolment"}) for m in enrolment.milestones.all()],
-            "career_proposals": [{**row_json(c, exclude={"enrolment"}),
-                                  "company_name": str(c.company)}
-                                 for c in enrolment.career_proposals.all()],
-            "alumni_outcome": row_json(outcome, exclude={"enrolment"}) if outcome else None,
-        }
+    data["enrolment"] = _enrolment_json(n)
     assignments = MentorAssignment.objects.filter(nomination=n).order_by("pk")
     others = {MentorAssignment._meta.label_lower: [row_json(a, exclude={"nomination"})
                                                    for a in assignments]}

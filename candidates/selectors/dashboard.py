@@ -6,9 +6,11 @@ plain dicts and lists that the pages, the exports and the benchmark share.
 
 from collections import Counter, defaultdict
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_countries import countries
 
 from ecocycle.models import AuditEntry
 from programs.models import DegreeTrack, IntakeRound, RoundMilestone, RoundTrack, University
@@ -50,6 +52,56 @@ def staff_round_list() -> list[IntakeRound]:
     return rounds
 
 
+def _round_tracks(intake_round: IntakeRound, latest: MatchRun | None,
+                  placed_now: dict[int, int]) -> list[dict]:
+    run_tracks = {}
+    if latest:
+        run_tracks = {t.track_id: t for t in latest.track_results.all()}
+    round_tracks = list(RoundTrack.objects.filter(intake_round=intake_round)
+                        .select_related("track").order_by("track__department",
+                                                          "track__major", "track__level"))
+    return [{
+        "track": rt.track, "seats": rt.seats,
+        "placed": sum(1 for t in placed_now.values() if t == rt.track_id),
+        "applicants": run_tracks[rt.track_id].applicants if rt.track_id in run_tracks else 0,
+        "cutoff_score": run_tracks[rt.track_id].cutoff_score if rt.track_id in run_tracks
+        else None,
+    } for rt in round_tracks]
+
+
+def _round_breakdowns(nominations: list[tuple], eligible_ids: set[int],
+                      placed_now: dict[int, int]) -> tuple[list[dict], list[dict]]:
+    """Nominated, eligible and placed by country and by university."""
+    by_university_counts = defaultdict(Counter)
+    by_country_counts = defaultdict(Counter)
+    for pk, _status, _consent, _eligible, university_id, country in nominations:
+        for bucket in (by_university_counts[university_id], by_country_counts[str(country)]):
+            bucket["nominated"] += 1
+            bucket["eligible"] += pk in eligible_ids
+            bucket["placed"] += pk in placed_now
+    universities = University.objects.in_bulk(by_university_counts.keys())
+    by_country = [{"country": code, "name": dict(countries).get(code, code), **counts}
+                  for code, counts in sorted(by_country_counts.items())]
+    by_university = sorted(
+        ({"university": universities[uid], **counts}
+         for uid, counts in by_university_counts.items()),
+        key=lambda row: row["university"].name)
+    return by_country, by_university
+
+
+def _run_changes(placed_now: dict[int, int], placed_before: dict[int, int],
+                 previous: MatchRun | None) -> dict[str, int]:
+    changes = {"newly_placed": 0, "no_longer_placed": 0, "moved": 0}
+    if previous:
+        for pk, track_id in placed_now.items():
+            if pk not in placed_before:
+                changes["newly_placed"] += 1
+            elif placed_before[pk] != track_id:
+                changes["moved"] += 1
+        changes["no_longer_placed"] = sum(1 for pk in placed_before if pk not in placed_now)
+    return changes
+
+
 def round_overview(intake_round: IntakeRound) -> dict:
     nominations = list(
         Nomination.objects.filter(intake_round=intake_round)
@@ -81,48 +133,14 @@ def round_overview(intake_round: IntakeRound) -> dict:
         ("approved", _("Approved"), len(admissions)),
         ("enrolled", _("Enrolled"), sum(1 for _pk, enrolment in admissions if enrolment)),
     ]
-    run_tracks = {}
-    if latest:
-        run_tracks = {t.track_id: t for t in latest.track_results.all()}
-    round_tracks = list(RoundTrack.objects.filter(intake_round=intake_round)
-                        .select_related("track").order_by("track__department",
-                                                          "track__major", "track__level"))
-    tracks = [{
-        "track": rt.track, "seats": rt.seats,
-        "placed": sum(1 for t in placed_now.values() if t == rt.track_id),
-        "applicants": run_tracks[rt.track_id].applicants if rt.track_id in run_tracks else 0,
-        "cutoff_score": run_tracks[rt.track_id].cutoff_score if rt.track_id in run_tracks
-        else None,
-    } for rt in round_tracks]
-    by_university_counts = defaultdict(Counter)
-    by_country_counts = defaultdict(Counter)
-    eligible_ids = {n[0] for n in eligible}
-    for pk, _status, _consent, _eligible, university_id, country in nominations:
-        for bucket in (by_university_counts[university_id], by_country_counts[str(country)]):
-            bucket["nominated"] += 1
-            bucket["eligible"] += pk in eligible_ids
-            bucket["placed"] += pk in placed_now
-    universities = University.objects.in_bulk(by_university_counts.keys())
-    from django_countries import countries
-
-    by_country = [{"country": code, "name": dict(countries).get(code, code), **counts}
-                  for code, counts in sorted(by_country_counts.items())]
-    by_university = sorted(
-        ({"university": universities[uid], **counts}
-         for uid, counts in by_university_counts.items()),
-        key=lambda row: row["university"].name)
-    changes = {"newly_placed": 0, "no_longer_placed": 0, "moved": 0}
-    if previous:
-        for pk, track_id in placed_now.items():
-            if pk not in placed_before:
-                changes["newly_placed"] += 1
-            elif placed_before[pk] != track_id:
-                changes["moved"] += 1
-        changes["no_longer_placed"] = sum(1 for pk in placed_before if pk not in placed_now)
+    tracks = _round_tracks(intake_round, latest, placed_now)
+    by_country, by_university = _round_breakdowns(nominations, {n[0] for n in eligible},
+                                                  placed_now)
     running = cohort_run_requested(cohort, latest)
     return {"funnel": funnel, "tracks": tracks, "by_country": by_country,
             "by_university": by_university, "latest_run": latest, "previous_run": previous,
-            "changes": changes, "cohort": cohort, "running": running}
+            "changes": _run_changes(placed_now, placed_before, previous), "cohort": cohort,
+            "running": running}
 
 
 def _unplaced_sentences(reasons: list[dict], names: dict[int, str]) -> list[str]:
@@ -237,8 +255,6 @@ def whatif_compare(intake_round: IntakeRound, proposal) -> dict:
 def audit_for_round(intake_round: IntakeRound, *, actor: str | None = None,
                     action: str | None = None) -> QuerySet[AuditEntry]:
     """Audit entries about the round, its nominations, runs and cohort."""
-    from django.contrib.contenttypes.models import ContentType
-
     def ids(qs):
         return [str(pk) for pk in qs.values_list("pk", flat=True)]
 

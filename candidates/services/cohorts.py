@@ -44,6 +44,49 @@ def _seats(intake_round_id: int) -> dict[int, int]:
                 .values_list("track_id", "seats"))
 
 
+def _move_check(*, cohort: Cohort, nomination: Nomination,
+                track: DegreeTrack | None) -> NominationPreference:
+    """Refuse a move the candidate or the track does not allow; the candidate's preference for
+    the track."""
+    if nomination.status != Nomination.Status.SUBMITTED or not nomination.is_eligible:
+        raise DomainError(_("This candidate is not eligible (or no longer nominated)."))
+    if nomination.consent_given_at is None:
+        raise DomainError(_("The candidate has not confirmed consent and cannot be placed."))
+    if track is None:
+        raise DomainError({"track": _("Choose the track to move the candidate to.")})
+    preference = NominationPreference.objects.filter(nomination=nomination,
+                                                     track=track).first()
+    if preference is None:
+        raise DomainError({"track": _("The candidate did not rank “%(track)s”.") % {
+            "track": track}})
+    if any(r.get("code") == "degree_track" and r["params"].get("track_id") == track.pk
+           for r in nomination.eligibility_reasons):
+        raise DomainError({"track": _("The candidate's degree does not meet “%(track)s”'s "
+                                      "requirement.") % {"track": track}})
+    seats = _seats(cohort.intake_round_id).get(track.pk, 0)
+    taken = Placement.objects.filter(match_run_id=cohort.match_run_id, track=track).exclude(
+        nomination=nomination).count()
+    if taken >= seats:
+        raise DomainError({"track": _("“%(track)s” has no free seat (%(seats)s of "
+                                      "%(seats)s taken).") % {"track": track,
+                                                             "seats": seats}})
+    return preference
+
+
+def _placement_override(placement: Placement, *, nomination: Nomination,
+                        track: DegreeTrack | None,
+                        preference: NominationPreference | None) -> None:
+    """The current proposal follows the override at once: moved to `track`, or excluded."""
+    if track is not None:
+        score = NominationScore.objects.filter(nomination=nomination, track=track).first()
+        placement.track, placement.choice_rank = track, preference.rank
+        placement.score, placement.reasons = (score.total if score else None), []
+    else:
+        placement.track, placement.choice_rank, placement.score = None, None, None
+        placement.reasons = [{"track_id": None, "reason": "excluded_by_staff"}]
+    placement.save()
+
+
 @transaction.atomic
 def override_create(
     *, actor: User, cohort: Cohort, nomination: Nomination, kind: str,
@@ -66,29 +109,9 @@ def override_create(
         raise DomainError(_("This candidate was not nominated for this round."))
     placement = Placement.objects.filter(match_run_id=cohort.match_run_id,
                                          nomination=nomination).first()
+    preference = None
     if kind == CohortOverride.Kind.MOVE:
-        if nomination.status != Nomination.Status.SUBMITTED or not nomination.is_eligible:
-            raise DomainError(_("This candidate is not eligible (or no longer nominated)."))
-        if nomination.consent_given_at is None:
-            raise DomainError(_("The candidate has not confirmed consent and cannot be placed."))
-        if track is None:
-            raise DomainError({"track": _("Choose the track to move the candidate to.")})
-        preference = NominationPreference.objects.filter(nomination=nomination,
-                                                         track=track).first()
-        if preference is None:
-            raise DomainError({"track": _("The candidate did not rank “%(track)s”.") % {
-                "track": track}})
-        if any(r.get("code") == "degree_track" and r["params"].get("track_id") == track.pk
-               for r in nomination.eligibility_reasons):
-            raise DomainError({"track": _("The candidate's degree does not meet “%(track)s”'s "
-                                          "requirement.") % {"track": track}})
-        seats = _seats(cohort.intake_round_id).get(track.pk, 0)
-        taken = Placement.objects.filter(match_run_id=cohort.match_run_id, track=track).exclude(
-            nomination=nomination).count()
-        if taken >= seats:
-            raise DomainError({"track": _("“%(track)s” has no free seat (%(seats)s of "
-                                          "%(seats)s taken).") % {"track": track,
-                                                                 "seats": seats}})
+        preference = _move_check(cohort=cohort, nomination=nomination, track=track)
     else:
         track = None
     previous = CohortOverride.objects.filter(nomination=nomination, cleared_at__isnull=True)
@@ -98,16 +121,9 @@ def override_create(
     override = CohortOverride.objects.create(cohort=cohort, nomination=nomination, kind=kind,
                                              track=track, reason=reason, created_by=actor)
     before = {"track": placement.track_id if placement else None}
-    if placement is None:
-        placement = Placement(match_run_id=cohort.match_run_id, nomination=nomination)
-    if track is not None:
-        score = NominationScore.objects.filter(nomination=nomination, track=track).first()
-        placement.track, placement.choice_rank = track, preference.rank
-        placement.score, placement.reasons = (score.total if score else None), []
-    else:
-        placement.track, placement.choice_rank, placement.score = None, None, None
-        placement.reasons = [{"track_id": None, "reason": "excluded_by_staff"}]
-    placement.save()
+    _placement_override(
+        placement or Placement(match_run_id=cohort.match_run_id, nomination=nomination),
+        nomination=nomination, track=track, preference=preference)
     audit_entry_create(actor=actor, action="cohort_override_create", target=nomination,
                        before=before, after={"kind": kind, "track": track.pk if track else None,
                                              "reason": reason})
@@ -221,7 +237,8 @@ def cohort_reopen(*, actor: User, cohort: Cohort, reason: str) -> Cohort:
 @transaction.atomic
 def cohort_run_request(*, actor: User, intake_round: IntakeRound) -> None:
     """Staff's "run now": note the request and queue the matching after commit."""
-    from ..tasks import run_cohort_matching
+    # In here: candidates.tasks imports the services.
+    from ..tasks import run_cohort_matching  # noqa: PLC0415
 
     cohort, _created = Cohort.objects.get_or_create(intake_round=intake_round)
     if cohort.status == Cohort.Status.APPROVED:

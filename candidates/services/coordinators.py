@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from rest_framework.authtoken.models import Token
 
 from ecocycle.exceptions import DomainError
 from ecocycle.links import DeadLinkText, LinkCheck, LinkKind, LinkState, link_check, link_url
@@ -127,8 +128,6 @@ def invitation_accept(*, token: str, password: str) -> Coordinator:
 @transaction.atomic
 def api_token_create(*, actor: User, user: User) -> str:
     """A new API token for a coordinator, replacing any earlier one; the key is shown once."""
-    from rest_framework.authtoken.models import Token
-
     if coordinator_for_user(user) is None:
         raise DomainError(_("API tokens are only for university coordinators."))
     Token.objects.filter(user=user).delete()
@@ -140,8 +139,6 @@ def api_token_create(*, actor: User, user: User) -> str:
 
 @transaction.atomic
 def api_token_revoke(*, actor: User, user: User) -> bool:
-    from rest_framework.authtoken.models import Token
-
     deleted, _rows = Token.objects.filter(user=user).delete()
     if deleted:
         audit_entry_create(actor=actor, action="api_token_revoke", target=user)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from ecocycle.bulk import bulk_insert, prepared_datetime
 from ecocycle.exceptions import DomainError
 from ecocycle.locks import JobBusy, exclusive_job
-from ecocycle.matching import check_stability, stable_match
+from ecocycle.matching import StableMatchResult, check_stability, stable_match
 from ecocycle.models import AuditEntry, User
 from ecocycle.services import audit_entry_build
 from programs.models import IntakeRound, RoundTrack
@@ -38,6 +38,7 @@ from ..models import (
     Placement,
 )
 from ..selectors import scoring_weights_get_for_round
+from .nominations import eligibility_recheck
 
 
 @dataclass
@@ -103,17 +104,8 @@ def _digest(value) -> str:
     ).hexdigest()
 
 
-def cohort_propose(
-    *, intake_round: IntakeRound, seats: Mapping[int, int] | None = None,
-    weights: Mapping[str, float] | None = None,
-) -> CohortProposal:
-    """Compute a proposal without saving anything (what-ifs pass seats and weights)."""
-    nominations, preferences, technologies, round_tracks = _facts(intake_round)
-    per_university = Counter(row[1] for row in nominations)
-    weights = _weights(intake_round, weights)
-    capacities = {rt.track_id: int(seats.get(rt.track_id, rt.seats) if seats else rt.seats)
-                  for rt in round_tracks}
-    track_facts = {
+def _track_facts(round_tracks: list[RoundTrack]) -> dict[int, scoring.TrackFacts]:
+    return {
         rt.track_id: scoring.TrackFacts(
             track_id=rt.track_id,
             technology_ids=frozenset(t.pk for t in rt.track.wanted_technologies.all()),
@@ -123,22 +115,39 @@ def cohort_propose(
         )
         for rt in round_tracks
     }
+
+
+def _candidate_facts(row: tuple, technologies: Mapping[int, set],
+                     per_university: Counter) -> scoring.CandidateFacts:
+    (pk, university_id, gpa, test, language_score, interests, university_rank, submitted,
+     _reasons) = row
+    return scoring.CandidateFacts(
+        nomination_id=pk, gpa_normalised=float(gpa or 0), language_test=test,
+        language_score=float(language_score or 0),
+        technology_ids=frozenset(technologies.get(pk, ())),
+        interest_words=scoring.words(interests), university_rank=university_rank,
+        university_nominees=per_university[university_id],
+        submitted_order=submitted.timestamp() if submitted else 0.0,
+    )
+
+
+def _scored_preferences(
+    nominations: list[tuple], preferences: Mapping[int, list[tuple[int, int]]],
+    technologies: Mapping[int, set], track_facts: Mapping[int, scoring.TrackFacts],
+    weights: dict,
+):
+    """Each candidate's list of the tracks it may be matched to, each track's (order key,
+    candidate) entries, and the score of every such (candidate, track) pair."""
+    per_university = Counter(row[1] for row in nominations)
     candidate_prefs: dict[int, list[int]] = {}
     entries: dict[int, list[tuple]] = defaultdict(list)
     scores: dict[tuple[int, int], scoring.Score] = {}
-    for (pk, university_id, gpa, test, language_score, interests, university_rank, submitted,
-         reasons) in nominations:
+    for row in nominations:
+        pk, reasons = row[0], row[8]
         # Tracks whose degree requirement the candidate misses are not matched.
         excluded = {r["params"].get("track_id") for r in reasons
                     if r.get("code") == "degree_track"}
-        facts = scoring.CandidateFacts(
-            nomination_id=pk, gpa_normalised=float(gpa or 0), language_test=test,
-            language_score=float(language_score or 0),
-            technology_ids=frozenset(technologies.get(pk, ())),
-            interest_words=scoring.words(interests), university_rank=university_rank,
-            university_nominees=per_university[university_id],
-            submitted_order=submitted.timestamp() if submitted else 0.0,
-        )
+        facts = _candidate_facts(row, technologies, per_university)
         parts = scoring.candidate_parts(facts)
         ranked = []
         for track_id, rank in preferences.get(pk, ()):
@@ -149,12 +158,13 @@ def cohort_propose(
             entries[track_id].append((scoring.order_key(result.total, rank, facts), pk))
             ranked.append(track_id)
         candidate_prefs[pk] = ranked
-    # Staff's overrides hold across runs: an excluded candidate takes no part; a moved one
-    # keeps its seat in the chosen track, which the others then have one seat fewer in.
-    overrides = dict(
-        CohortOverride.objects.filter(cohort__intake_round=intake_round, cleared_at__isnull=True)
-        .values_list("nomination_id", "track_id")
-    )
+    return candidate_prefs, entries, scores
+
+
+def _overrides_hold(overrides: Mapping[int, int | None], candidate_prefs: dict[int, list[int]],
+                    capacities: dict[int, int]) -> dict[int, int]:
+    """Take the overridden candidates out of the matching (in place) and return the moved ones'
+    fixed tracks, each seat taken off its track's capacity."""
     fixed: dict[int, int] = {}
     for pk, track_id in sorted(overrides.items()):
         if pk not in candidate_prefs:
@@ -163,15 +173,13 @@ def cohort_propose(
         if track_id is not None and track_id in capacities and capacities[track_id] > 0:
             fixed[pk] = track_id
             capacities[track_id] -= 1
-    entries = {t: [(key, pk) for key, pk in rows if pk not in overrides]
-               for t, rows in entries.items()}
-    track_prefs = {track_id: [pk for _key, pk in sorted(entries.get(track_id, []))]
-                   for track_id in capacities}
-    result = stable_match(candidate_prefs, track_prefs, capacities)
-    violations = check_stability(candidate_prefs, track_prefs, capacities, result.placements)
-    if violations:
-        raise RuntimeError(f"the engine returned an unstable matching: {violations[:3]}")
+    return fixed
 
+
+def _outcome(result: StableMatchResult, *, fixed: Mapping[int, int],
+             overrides: Mapping[int, int | None], preferences: Mapping[int, list],
+             taking_part: set[int]):
+    """Placements, 1-based choice ranks and unplaced reasons: the engine's, with the overrides."""
     unplaced = {
         pk: [{"track_id": track_id, "reason": str(reason)} for track_id, reason in reasons]
         for pk, reasons in result.unplaced_reasons.items()
@@ -179,14 +187,21 @@ def cohort_propose(
     placements = dict(result.placements)
     choice_ranks = {pk: rank + 1 for pk, rank in result.choice_ranks.items()}
     ranks = {(pk, t): r for pk, prefs in preferences.items() for t, r in prefs}
-    fixed_per_track = Counter(fixed.values())
     for pk, track_id in fixed.items():
         placements[pk] = track_id
         choice_ranks[pk] = ranks.get((pk, track_id))
-    taking_part = {row[0] for row in nominations}
     for pk in overrides:
         if pk not in fixed and pk in taking_part:
             unplaced[pk] = [{"track_id": None, "reason": "excluded_by_staff"}]
+    return placements, choice_ranks, unplaced
+
+
+def _track_figures(
+    result: StableMatchResult, *, capacities: Mapping[int, int], fixed: Mapping[int, int],
+    track_prefs: Mapping[int, list[int]], scores: Mapping,
+) -> dict[int, dict]:
+    """Seats, placed, applicants and cut-off of every track, the fixed (moved) seats included."""
+    fixed_per_track = Counter(fixed.values())
     tracks = {}
     for track_id, capacity in capacities.items():
         cutoff = result.cutoffs.get(track_id)
@@ -199,6 +214,38 @@ def cohort_propose(
             "cutoff_score": scores[(taken[-1], track_id)].total if cutoff is not None and taken
             else None,
         }
+    return tracks
+
+
+def cohort_propose(
+    *, intake_round: IntakeRound, seats: Mapping[int, int] | None = None,
+    weights: Mapping[str, float] | None = None,
+) -> CohortProposal:
+    """Compute a proposal without saving anything (what-ifs pass seats and weights)."""
+    nominations, preferences, technologies, round_tracks = _facts(intake_round)
+    weights = _weights(intake_round, weights)
+    capacities = {rt.track_id: int(seats.get(rt.track_id, rt.seats) if seats else rt.seats)
+                  for rt in round_tracks}
+    candidate_prefs, entries, scores = _scored_preferences(
+        nominations, preferences, technologies, _track_facts(round_tracks), weights)
+    # Staff's overrides hold across runs: an excluded candidate takes no part; a moved one
+    # keeps its seat in the chosen track, which the others then have one seat fewer in.
+    overrides = dict(
+        CohortOverride.objects.filter(cohort__intake_round=intake_round, cleared_at__isnull=True)
+        .values_list("nomination_id", "track_id")
+    )
+    fixed = _overrides_hold(overrides, candidate_prefs, capacities)
+    track_prefs = {track_id: [pk for _key, pk in sorted(entries.get(track_id, []))
+                              if pk not in overrides]
+                   for track_id in capacities}
+    result = stable_match(candidate_prefs, track_prefs, capacities)
+    violations = check_stability(candidate_prefs, track_prefs, capacities, result.placements)
+    if violations:
+        raise RuntimeError(f"the engine returned an unstable matching: {violations[:3]}")
+
+    placements, choice_ranks, unplaced = _outcome(
+        result, fixed=fixed, overrides=overrides, preferences=preferences,
+        taking_part={row[0] for row in nominations})
     input_digest = _digest({
         "candidates": sorted(candidate_prefs.items()), "tracks": sorted(track_prefs.items()),
         "capacities": sorted(capacities.items()), "overrides": sorted(overrides.items()),
@@ -214,8 +261,39 @@ def cohort_propose(
     return CohortProposal(
         intake_round=intake_round, input_digest=input_digest, output_digest=output_digest,
         placements=placements, choice_ranks=choice_ranks, unplaced=unplaced, scores=scores,
-        tracks=tracks, counts=counts,
+        tracks=_track_figures(result, capacities=capacities, fixed=fixed,
+                              track_prefs=track_prefs, scores=scores),
+        counts=counts,
     )
+
+
+def _scores_replace(intake_round: IntakeRound, proposal: CohortProposal, now: datetime) -> None:
+    NominationScore.objects.filter(nomination__intake_round=intake_round).delete()
+    computed_at = prepared_datetime(now)
+    bulk_insert(NominationScore, ["nomination", "track", "total", "components",
+                                  "computed_at"], [
+        (n, t, str(s.total), json.dumps(s.components, sort_keys=True), computed_at)
+        for (n, t), s in sorted(proposal.scores.items())
+    ])
+
+
+def _results_save(run: MatchRun, proposal: CohortProposal) -> None:
+    """The run's placements (one row per candidate who took part) and its per-track figures."""
+    rows = []
+    for pk in sorted({n for n, _t in proposal.scores} | set(proposal.unplaced)
+                     | set(proposal.placements)):
+        track_id = proposal.placements.get(pk)
+        rows.append((
+            run.pk, pk, track_id, proposal.choice_ranks.get(pk),
+            str(proposal.scores[(pk, track_id)].total) if track_id else None,
+            json.dumps(proposal.unplaced.get(pk, [])),
+        ))
+    bulk_insert(Placement, ["match_run", "nomination", "track", "choice_rank", "score",
+                            "reasons"], rows)
+    MatchRunTrack.objects.bulk_create([
+        MatchRunTrack(match_run=run, track_id=track_id, **figures)
+        for track_id, figures in sorted(proposal.tracks.items())
+    ])
 
 
 def cohort_match_run(
@@ -235,13 +313,7 @@ def cohort_match_run(
             raise DomainError(_("The cohort of %(round)s is approved; matching does not change "
                                 "it.") % {"round": intake_round})
         proposal = cohort_propose(intake_round=intake_round)
-        NominationScore.objects.filter(nomination__intake_round=intake_round).delete()
-        computed_at = prepared_datetime(now)
-        bulk_insert(NominationScore, ["nomination", "track", "total", "components",
-                                      "computed_at"], [
-            (n, t, str(s.total), json.dumps(s.components, sort_keys=True), computed_at)
-            for (n, t), s in sorted(proposal.scores.items())
-        ])
+        _scores_replace(intake_round, proposal, now)
         MatchRun.objects.filter(intake_round=intake_round, kind=MatchRun.Kind.COHORT,
                                 status=MatchRun.Status.SUCCEEDED).update(
             status=MatchRun.Status.SUPERSEDED)
@@ -252,21 +324,7 @@ def cohort_match_run(
             input_digest=proposal.input_digest, output_digest=proposal.output_digest,
             counts=proposal.counts,
         )
-        rows = []
-        for pk in sorted({n for n, _t in proposal.scores} | set(proposal.unplaced)
-                         | set(proposal.placements)):
-            track_id = proposal.placements.get(pk)
-            rows.append((
-                run.pk, pk, track_id, proposal.choice_ranks.get(pk),
-                str(proposal.scores[(pk, track_id)].total) if track_id else None,
-                json.dumps(proposal.unplaced.get(pk, [])),
-            ))
-        bulk_insert(Placement, ["match_run", "nomination", "track", "choice_rank", "score",
-                                "reasons"], rows)
-        MatchRunTrack.objects.bulk_create([
-            MatchRunTrack(match_run=run, track_id=track_id, **figures)
-            for track_id, figures in sorted(proposal.tracks.items())
-        ])
+        _results_save(run, proposal)
         if cohort is None:
             Cohort.objects.create(intake_round=intake_round, match_run=run)
         else:
@@ -293,8 +351,6 @@ def nightly_cohort_matching(*, trigger: str = MatchRun.Trigger.SCHEDULE,
     Each round is its own transaction and lock: a round whose run is under way elsewhere, or
     whose cohort is approved, is skipped and reported; the others still run.
     """
-    from .nominations import eligibility_recheck
-
     now = now or timezone.now()
     summary = {"eligibility_changed": eligibility_recheck(now=now), "matched_rounds": [],
                "skipped_rounds": {}}

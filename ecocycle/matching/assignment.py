@@ -108,12 +108,7 @@ def _arcs(
     and scaled weight (``int64``), sorted by (member, host), one arc per pair. Arcs to
     hosts without capacity are dropped. O(P) plus a radix sort.
     """
-    try:
-        shapes = set(map(len, rows))
-    except TypeError:
-        shapes = set()
-    if shapes != {3}:
-        raise ValueError("every fit must be a (member, host, weight) triple")
+    _triples_check(rows)
     count = len(rows)
     # Column-wise extraction: ~10x faster than zip(*rows) on millions of rows.
     members = list(map(itemgetter(0), rows))
@@ -121,17 +116,9 @@ def _arcs(
     if not np.isfinite(weights).all() or (weights < 0).any():
         raise ValueError("weights must be finite and >= 0")
     member_keys = _canonical(list(dict.fromkeys(members)))
-    member_id = positions(
-        (members,), count, member_keys, index_of(member_keys), keys_as_ints=int_keys(member_keys)
-    )
+    member_id = _ids(members, count, member_keys)
     del members  # large temporaries go as soon as possible: peak memory matters at 3M pairs
-    host_id = positions(
-        (_Column(rows, 1),),
-        count,
-        host_keys,
-        index_of(host_keys),
-        keys_as_ints=int_keys(host_keys),
-    )
+    host_id = _ids(_Column(rows, 1), count, host_keys)
     keep = host_id >= 0
     keep[keep] = caps[host_id[keep]] > 0
     scaled = np.rint(weights[keep] * weight_scale)
@@ -164,6 +151,20 @@ def _arcs(
         host_id[order].astype(np.int32),
         w_int,
     )
+
+
+def _triples_check(rows: Sequence[tuple[Hashable, Hashable, float]]) -> None:
+    try:
+        shapes = set(map(len, rows))
+    except TypeError:
+        shapes = set()
+    if shapes != {3}:
+        raise ValueError("every fit must be a (member, host, weight) triple")
+
+
+def _ids(column: Iterable[Hashable], count: int, keys: list[Hashable]) -> np.ndarray:
+    """The index in ``keys`` of every entry of ``column`` (-1 if absent)."""
+    return positions((column,), count, keys, index_of(keys), keys_as_ints=int_keys(keys))
 
 
 def _solve(

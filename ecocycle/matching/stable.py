@@ -20,11 +20,12 @@ Semantics shared by :func:`stable_match` and :func:`check_stability`:
 from __future__ import annotations
 
 import operator
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from heapq import heappush, heapreplace
 from itertools import chain, islice
+from typing import NamedTuple
 
 import numpy as np
 
@@ -138,7 +139,66 @@ def _stable_match(
             track_lists.append(())
     n, m = len(cand_keys), len(track_keys)
     cap = _capacity_array(track_keys, capacities)
+    c_len, c_off, c_track, t_off, t_cand, rank = _interned(
+        cand_keys, cand_lists, track_keys, track_lists
+    )
 
+    known = c_track >= 0
+    seats = cap[np.where(known, c_track, 0)] if m else np.zeros(len(c_track), dtype=np.int64)
+    p_idx = np.flatnonzero((rank >= 0) & (seats > 0))  # entries that can actually be proposed
+    owner = np.repeat(np.arange(n), c_len)
+    p_off = _offsets(np.bincount(owner[p_idx], minlength=n))
+
+    heaps, cut, ptr = _deferred_acceptance(
+        p_track=c_track[p_idx],
+        p_rank=rank[p_idx],
+        p_off=p_off,
+        cap=cap,
+        t_cand=t_cand,
+        t_off=t_off,
+    )
+    sizes, held_cand, cand_track = _held(heaps, t_cand, t_off, n)
+
+    placed = cand_track >= 0
+    placed_ids = np.flatnonzero(placed)
+    # ptr is one past the entry that got the candidate its seat.
+    held_entry = p_idx[np.asarray(ptr, dtype=np.int64)[placed_ids] - 1]
+    choice = held_entry - c_off[placed_ids]
+
+    ck = cand_keys.__getitem__
+    tk = track_keys.__getitem__
+    placed_keys = list(map(ck, placed_ids.tolist()))
+    placements = dict(zip(placed_keys, map(tk, cand_track[placed_ids].tolist()), strict=True))
+    choice_ranks = dict(zip(placed_keys, choice.tolist(), strict=True))
+
+    members = list(map(ck, held_cand.tolist()))
+    bounds = _offsets(sizes).tolist()
+    assigned = {key: tuple(members[bounds[t] : bounds[t + 1]]) for t, key in enumerate(track_keys)}
+    cutoffs = {key: (None if c == _OPEN else c) for key, c in zip(track_keys, cut, strict=True)}
+    return StableMatchResult(
+        placements=placements,
+        assigned=assigned,
+        cutoffs=cutoffs,
+        choice_ranks=choice_ranks,
+        unplaced_reasons=_unplaced_reasons(
+            cand_keys, cand_lists, c_len, known, rank, seats, placed
+        ),
+    )
+
+
+def _interned(
+    cand_keys: list[Hashable],
+    cand_lists: list[Sequence[Hashable]],
+    track_keys: list[Hashable],
+    track_lists: list[Sequence[Hashable]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Both sides' lists as flat arrays of ids, entries in input order.
+
+    Returns ``(c_len, c_off, c_track, t_off, t_cand, rank)``: ``c_track[c_off[c] + i]`` is the
+    i-th track of candidate c (-1 if unknown), ``t_cand[t_off[t] + r]`` the candidate of rank
+    r at track t (-1 if unknown), and ``rank[c_off[c] + i]`` the rank of c at its i-th track
+    (-1 if that track does not rank it).
+    """
     c_len = lengths(cand_lists)
     c_off = _offsets(c_len)
     t_len = lengths(track_lists)
@@ -157,67 +217,46 @@ def _stable_match(
         index_of(cand_keys),
         keys_as_ints=int_keys(cand_keys),
     )
-    rank = _join_ranks(c_len, c_track, t_len, t_off, t_cand, n, m)
+    rank = _join_ranks(c_len, c_track, t_len, t_off, t_cand, len(cand_keys), len(track_keys))
+    return c_len, c_off, c_track, t_off, t_cand, rank
 
-    known = c_track >= 0
-    seats = cap[np.where(known, c_track, 0)] if m else np.zeros(len(c_track), dtype=np.int64)
-    p_idx = np.flatnonzero((rank >= 0) & (seats > 0))  # entries that can actually be proposed
-    owner = np.repeat(np.arange(n), c_len)
-    p_off = _offsets(np.bincount(owner[p_idx], minlength=n))
 
-    heaps, cut, ptr = _deferred_acceptance(
-        p_track=c_track[p_idx],
-        p_rank=rank[p_idx],
-        p_off=p_off,
-        cap=cap,
-        t_cand=t_cand,
-        t_off=t_off,
-    )
-
-    # Placed (track, rank) pairs grouped by track, best rank first.
+def _held(
+    heaps: list[list[int]], t_cand: np.ndarray, t_off: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From the per-track heaps: the number each track holds, the held candidates grouped by
+    track, best rank first, and every candidate's track (-1 if unplaced)."""
+    m = len(heaps)
     sizes = np.fromiter(map(len, heaps), dtype=np.int64, count=m)
     held_rank = -np.fromiter(chain.from_iterable(heaps), dtype=np.int64, count=int(sizes.sum()))
     held_track = np.repeat(np.arange(m), sizes)
     order = np.lexsort((held_rank, held_track))
     held_rank, held_track = held_rank[order], held_track[order]
     held_cand = t_cand[t_off[held_track] + held_rank]
-
     cand_track = np.full(n, -1, dtype=np.int64)
     cand_track[held_cand] = held_track
-    placed = cand_track >= 0
-    placed_ids = np.flatnonzero(placed)
-    # ptr is one past the entry that got the candidate its seat.
-    held_entry = p_idx[np.asarray(ptr, dtype=np.int64)[placed_ids] - 1]
-    choice = held_entry - c_off[placed_ids]
+    return sizes, held_cand, cand_track
 
-    ck = cand_keys.__getitem__
-    tk = track_keys.__getitem__
-    placed_keys = list(map(ck, placed_ids.tolist()))
-    placements = dict(zip(placed_keys, map(tk, cand_track[placed_ids].tolist()), strict=True))
-    choice_ranks = dict(zip(placed_keys, choice.tolist(), strict=True))
 
-    members = list(map(ck, held_cand.tolist()))
-    bounds = _offsets(sizes).tolist()
-    assigned = {key: tuple(members[bounds[t] : bounds[t + 1]]) for t, key in enumerate(track_keys)}
-    cutoffs = {key: (None if c == _OPEN else c) for key, c in zip(track_keys, cut, strict=True)}
-
-    codes = np.full(len(c_track), _FULL, dtype=np.int8)
+def _unplaced_reasons(
+    cand_keys: list[Hashable],
+    cand_lists: list[Sequence[Hashable]],
+    c_len: np.ndarray,
+    known: np.ndarray,
+    rank: np.ndarray,
+    seats: np.ndarray,
+    placed: np.ndarray,
+) -> dict[Hashable, tuple[tuple[Hashable, UnplacedReason], ...]]:
+    codes = np.full(len(known), _FULL, dtype=np.int8)
     codes[rank < 0] = _NOT_ACCEPTABLE
     codes[known & (seats == 0)] = _NO_SEATS
     codes[~known] = _UNKNOWN
     unplaced_ids = np.flatnonzero(~placed)
     reasons = map(_REASONS.__getitem__, codes[np.repeat(~placed, c_len)].tolist())
-    unplaced_reasons = {
-        ck(c): tuple(zip(cand_lists[c], islice(reasons, size), strict=False))
+    return {
+        cand_keys[c]: tuple(zip(cand_lists[c], islice(reasons, size), strict=False))
         for c, size in zip(unplaced_ids.tolist(), c_len[unplaced_ids].tolist(), strict=True)
     }
-    return StableMatchResult(
-        placements=placements,
-        assigned=assigned,
-        cutoffs=cutoffs,
-        choice_ranks=choice_ranks,
-        unplaced_reasons=unplaced_reasons,
-    )
 
 
 # Cutoff of a track that still accepts anyone acceptable (free seats).
@@ -314,16 +353,54 @@ def _deferred_acceptance(
     repeated while its merge work is O(free candidates), so the rounds cost O(L * _WINDOW)
     overall; the tail costs O(log seats) per proposal.
     """
-    n, m = len(p_off) - 1, len(cap)
-    end = p_off[1:]
-    ptr = p_off[:-1].copy()
+    m = len(cap)
     seat_off = _offsets(cap)
-    seat_rank = np.full(int(seat_off[-1]), _OPEN, dtype=np.int64)  # sorted within a track
-    held = np.zeros(m, dtype=np.int64)
-    cut = np.full(m, _OPEN, dtype=np.int64)
+    state = _Acceptance(
+        p_track=p_track,
+        p_rank=p_rank,
+        t_cand=t_cand,
+        t_off=t_off,
+        cap=cap,
+        end=p_off[1:],
+        ptr=p_off[:-1].copy(),
+        seat_off=seat_off,
+        seat_rank=np.full(int(seat_off[-1]), _OPEN, dtype=np.int64),
+        held=np.zeros(m, dtype=np.int64),
+        cut=np.full(m, _OPEN, dtype=np.int64),
+    )
+    free = _proposal_rounds(state, threshold=max(256, (len(p_off) - 1) // 200))
+    return _proposal_tail(state, free)
+
+
+class _Acceptance(NamedTuple):
+    """What the two phases of :func:`_deferred_acceptance` share; the arrays change in place.
+
+    ``ptr[c]`` is candidate c's next entry, ``end[c]`` one past its last. Track t holds the
+    ranks ``seat_rank[seat_off[t] : seat_off[t] + held[t]]``, sorted, and ``cut[t]`` is the
+    worst of them once all ``cap[t]`` seats are taken (``_OPEN`` until then).
+    """
+
+    p_track: np.ndarray
+    p_rank: np.ndarray
+    t_cand: np.ndarray
+    t_off: np.ndarray
+    cap: np.ndarray
+    end: np.ndarray
+    ptr: np.ndarray
+    seat_off: np.ndarray
+    seat_rank: np.ndarray
+    held: np.ndarray
+    cut: np.ndarray
+
+
+def _proposal_rounds(state: _Acceptance, threshold: int) -> np.ndarray:
+    """Phase 1: simultaneous rounds in numpy while more than ``threshold`` candidates are free.
+
+    Returns the candidates still free.
+    """
+    p_track, p_rank, t_cand, t_off, cap, end, ptr, seat_off, seat_rank, held, cut = state
     stride = int(np.diff(t_off).max(initial=0)) + 1  # track * stride + rank orders pairs
     free = np.flatnonzero(end > ptr)
-    threshold = max(256, n // 200)
     window = 1  # first round: every track is open, so the first entry is always live
     while len(free) > threshold:
         # 1. Each free candidate's first live entry within the window; dead ones are skipped.
@@ -368,11 +445,19 @@ def _deferred_acceptance(
         window = _WINDOW
         if total > 16 * was_free:
             break  # merges dominated by big tracks: the sequential loop is cheaper now
+    return free
 
-    # Sequential tail (McVitie-Wilson): plain lists and memoryviews for fast scalar access.
+
+def _proposal_tail(
+    state: _Acceptance, free: np.ndarray
+) -> tuple[list[list[int]], list[int], list[int]]:
+    """Phase 2, the sequential tail (McVitie-Wilson): plain lists and memoryviews for fast
+    scalar access. Returns what :func:`_deferred_acceptance` returns."""
+    p_track, p_rank, t_cand, t_off, cap, end, ptr, seat_off, seat_rank, held, cut = state
     neg = (-seat_rank).tolist()
     bounds = seat_off.tolist()
     sizes = held.tolist()
+    m = len(cap)
     heaps = [neg[bounds[t] : bounds[t] + sizes[t]][::-1] for t in range(m)]  # ascending = heap
     cut_l = cut.tolist()
     cap_l = cap.tolist()
@@ -459,9 +544,6 @@ def check_stability(
             ranks.setdefault(cand, i)
         rank_in[track] = ranks
 
-    def seats(track: Hashable) -> int:
-        return capacities.get(track, 0)
-
     out: list[StabilityViolation] = []
     members: dict[Hashable, list[Hashable]] = {}
     for cand, track in placements.items():
@@ -474,11 +556,24 @@ def check_stability(
             out.append(StabilityViolation(ViolationKind.NOT_ACCEPTABLE_TO_TRACK, cand, track))
     worst: dict[Hashable, float] = {}
     for track, cands in members.items():
-        if len(cands) > seats(track):
+        if len(cands) > capacities.get(track, 0):
             out.append(StabilityViolation(ViolationKind.OVER_CAPACITY, None, track))
         ranks = rank_in.get(track, {})
         worst[track] = max(ranks.get(c, float("inf")) for c in cands)
+    out.extend(_blocking_pairs(candidate_prefs, capacities, placements, rank_in, members, worst))
+    return out
 
+
+def _blocking_pairs(
+    candidate_prefs: Mapping[Hashable, Sequence[Hashable]],
+    capacities: Mapping[Hashable, int],
+    placements: Mapping[Hashable, Hashable],
+    rank_in: Mapping[Hashable, Mapping[Hashable, int]],
+    members: Mapping[Hashable, list[Hashable]],
+    worst: Mapping[Hashable, float],
+) -> Iterator[StabilityViolation]:
+    """The blocking pairs of :func:`check_stability`, given each track's ranks (``rank_in``),
+    placed candidates (``members``) and the rank of its worst placed candidate (``worst``)."""
     unplaced = object()
     for cand, prefs in candidate_prefs.items():
         current = placements.get(cand, unplaced)
@@ -490,8 +585,8 @@ def check_stability(
                 continue
             seen.add(track)
             r = rank_in.get(track, {}).get(cand)
-            if r is None or seats(track) <= 0:
+            seats = capacities.get(track, 0)
+            if r is None or seats <= 0:
                 continue
-            if len(members.get(track, ())) < seats(track) or r < worst[track]:
-                out.append(StabilityViolation(ViolationKind.BLOCKING_PAIR, cand, track))
-    return out
+            if len(members.get(track, ())) < seats or r < worst[track]:
+                yield StabilityViolation(ViolationKind.BLOCKING_PAIR, cand, track)

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from candidates.models import CohortAdmission
 from ecocycle.exceptions import DomainError
 from ecocycle.models import User
-from ecocycle.services import audit_entry_create
+from ecocycle.services import audit_entry_create, model_update
 
 from ..models import Enrolment, ProgressMilestone
 
@@ -222,8 +222,6 @@ def enrolment_record_many(
 def enrolment_update(*, actor: User | None, enrolment: Enrolment,
                      data: Mapping[str, Any]) -> Enrolment:
     """Change the enrolment's details (not its status: that follows the recorded steps)."""
-    from ecocycle.services import model_update
-
     fresh = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
     fresh, _changed = model_update(instance=fresh, actor=actor, data={
         k: v for k, v in data.items() if k in EDITABLE_FIELDS})
