@@ -168,6 +168,8 @@ STORAGES = {
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="ecocycle <noreply@ecocycle.kr>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Every email is sent from a no-reply address; answers go here, to the people who can act on them.
+ECOCYCLE_REPLY_TO = env.str("ECOCYCLE_REPLY_TO", default="KITECH staff <staff@ecocycle.kr>")
 
 # --- Celery ---------------------------------------------------------------------------------
 # kombu ignores the host of a filesystem URL but warns when there is none.
