@@ -214,6 +214,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "hub.tasks.nightly_matching",
         "schedule": crontab(hour=2, minute=0),
     },
+    # What needs KITECH staff's attention since the last digest, if anything; after the
+    # mentor follow-up (09:30) has marked the invitations that expired.
+    "staff-digest": {
+        "task": "hub.tasks.send_staff_digest",
+        "schedule": crontab(hour=10, minute=0),
+    },
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu does not create its folders; one shared folder serves as in and out on one host.
@@ -281,3 +287,6 @@ ECOCYCLE_MENTOR_REMINDER_DAYS = env.int("ECOCYCLE_MENTOR_REMINDER_DAYS", default
 ECOCYCLE_RETENTION_DAYS = env.int("ECOCYCLE_RETENTION_DAYS", default=365)
 ECOCYCLE_ALUMNI_UPDATE_DAYS = env.int("ECOCYCLE_ALUMNI_UPDATE_DAYS", default=365)
 ECOCYCLE_ALUMNI_LINK_DAYS = env.int("ECOCYCLE_ALUMNI_LINK_DAYS", default=60)
+# The staff digest names the candidates still without consent this many days before their
+# round's nominations deadline.
+ECOCYCLE_DIGEST_CONSENT_DAYS = env.int("ECOCYCLE_DIGEST_CONSENT_DAYS", default=3)
