@@ -135,6 +135,10 @@ class DuplicateAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def existing_university(self, obj):
         return obj.existing.university
 
+    def has_view_permission(self, request, obj=None):
+        # Every KITECH staff member reviews them: the staff digest links here.
+        return request.user.is_active and request.user.is_staff
+
 
 @admin.register(ScoringPolicy)
 class ScoringPolicyAdmin(AuditedModelAdmin):

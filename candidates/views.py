@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ecocycle.exceptions import form_add_error, messages_add_error
 from ecocycle.links import LinkState, link_dead_render, link_language_activate, link_page
+from ecocycle.services import user_staff_digest_set
 
 from . import selectors, services
 from .eligibility import reason_text
@@ -326,9 +327,15 @@ def invitation(request, token):
 @login_required
 @require_http_methods(["GET", "POST"])
 def account(request):
-    """The user's account: API token (coordinators), password and two-factor links."""
+    """The user's account: API token (coordinators), the daily digest (staff), password and
+    two-factor links."""
     coordinator = selectors.coordinator_for_user(request.user)
     new_key = None
+    if request.method == "POST" and "staff_digest" in request.POST and request.user.is_kitech_staff:
+        user_staff_digest_set(actor=request.user, user=request.user,
+                              wants=request.POST.get("wants_staff_digest") == "1")
+        messages.success(request, _("Your choice about the daily staff digest is saved."))
+        return redirect("candidates:account")
     if request.method == "POST" and coordinator is not None:
         if "create_token" in request.POST:
             new_key = services.api_token_create(actor=request.user, user=request.user)

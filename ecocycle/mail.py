@@ -28,6 +28,11 @@ def absolute_url(path: str) -> str:
     return settings.SITE_URL + path
 
 
+def reply_to() -> list[str]:
+    """Where answers to any email of ours go: the sender is a no-reply address."""
+    return [settings.ECOCYCLE_REPLY_TO]
+
+
 def _render(name: str, part: str, language: str, context: dict) -> str:
     template = select_template([f"email/{name}/{language}/{part}", f"email/{name}/{part}"])
     return template.render(context)
@@ -86,7 +91,7 @@ def outbound_email_send(*, email_id: int) -> bool:
     email = OutboundEmail.objects.get(pk=email_id)
     message = EmailMultiAlternatives(
         subject=email.subject, body=email.body_text, to=[email.to],
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=settings.DEFAULT_FROM_EMAIL, reply_to=reply_to(),
     )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")

@@ -49,6 +49,8 @@ class User(AbstractUser):
     language = models.CharField(
         _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en"
     )
+    # Only KITECH staff are sent the daily digest (hub.digest): for anyone else it is never read.
+    wants_staff_digest = models.BooleanField(_("receives the daily staff digest"), default=True)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

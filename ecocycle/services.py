@@ -201,3 +201,14 @@ def user_create(
         actor=actor, action="user_create", target=user, after=instance_snapshot(user)
     )
     return user
+
+
+@transaction.atomic
+def user_staff_digest_set(*, actor: User | None, user: User, wants: bool) -> User:
+    """Whether a KITECH staff member is emailed the daily staff digest. Only staff are ever sent
+    it (hub.digest), so the account page offers the choice to staff alone."""
+    # A fresh row: the caller may hold request.user, a lazy wrapper with older values.
+    user, _changed = model_update(instance=User.objects.get(pk=user.pk),
+                                  data={"wants_staff_digest": wants}, actor=actor,
+                                  action="user_staff_digest_set")
+    return user

@@ -168,6 +168,8 @@ STORAGES = {
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="ecocycle <noreply@ecocycle.kr>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Every email is sent from a no-reply address; answers go here, to the people who can act on them.
+ECOCYCLE_REPLY_TO = env.str("ECOCYCLE_REPLY_TO", default="KITECH staff <staff@ecocycle.kr>")
 
 # --- Celery ---------------------------------------------------------------------------------
 # kombu ignores the host of a filesystem URL but warns when there is none.
@@ -211,6 +213,12 @@ CELERY_BEAT_SCHEDULE = {
     "nightly-matching": {
         "task": "hub.tasks.nightly_matching",
         "schedule": crontab(hour=2, minute=0),
+    },
+    # What needs KITECH staff's attention since the last digest, if anything; after the
+    # mentor follow-up (09:30) has marked the invitations that expired.
+    "staff-digest": {
+        "task": "hub.tasks.send_staff_digest",
+        "schedule": crontab(hour=10, minute=0),
     },
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -279,3 +287,6 @@ ECOCYCLE_MENTOR_REMINDER_DAYS = env.int("ECOCYCLE_MENTOR_REMINDER_DAYS", default
 ECOCYCLE_RETENTION_DAYS = env.int("ECOCYCLE_RETENTION_DAYS", default=365)
 ECOCYCLE_ALUMNI_UPDATE_DAYS = env.int("ECOCYCLE_ALUMNI_UPDATE_DAYS", default=365)
 ECOCYCLE_ALUMNI_LINK_DAYS = env.int("ECOCYCLE_ALUMNI_LINK_DAYS", default=60)
+# The staff digest names the candidates still without consent this many days before their
+# round's nominations deadline.
+ECOCYCLE_DIGEST_CONSENT_DAYS = env.int("ECOCYCLE_DIGEST_CONSENT_DAYS", default=3)

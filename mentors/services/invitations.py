@@ -218,13 +218,17 @@ def _answer(assignment_id: int, *, accept: bool, reason: str, door: _Door,
     return assignment
 
 
-def _introduce(assignment: MentorAssignment) -> None:
-    """On accept, the candidate and their university learn who the mentor is."""
+def _introduction_context(assignment: MentorAssignment) -> dict:
     mentor, nomination = assignment.mentor, assignment.nomination
     admission = getattr(nomination, "admission", None)
-    context = {"mentor": mentor, "nomination": nomination, "university": nomination.university,
-               "program": nomination.intake_round.program,
-               "track": admission.track if admission else None}
+    return {"mentor": mentor, "nomination": nomination, "university": nomination.university,
+            "program": nomination.intake_round.program,
+            "track": admission.track if admission else None}
+
+
+def _introduce(assignment: MentorAssignment) -> None:
+    """On accept, the candidate and their university learn who the mentor is."""
+    nomination, context = assignment.nomination, _introduction_context(assignment)
     email_queue(to=nomination.email, language=nomination.candidate_language,
                 template="mentor_introduction_candidate", context=context)
     for coordinator in coordinator_list_for_university(nomination.university):
@@ -317,7 +321,11 @@ def mentor_follow_up(*, now: datetime | None = None, force: bool = False) -> dic
 @transaction.atomic
 def assignment_withdraw(*, actor: User, assignment: MentorAssignment, reason: str,
                         now: datetime | None = None) -> MentorAssignment:
-    """Staff withdraw a proposal, an invitation or a mentorship; its link dies at once."""
+    """Staff withdraw a proposal, an invitation or a mentorship; its link dies at once.
+
+    The mentor is told if they were invited; the candidate and their university too if the
+    mentor had accepted, since only then were they given the mentor's name and address.
+    """
     now = _now(now)
     reason = (reason or "").strip()
     if not reason:
@@ -340,7 +348,22 @@ def assignment_withdraw(*, actor: User, assignment: MentorAssignment, reason: st
                     context={"mentor": locked.mentor, "nomination": locked.nomination,
                              "program": locked.nomination.intake_round.program,
                              "accepted": before["status"] == Status.ACCEPTED})
+    if before["status"] == Status.ACCEPTED:
+        _introduction_withdrawn(locked)
     return locked
+
+
+def _introduction_withdrawn(assignment: MentorAssignment) -> None:
+    """Those `_introduce` gave the mentor's name and address learn that the mentorship ended.
+
+    Only after an accept: before it, the candidate and university were never told who was asked.
+    """
+    nomination, context = assignment.nomination, _introduction_context(assignment)
+    email_queue(to=nomination.email, language=nomination.candidate_language,
+                template="mentor_withdrawn_candidate", context=context)
+    for coordinator in coordinator_list_for_university(nomination.university):
+        email_queue(to=coordinator.user.email, language=coordinator.user.language,
+                    template="mentor_withdrawn_university", context=context)
 
 
 @transaction.atomic

@@ -191,6 +191,40 @@ def test_withdrawn_assignment_kills_the_link(client, staff_user):
     assert OutboundEmail.objects.filter(topic="mentor_withdrawn", to=mentor.email).exists()
 
 
+def test_withdrawing_an_accepted_mentor_tells_candidate_and_university_in_their_languages(
+        staff_user):
+    _round, (nomination,), mentor = _invited()
+    CoordinatorFactory(university=nomination.university, user__language="ko")
+    assignment = MentorAssignment.objects.get(mentor=mentor)
+    services.invitation_answer(token=_token(_link_of(assignment)), accept=True)
+    services.assignment_withdraw(actor=staff_user, assignment=assignment,
+                                 reason="The mentor moved abroad.")
+    (candidate,) = OutboundEmail.objects.filter(topic="mentor_withdrawn_candidate")
+    assert candidate.to == nomination.email and candidate.language == "id"
+    assert nomination.candidate_language == "id"
+    assert "Yth." in candidate.body_text and mentor.full_name in candidate.body_text
+    assert mentor.full_name in candidate.subject and "Yth." in candidate.body_html
+    coordinators = {e.to: e for e in OutboundEmail.objects.filter(
+        topic="mentor_withdrawn_university")}
+    expected = {c.user.email: c.user.language for c in nomination.university.coordinators.all()}
+    assert {to: e.language for to, e in coordinators.items()} == expected
+    assert set(expected.values()) == {"en", "ko"}
+    korean = next(e for e in coordinators.values() if e.language == "ko")
+    assert "관계자 여러분께" in korean.body_text  # Dear colleagues at ...
+    assert nomination.display_name in korean.body_text and mentor.full_name in korean.body_text
+    # The staff's reason is theirs: it is not sent to the candidate or the university.
+    assert all("moved abroad" not in e.body_text for e in [candidate, *coordinators.values()])
+    assert OutboundEmail.objects.filter(topic="mentor_withdrawn", to=mentor.email).exists()
+
+
+def test_withdrawing_a_pending_invitation_tells_only_the_mentor(staff_user):
+    _round, _nominations, mentor = _invited()
+    assignment = MentorAssignment.objects.get(mentor=mentor)
+    services.assignment_withdraw(actor=staff_user, assignment=assignment, reason="Reassigned.")
+    assert list(OutboundEmail.objects.filter(topic__startswith="mentor_withdrawn")
+                .values_list("topic", "to")) == [("mentor_withdrawn", mentor.email)]
+
+
 def test_reinvited_assignment_kills_the_old_link(client):
     _round, _nominations, mentor = _invited()
     assignment = MentorAssignment.objects.get(mentor=mentor)

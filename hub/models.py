@@ -1,0 +1,52 @@
+"""The composition's own records: the staff digests sent, and the scheduled jobs that failed."""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class StaffDigest(models.Model):
+    """One daily digest sent to KITECH staff, and the window of events it told them about.
+
+    Each digest starts where the last one ended, so no event is told twice; one scheduled digest
+    a day (by the date in TIME_ZONE), whatever the number of runs. A forced digest (by hand) is
+    extra and consumes its window the same way.
+    """
+
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    day = models.DateField(_("day"))
+    forced = models.BooleanField(_("sent by hand"), default=False)
+    window_start = models.DateTimeField(_("events after"))
+    window_end = models.DateTimeField(_("events until"))
+    counts = models.JSONField(_("events per kind"), default=dict)
+    recipients = models.PositiveIntegerField(_("staff emailed"), default=0)
+
+    class Meta:
+        verbose_name = _("staff digest")
+        verbose_name_plural = _("staff digests")
+        ordering = ["-window_end", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["day"], condition=models.Q(forced=False),
+                                    name="staff_digest_once_a_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} ({self.recipients})"
+
+
+class JobFailure(models.Model):
+    """A scheduled job that failed after its retries: kept for the staff digest and for staff to
+    read the error."""
+
+    job = models.CharField(_("job"), max_length=200)
+    failed_at = models.DateTimeField(_("failed"), default=timezone.now, db_index=True)
+    error = models.CharField(_("error"), max_length=500)
+    traceback = models.TextField(_("traceback"), blank=True)
+
+    class Meta:
+        verbose_name = _("failed job")
+        verbose_name_plural = _("failed jobs")
+        ordering = ["-failed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.failed_at:%Y-%m-%d %H:%M}: {self.error}"
