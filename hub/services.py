@@ -26,7 +26,7 @@ from mentors.services import (
     mentor_match_run,
     mentor_profile_from_alumnus,
 )
-from privacy.mentors import mentee_notes_anonymise
+from privacy.services import mentee_notes_anonymise
 from programs.models import IntakeRound
 from students.models import AlumniOutcome
 from students.services import alumni_update_submit

@@ -2,12 +2,13 @@
 export their data as JSON or erase it on request. The candidates' side, with the retention
 job, is `privacy.views`; these pages share its tabs, form and templates' look.
 
-KITECH staff only: every view is wrapped in `staff_required`. Thin: reads and writes go through
-`privacy.mentors`. Exports are POSTs (they write an audit entry; a GET never does).
+KITECH staff only: every view is wrapped in `staff_required`. Thin: reads go through
+`privacy.selectors`, writes through `privacy.services`. Exports are POSTs (they write an audit
+entry; a GET never does).
 """
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ecocycle.access import staff_required
 from mentors.models import Mentor
 
-from . import mentors as mentor_privacy
+from . import selectors, services
 from .views import ErasureForm, erasure_handle, json_download, tabs
 
 
@@ -26,17 +27,17 @@ def search(request):
     query = (request.GET.get("q") or "").strip()[:200]
     return render(request, "privacy/mentor_search.html", {
         **tabs("mentors", query),
-        "mentors": list(mentor_privacy.mentor_search(query=query)) if query else [],
+        "mentors": list(selectors.mentor_search(query=query)) if query else [],
     })
 
 
 def _mentor(pk: int) -> Mentor:
-    return get_object_or_404(Mentor.objects.select_related("user"), pk=pk)
+    return selectors.mentor_get(pk)
 
 
 def _mentor_context(mentor: Mentor, form: ErasureForm) -> dict:
-    return {**tabs("mentors"), "mentor": mentor, "erased": mentor_privacy.mentor_is_erased(mentor),
-            "held": mentor_privacy.mentor_held(mentor), "form": form}
+    return {**tabs("mentors"), "mentor": mentor, "erased": selectors.mentor_is_erased(mentor),
+            "held": selectors.mentor_held(mentor), "form": form}
 
 
 @never_cache
@@ -52,7 +53,7 @@ def mentor(request, pk):
 @require_POST
 def mentor_export(request, pk):
     found = _mentor(pk)
-    data = mentor_privacy.mentor_export(actor=request.user, mentor=found)
+    data = services.mentor_export(actor=request.user, mentor=found)
     return json_download(data, f"ecocycle-mentor-{found.pk}.json")
 
 
@@ -61,7 +62,7 @@ def mentor_export(request, pk):
 def mentor_erase(request, pk):
     found = _mentor(pk)
     form = ErasureForm(request.POST)
-    if erasure_handle(form, lambda reason: mentor_privacy.mentor_erase(
+    if erasure_handle(form, lambda reason: services.mentor_erase(
             actor=request.user, mentor=found, reason=reason)):
         messages.success(request, _("The personal data of mentor #%(id)s was removed and the "
                                     "account deactivated. Assignments and the audit trail are "

@@ -1,8 +1,9 @@
 """Staff pages for data protection under /staff/privacy/: find a person, export their data as
 JSON or erase it on request, and the retention job's list with "apply now".
 
-KITECH staff only: every view is wrapped in `staff_required`. Thin: reads and writes go through
-`privacy.services`. Exports are POSTs (they write an audit entry; a GET never does).
+KITECH staff only: every view is wrapped in `staff_required`. Thin: reads go through
+`privacy.selectors`, writes through `privacy.services`. Exports are POSTs (they write an audit
+entry; a GET never does).
 The mentors' side is `privacy.mentor_views`, which shares this module's tabs and form.
 """
 
@@ -12,7 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -24,7 +25,7 @@ from ecocycle.access import staff_required
 from ecocycle.exceptions import form_add_error, messages_add_error
 from ecocycle.locks import JobBusy
 
-from . import services as privacy
+from . import selectors, services
 
 
 class ErasureForm(forms.Form):
@@ -83,15 +84,14 @@ def search(request):
     query = (request.GET.get("q") or "").strip()[:200]
     return render(request, "privacy/search.html", {
         **tabs("candidates", query),
-        "nominations": list(privacy.person_search(query=query)) if query else [],
+        "nominations": list(selectors.person_search(query=query)) if query else [],
     })
 
 
 # --- one person ---------------------------------------------------------------------------------
 
 def _nomination(pk: int) -> Nomination:
-    return get_object_or_404(
-        Nomination.objects.select_related("intake_round__program", "university"), pk=pk)
+    return selectors.person_get(pk)
 
 
 def _person_context(nomination: Nomination, form: ErasureForm) -> dict:
@@ -99,8 +99,8 @@ def _person_context(nomination: Nomination, form: ErasureForm) -> dict:
         **tabs("candidates"),
         "nomination": nomination,
         "admission": getattr(nomination, "admission", None),
-        "held": privacy.person_held(nomination),
-        "others": list(privacy.person_nominations(nomination)),
+        "held": selectors.person_held(nomination),
+        "others": list(selectors.person_nominations(nomination)),
         "form": form,
     }
 
@@ -119,7 +119,7 @@ def person(request, pk):
 @require_POST
 def person_export(request, pk):
     nomination = _nomination(pk)
-    data = privacy.person_export(actor=request.user, nomination=nomination)
+    data = services.person_export(actor=request.user, nomination=nomination)
     return json_download(data, f"ecocycle-nomination-{nomination.pk}.json")
 
 
@@ -128,7 +128,7 @@ def person_export(request, pk):
 def person_erase(request, pk):
     nomination = _nomination(pk)
     form = ErasureForm(request.POST)
-    if erasure_handle(form, lambda reason: privacy.person_erase(
+    if erasure_handle(form, lambda reason: services.person_erase(
             actor=request.user, nomination=nomination, reason=reason)):
         messages.success(request, _("The personal data of nomination #%(id)s was removed. The "
                                     "statistical record and the audit trail are kept, "
@@ -144,7 +144,7 @@ def person_erase(request, pk):
 @staff_required
 @require_GET
 def retention(request):
-    report = privacy.retention_apply(dry_run=True)
+    report = services.retention_apply(dry_run=True)
     return render(request, "privacy/retention.html", {
         **tabs("retention"), "report": report,
     })
@@ -156,7 +156,7 @@ def retention_apply(request):
     # Exactly the list staff were shown, or nothing: it may have changed since.
     expected = {int(value) for value in request.POST.getlist("expected") if value.isdigit()}
     try:
-        report = privacy.retention_apply(dry_run=False, expected=expected)
+        report = services.retention_apply(dry_run=False, expected=expected)
     except JobBusy:
         messages.error(request, _("The retention job is running already. Look again in a few "
                                   "minutes."))

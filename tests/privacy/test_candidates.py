@@ -18,15 +18,13 @@ from candidates.services import nomination_update
 from ecocycle.exceptions import DomainError
 from ecocycle.locks import JobBusy, exclusive_job
 from ecocycle.models import AuditEntry, OutboundEmail
+from privacy.selectors import OWNED_BY_NOMINATION, REMOVED, retention_due
 from privacy.services import (
-    OWNED_BY_NOMINATION,
-    REMOVED,
     audit_trail_anonymise,
     nomination_label,
     person_erase,
     person_export,
     retention_apply,
-    retention_due,
 )
 from programs.models import RoundMilestone
 from students.models import AlumniOutcome, Enrolment
@@ -203,7 +201,7 @@ def test_documents_files_are_deleted_after_commit(decided_round,
 
 def test_a_failing_run_changes_nothing_and_keeps_the_files(decided_round, monkeypatch,
                                                           django_capture_on_commit_callbacks):
-    from privacy import services as privacy
+    from privacy.services import persons as privacy
 
     draft = decided_round["draft"]
     paths = [d.file.path for d in draft.documents.all()]

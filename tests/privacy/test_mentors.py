@@ -16,13 +16,8 @@ from ecocycle.models import AuditEntry, OutboundEmail
 from mentors.models import Mentor, MentorAssignment
 from mentors.services import assignment_answer, mentor_create, mentoring_activity_record
 from mentors.services.invitations import assignment_propose
-from privacy.mentors import (
-    mentor_erase,
-    mentor_export,
-    mentor_is_erased,
-    mentor_label,
-)
-from privacy.services import REMOVED, REMOVED_EMAIL_DOMAIN
+from privacy.selectors import REMOVED, REMOVED_EMAIL_DOMAIN, mentor_is_erased
+from privacy.services import mentor_erase, mentor_export, mentor_label
 from tests.mentors.factories import MentorFactory, admitted_round
 
 pytestmark = pytest.mark.django_db

@@ -19,27 +19,27 @@ from datetime import datetime
 from typing import Any
 
 from allauth.account.models import EmailAddress
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
 from ecocycle.exceptions import DomainError
-from ecocycle.models import AuditEntry, User
+from ecocycle.models import User
 from ecocycle.services import audit_entry_create
 from mentors.models import Mentor, MentorAssignment, MentoringActivity
 
-from .services import (
+from ..selectors import (
     REMOVED,
     REMOVED_EMAIL_DOMAIN,
+    _mentor_audit_entries,
+    _mentor_audit_targets,
     audit_entries_json,
-    audit_trail_anonymise,
     emails_json,
-    outbound_emails_anonymise,
+    mentor_is_erased,
     row_json,
 )
+from .persons import audit_trail_anonymise, outbound_emails_anonymise
 
 EXPORT_FORMAT = "ecocycle-mentor-export/1"
 MENTOR_PERSONAL_AUDIT_FIELDS = frozenset({
@@ -50,51 +50,6 @@ MENTOR_PERSONAL_AUDIT_FIELDS = frozenset({
 
 def mentor_label(mentor_id: int) -> str:
     return f"Removed mentor #{mentor_id}"
-
-
-def mentor_is_erased(mentor: Mentor) -> bool:
-    return mentor.email.endswith("@" + REMOVED_EMAIL_DOMAIN)
-
-
-def mentor_search(*, query: str, limit: int = 50) -> QuerySet[Mentor]:
-    """Mentors whose name or email match every word of `query`."""
-    query = (query or "").strip()
-    base = Mentor.objects.select_related("user").order_by("full_name", "id")
-    if query.lstrip("#").isdigit():
-        return base.filter(pk=int(query.lstrip("#")))[:limit]
-    words = query.split()
-    if not words or len(query) < 2:
-        return base.none()
-    condition = Q()
-    for word in words[:6]:
-        condition &= Q(full_name__icontains=word) | Q(email__icontains=word)
-    return base.filter(condition)[:limit]
-
-
-def _audit_targets(mentor: Mentor) -> list:
-    assignments = list(MentorAssignment.objects.filter(mentor=mentor))
-    activities = list(MentoringActivity.objects.filter(assignment__mentor=mentor))
-    return [mentor, *assignments, *activities, *([mentor.user] if mentor.user_id else [])]
-
-
-def _audit_entries(mentor: Mentor) -> QuerySet[AuditEntry]:
-    condition = Q(pk__in=[])
-    for target in _audit_targets(mentor):
-        content_type = ContentType.objects.get_for_model(target, for_concrete_model=False)
-        condition |= Q(target_type=content_type, target_id=str(target.pk))
-    if mentor.user_id:
-        condition |= Q(actor_id=mentor.user_id)
-    return AuditEntry.objects.filter(condition).select_related("target_type")
-
-
-def mentor_held(mentor: Mentor) -> dict[str, int]:
-    """How much is held about the mentor: counts for the staff page."""
-    return {
-        "assignments": mentor.assignments.count(),
-        "activities": MentoringActivity.objects.filter(assignment__mentor=mentor).count(),
-        "emails": len(emails_json(mentor.email)),
-        "audit_entries": _audit_entries(mentor).count(),
-    }
 
 
 def mentor_export(*, actor: User, mentor: Mentor) -> dict[str, Any]:
@@ -117,7 +72,7 @@ def mentor_export(*, actor: User, mentor: Mentor) -> dict[str, Any]:
         "assignments": [row_json(a, exclude={"mentor"}) for a in assignments],
         "mentoring_log": [row_json(a) for a in activities],
         "emails": emails_json(mentor.email),
-        "audit_trail": audit_entries_json(_audit_entries(mentor)),
+        "audit_trail": audit_entries_json(_mentor_audit_entries(mentor)),
     }
     with transaction.atomic():
         audit_entry_create(actor=actor, action="mentor_export", target=mentor,
@@ -144,7 +99,7 @@ def mentor_erase(*, actor: User, mentor: Mentor, reason: str,
     user = locked.user
     if user is not None:
         old_names.append(user.full_name)
-    targets = _audit_targets(locked)
+    targets = _mentor_audit_targets(locked)
     outbound_emails_anonymise(
         addresses=[old_email, *([user.email] if user else [])], names=old_names, label=label)
     audit_trail_anonymise(targets=targets, label=label, fields=MENTOR_PERSONAL_AUDIT_FIELDS,
