@@ -58,7 +58,7 @@ def _context(status: str, page_number, *, error=None) -> dict:
     rows = list(page.object_list)
     for proposal in rows:
         explanation = proposal.explanation or {}
-        proposal.reasons = careers.career_reasons(explanation)
+        proposal.reasons = selectors.career_reasons(explanation)
         proposal.part_list = [(label, (explanation.get("parts") or {}).get(name))
                               for name, label in PART_LABELS.items()
                               if name in (explanation.get("parts") or {})]

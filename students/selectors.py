@@ -5,6 +5,9 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django_countries.fields import Country
 
 from candidates.models import CohortAdmission, MatchRun
 from programs.models import IntakeRound, PartnerCompany
@@ -118,3 +121,60 @@ def career_proposal_get(pk: int) -> CareerProposal:
 def career_latest_run() -> MatchRun | None:
     return (MatchRun.objects.filter(kind=MatchRun.Kind.CAREER).select_related("triggered_by")
             .order_by("-started_at", "-id").first())
+
+
+# --- a career proposal's reasons, as sentences ----------------------------------------------
+
+def _place(params: dict) -> str:
+    country = Country(code=params.get("country") or "").name if params.get("country") else ""
+    region = params.get("region") or ""
+    return ", ".join(part for part in (region, str(country)) if part)
+
+
+def _reason_text(code: str, params: dict) -> str:
+    if code == "technologies" and params["shared"] == params["needed"] > 1:
+        return _("Brings all %(needed)s core technologies the company needs: %(names)s") % {
+            **params, "names": ", ".join(params["names"])}
+    if code == "technologies":
+        return ngettext(
+            "Brings the core technology the company needs: %(names)s",
+            "Brings %(shared)s of the %(needed)s core technologies the company needs: %(names)s",
+            params["needed"],
+        ) % {**params, "names": ", ".join(params["names"])}
+    if code == "technologies_none":
+        return ngettext(
+            "Does not bring the core technology the company needs",
+            "Brings none of the %(needed)s core technologies the company needs",
+            params["needed"],
+        ) % params
+    if code == "skills":
+        return ngettext(
+            "Research matches a skill the company needs: %(words)s",
+            "Research matches %(count)s words of the skills the company needs: %(words)s",
+            params["count"],
+        ) % {**params, "words": ", ".join(params["words"])}
+    if code == "wish_stay":
+        return _("Wants to stay in Korea; openings in %(place)s") % {"place": _place(params)}
+    if code == "wish_return":
+        return _("Wants to return home; openings in %(place)s") % {"place": _place(params)}
+    if code == "wish_undecided_korea":
+        return _("Undecided between Korea and home; openings in %(place)s") % {
+            "place": _place(params)}
+    if code == "wish_undecided_home":
+        return _("Undecided between Korea and home; openings at home, in %(place)s") % {
+            "place": _place(params)}
+    if code == "region_match":
+        return _("Prefers to work in “%(preferred)s”: the openings are there (%(place)s)") % {
+            "preferred": params["preferred"], "place": _place(params)}
+    if code == "region_other":
+        return _("Prefers to work in “%(preferred)s”; the openings are in %(place)s") % {
+            "preferred": params["preferred"], "place": _place(params)}
+    if code == "program":
+        return _("Works with the student's bilateral program")
+    return code
+
+
+def career_reasons(explanation: dict) -> list[str]:
+    """A proposal's reasons as sentences in the active language."""
+    return [_reason_text(reason.get("code", ""), reason.get("params") or {})
+            for reason in (explanation or {}).get("reasons", [])]

@@ -13,12 +13,8 @@ from candidates.models import MatchRun
 from ecocycle.exceptions import DomainError
 from ecocycle.models import AuditEntry, OutboundEmail
 from students.models import CareerProposal, Enrolment
-from students.services.careers import (
-    career_dismiss,
-    career_introduce,
-    career_match_run,
-    career_reasons,
-)
+from students.selectors import career_reasons
+from students.services.careers import career_dismiss, career_introduce, career_match_run
 from tests.candidates.factories import enrolled_round
 from tests.programs.factories import PartnerCompanyFactory
 

@@ -2,7 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from candidates.models import MatchRun
 from ecocycle.locks import JobBusy
-from students.services.careers import career_match_run, career_reasons
+from students.selectors import career_reasons
+from students.services.careers import career_match_run
 
 
 class Command(BaseCommand):
