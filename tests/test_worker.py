@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from config.celery import app
+
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.worker
 
 
 def test_a_real_worker_starts_and_answers_on_the_broker():
-    from config.celery import app
-
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings.test")
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",

@@ -16,7 +16,7 @@ from candidates.models import (
     Placement,
 )
 from ecocycle.models import AuditEntry, OutboundEmail
-from programs.models import RoundTrack
+from programs.models import DegreeTrack, RoundTrack
 from tests.candidates.factories import (
     consented_nomination as consented,
 )
@@ -82,8 +82,6 @@ def test_move_to_a_full_track_is_refused(staff_user):
     placed = _placed(cohort)
     full_track = next(t for t in placed.values() if t)
     outsider = next(n for n in nominations if placed[n.pk] is None)
-    from programs.models import DegreeTrack
-
     with pytest.raises(ValidationError, match="no free seat"):
         services.override_create(actor=staff_user, cohort=cohort, nomination=outsider,
                                  kind="move", track=DegreeTrack.objects.get(pk=full_track),
@@ -155,15 +153,13 @@ def test_two_approvals_racing_approve_once_within_seats(staff_user):
     barrier, errors = threading.Barrier(2), []
 
     def approve():
-        from django.db import connection as thread_connection
-
         try:
             barrier.wait(timeout=10)
             services.cohort_approve(actor=staff_user, cohort=cohort)
         except Exception as error:
             errors.append(error)
         finally:
-            thread_connection.close()
+            connection.close()  # the proxy resolves to this thread's own connection
 
     threads = [threading.Thread(target=approve) for _ in range(2)]
     for thread in threads:

@@ -23,6 +23,8 @@ from tests.candidates.factories import (
     open_round_with_tracks,
     submitted_nomination,
 )
+from tests.kernel.factories import StaffFactory
+from tests.worlds import module_world, reads_world
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +32,7 @@ KINDS = ["cohort", "tracks", "universities"]
 FORMATS = ["csv", "xlsx"]
 
 
-@pytest.fixture
-def matched_round():
+def _matched_round():
     """Six consented candidates for three one-seat tracks, matched: the three best are placed.
     One more nominee never consented (nominated, not in the cohort)."""
     intake_round = open_round_with_tracks(n_tracks=3)
@@ -44,11 +45,19 @@ def matched_round():
 
 
 @pytest.fixture
-def approved_round(matched_round, staff_user):
-    intake_round, nominations = matched_round
-    services.cohort_approve(actor=staff_user,
+def matched_round():
+    return _matched_round()
+
+
+def _approved_round():
+    intake_round, nominations = _matched_round()
+    services.cohort_approve(actor=StaffFactory(),
                             cohort=Cohort.objects.get(intake_round=intake_round))
     return intake_round, nominations
+
+
+# Built once for the exports and emails that only read it (tests/worlds.py).
+_built, approved_round = module_world(_approved_round, name="approved_round")
 
 
 def _url(intake_round, what, fmt):
@@ -72,6 +81,7 @@ def _records(rows) -> list[dict]:
     return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
 
+@reads_world
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_cohort_export_lists_every_candidate_with_their_outcome(client, staff_user,
                                                                approved_round, fmt):
@@ -98,6 +108,7 @@ def test_cohort_export_lists_every_candidate_with_their_outcome(client, staff_us
         assert records[nomination.pk]["Degree track"] == ""
 
 
+@reads_world
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_tracks_export_gives_each_tracks_figures_and_admitted_candidates(
         client, staff_user, approved_round, fmt):
@@ -116,6 +127,7 @@ def test_tracks_export_gives_each_tracks_figures_and_admitted_candidates(
         assert Decimal(record["Cut-off score"]) == Decimal(record["Score"])
 
 
+@reads_world
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_universities_export_counts_per_university(client, staff_user, approved_round, fmt):
     intake_round, nominations = approved_round
@@ -175,6 +187,7 @@ def test_exports_before_any_matching_hold_headers_only(client, staff_user):
     assert [(r["Placed"], r["Candidate"]) for r in tracks] == [("0", ""), ("0", "")]
 
 
+@reads_world
 def test_exports_need_a_bounded_number_of_queries(client, staff_user, approved_round,
                                                   django_assert_max_num_queries):
     intake_round, _nominations = approved_round
@@ -216,6 +229,7 @@ def test_unknown_round_is_not_found(client, staff_user):
 # --- Emails of an approved cohort ----------------------------------------------------------
 
 
+@reads_world
 def test_approval_queues_both_emails_rendered_in_the_recipients_language(approved_round):
     _intake_round, nominations = approved_round
     admitted = OutboundEmail.objects.get(topic="cohort_candidate_result",

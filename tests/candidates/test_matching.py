@@ -24,6 +24,7 @@ from candidates.models import (
 from candidates.services.matching import cohort_match_run, cohort_propose
 from ecocycle.locks import JobBusy, exclusive_job
 from ecocycle.matching import ViolationKind, check_stability
+from hub.tasks import nightly_matching
 from programs.models import RoundTrack
 from tests.candidates.factories import (
     consented_nomination as consented,
@@ -182,8 +183,6 @@ def test_nightly_job_matches_rounds_in_their_matching_phase(contested_round):
     for m in milestones.values():
         m.at -= shift
         m.save()
-    from hub.tasks import nightly_matching
-
     summary = nightly_matching()
     assert summary["matched_rounds"] == [intake_round.pk]
     assert MatchRun.objects.filter(intake_round=intake_round).count() == 1
@@ -241,14 +240,12 @@ def test_concurrent_run_on_postgresql_skips_while_another_holds_the_lock():
     held, done = threading.Event(), threading.Event()
 
     def first_copy():
-        from django.db import connection as thread_connection
-
         try:
             with exclusive_job(f"cohort-match-{intake_round.pk}"):
                 held.set()
                 done.wait(timeout=30)
         finally:
-            thread_connection.close()
+            connection.close()  # the proxy resolves to this thread's own connection
 
     thread = threading.Thread(target=first_copy)
     thread.start()

@@ -35,14 +35,14 @@ from tests.programs.factories import (
     RoundTrackFactory,
     UniversityFactory,
 )
+from tests.worlds import module_world, reads_world
 
 pytestmark = pytest.mark.django_db
 
 ROUND_ID = 1  # permission checks come before any lookup: a made-up id is enough
 
 
-@pytest.fixture
-def matched_round():
+def _matched_round():
     """Five consented candidates from two universities (Indonesia, Vietnam) for three tracks of
     one seat each, one candidate without consent, and a fourth track nobody ranked."""
     intake_round = open_round_with_tracks(n_tracks=3)
@@ -65,6 +65,10 @@ def matched_round():
     services.cohort_match_run(intake_round=intake_round, trigger="command")
     return {"round": intake_round, "nominations": nominations, "no_consent": no_consent,
             "itb": itb, "hust": hust}
+
+
+# Built once for the pages that only read it (tests/worlds.py); the other tests build their own.
+_built, matched_round = module_world(_matched_round, name="matched_round")
 
 
 def _placed(intake_round):
@@ -110,6 +114,7 @@ def test_coordinators_and_mentors_are_refused(client, request, who, name, args):
     assert method(url).status_code == 403
 
 
+@reads_world
 @pytest.mark.parametrize("who", [None, "coordinator_user", "mentor_user"])
 def test_refused_actions_change_nothing(client, request, matched_round, who):
     if who:
@@ -135,6 +140,7 @@ def test_an_inactive_staff_account_is_sent_to_sign_in(client, staff_user):
     assert response.status_code == 302
 
 
+@reads_world
 def test_get_on_an_action_is_refused(client, staff_user, matched_round):
     client.force_login(staff_user)
     url = reverse("staff_rounds:cohort_approve", args=[matched_round["round"].pk])
@@ -144,6 +150,7 @@ def test_get_on_an_action_is_refused(client, staff_user, matched_round):
 
 # --- round list and overview --------------------------------------------------------------------
 
+@reads_world
 def test_round_list_shows_phase_cohort_and_latest_run(client, staff_user, matched_round):
     intake_round = matched_round["round"]
     other = open_round_with_tracks(n_tracks=1)
@@ -163,6 +170,7 @@ def _stage(html, key):
     return int(re.search(rf'data-stage="{key}">(\d+)<', html).group(1))
 
 
+@reads_world
 def test_overview_figures_match_the_database(client, staff_user, matched_round):
     intake_round = matched_round["round"]
     client.force_login(staff_user)
@@ -228,6 +236,7 @@ def test_overview_counts_the_enrolled_students(client, staff_user, matched_round
 
 # --- cohort review ------------------------------------------------------------------------------
 
+@reads_world
 def test_cohort_review_lists_the_proposal_with_explanations(client, staff_user, matched_round):
     intake_round = matched_round["round"]
     client.force_login(staff_user)
@@ -247,6 +256,7 @@ def test_cohort_review_lists_the_proposal_with_explanations(client, staff_user, 
     assert matched_round["no_consent"].family_name.upper() not in html
 
 
+@reads_world
 def test_cohort_review_filters_and_sorts_on_the_server(client, staff_user, matched_round):
     intake_round = matched_round["round"]
     client.force_login(staff_user)
@@ -301,6 +311,7 @@ def test_override_exclude_then_move_into_the_freed_seat(client, staff_user, matc
     assert AuditEntry.objects.filter(action="cohort_override_create").count() == 2
 
 
+@reads_world
 def test_the_move_select_offers_ranked_tracks_and_marks_full_ones(client, staff_user,
                                                                    matched_round):
     intake_round = matched_round["round"]
@@ -350,6 +361,7 @@ def test_override_refusals_are_shown_with_what_was_typed(client, staff_user, mat
         assert "errorlist" in row
 
 
+@reads_world
 def test_override_for_a_candidate_of_another_round_is_not_found(client, staff_user,
                                                                 matched_round):
     other = submitted_nomination()
@@ -380,6 +392,7 @@ def test_override_clear(client, staff_user, matched_round):
 
 # --- what-if ------------------------------------------------------------------------------------
 
+@reads_world
 def test_whatif_form_is_prefilled_with_the_current_figures(client, staff_user, matched_round):
     intake_round = matched_round["round"]
     client.force_login(staff_user)
@@ -392,6 +405,7 @@ def test_whatif_form_is_prefilled_with_the_current_figures(client, staff_user, m
     assert response.context["comparison"] is None
 
 
+@reads_world
 def test_whatif_shows_the_differences_and_saves_nothing(client, staff_user, matched_round):
     intake_round = matched_round["round"]
     client.force_login(staff_user)
@@ -417,6 +431,7 @@ def test_whatif_shows_the_differences_and_saves_nothing(client, staff_user, matc
     assert _placed(intake_round) == placements
 
 
+@reads_world
 def test_whatif_refuses_bad_numbers_and_keeps_them(client, staff_user, matched_round):
     intake_round = matched_round["round"]
     client.force_login(staff_user)

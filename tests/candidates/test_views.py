@@ -6,10 +6,13 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertTemplateUsed
+from rest_framework.authtoken.models import Token
 
 from candidates import services
 from candidates.models import CoordinatorInvitation, Nomination
+from ecocycle import tasks
 from ecocycle.links import link_url
+from ecocycle.mail import outbound_email_flush
 from ecocycle.models import AuditEntry, OutboundEmail
 from tests.candidates.factories import (
     EXE_BYTES,
@@ -329,8 +332,6 @@ def test_account_page_creates_and_revokes_an_api_token(client, coordinator):
     response = client.get("/api/v1/rounds/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code != 401
     client.post(reverse("candidates:account"), {"revoke_token": "1"})
-    from rest_framework.authtoken.models import Token
-
     assert not Token.objects.filter(user=coordinator.user).exists()
 
 
@@ -345,8 +346,6 @@ def test_outbox_keeps_emails_when_the_mail_server_is_down(settings,
     assert "Connection refused" in email.last_error or email.last_error
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     OutboundEmail.objects.update(next_attempt_at=None)
-    from ecocycle.mail import outbound_email_flush
-
     assert outbound_email_flush() == 1
     assert mail.outbox[0].to == [nomination.email]
     assert outbound_email_flush() == 0
@@ -354,8 +353,6 @@ def test_outbox_keeps_emails_when_the_mail_server_is_down(settings,
 
 def test_submission_succeeds_when_the_broker_is_down(client, setup, settings, monkeypatch,
                                                      django_capture_on_commit_callbacks):
-    from ecocycle import tasks
-
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
@@ -369,8 +366,6 @@ def test_submission_succeeds_when_the_broker_is_down(client, setup, settings, mo
     assert response.status_code == 200 and "Submitted" in response.content.decode()
     email = OutboundEmail.objects.get()
     assert email.status == OutboundEmail.Status.PENDING
-    from ecocycle.mail import outbound_email_flush
-
     assert outbound_email_flush() == 1
     assert mail.outbox[0].to == [nomination.email]
     assert DEFAULT_PASSWORD  # the factories' password stays importable for e2e tests

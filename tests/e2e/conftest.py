@@ -8,6 +8,9 @@ import os
 import shutil
 
 import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.e2e import NO_BROWSER
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -15,7 +18,6 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-dev-shm-usage",
 ]
-NO_BROWSER = "Chromium not found (install Debian's chromium package): browser tests skipped"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -30,7 +32,6 @@ def browser():
         pytest.skip(NO_BROWSER)
     # The live server and the ORM calls of a test share the thread Playwright's loop runs in.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)

@@ -39,6 +39,7 @@ from tests.candidates.factories import (
 )
 from tests.mentors.factories import MentorFactory
 from tests.programs.factories import PartnerCompanyFactory
+from tests.worlds import module_world, reads_world
 
 pytestmark = pytest.mark.django_db
 
@@ -118,9 +119,8 @@ def build_scenario() -> dict:
     return {"a": program_a, "b": program_b}
 
 
-@pytest.fixture
-def scenario():
-    return build_scenario()
+# Built once for the tests that read it (tests/worlds.py).
+_built, scenario = module_world(build_scenario, name="scenario")
 
 
 # --- the same figures, computed directly --------------------------------------------------------
@@ -183,6 +183,7 @@ def _direct_counts(**scope) -> dict:
 
 # --- selectors ----------------------------------------------------------------------------------
 
+@reads_world
 def test_figures_equal_direct_counts(scenario):
     assert _as_dict(cycle_figures()) == _direct_counts()
     for program in (scenario["a"], scenario["b"]):
@@ -193,6 +194,7 @@ def test_figures_equal_direct_counts(scenario):
         program=scenario["a"], country="VN")
 
 
+@reads_world
 def test_figures_match_the_scenario_as_built(scenario):
     """Guards against the selector and the direct counts being wrong in the same way."""
     a = cycle_figures(program=scenario["a"])
@@ -211,6 +213,7 @@ def test_figures_match_the_scenario_as_built(scenario):
     assert total.graduation_days_count == 7
 
 
+@reads_world
 def test_flows_add_up(scenario):
     figures = cycle_figures()
     out_of = {}
@@ -220,6 +223,7 @@ def test_flows_add_up(scenario):
                       "enrolled": figures.enrolled, "graduated": figures.graduated}
 
 
+@reads_world
 def test_returning_alumni_per_country(scenario):
     by_country = {entry.country: (entry.returned, entry.cooperating)
                   for entry in cycle_figures().returned_by_country}
@@ -230,6 +234,7 @@ def test_returning_alumni_per_country(scenario):
     assert by_country == expected == {"ID": (1, 1), "VN": (2, 1)}
 
 
+@reads_world
 def test_rows_per_program_and_per_country(scenario):
     rows = cycle_rows()
     programs = {row.program_id: row for row in rows if row.scope == "program"}
@@ -243,6 +248,7 @@ def test_rows_per_program_and_per_country(scenario):
     assert [row.scope for row in cycle_rows(country="VN")] == ["program", "country"]
 
 
+@reads_world
 def test_alumni_mentors_count_confirmed_alumni_only(scenario):
     assert alumni_mentor_count() == direct_figures()["alumni_mentors"] == 2
     assert alumni_mentor_count(program=scenario["a"]) == 1
@@ -258,6 +264,7 @@ def test_nothing_yet():
     assert figures.graduation_days_median is None and figures.returned_by_country == ()
 
 
+@reads_world
 def test_selector_queries_do_not_grow(scenario, django_assert_num_queries):
     for _size in (1, 2):
         with django_assert_num_queries(3):
@@ -338,6 +345,7 @@ def _expected_numbers(**scope) -> dict:
         "returned_cooperating", "alumni_mentors")}
 
 
+@reads_world
 def test_dashboard_numbers_equal_direct_counts(client, staff_user, scenario):
     client.force_login(staff_user)
     response = client.get(reverse("staff_cycle:dashboard"))
@@ -381,6 +389,7 @@ def test_dashboard_numbers_equal_direct_counts(client, staff_user, scenario):
             f"mean {total['graduation_days_mean']:.1f} (over 7 graduates)") in text
 
 
+@reads_world
 def test_dashboard_filters(client, staff_user, scenario):
     client.force_login(staff_user)
     page = _parse(client.get(reverse("staff_cycle:dashboard"), {"program": scenario["a"].pk}))
@@ -404,6 +413,7 @@ def test_dashboard_filters(client, staff_user, scenario):
     assert b'id="cycle-empty"' in response.content
 
 
+@reads_world
 def test_flow_diagram_geometry_is_not_localised(client, staff_user, scenario):
     client.force_login(staff_user)
     client.cookies["django_language"] = "id"  # Indonesian writes 12,5
@@ -423,6 +433,7 @@ def _csv_rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
+@reads_world
 def test_csv_numbers_equal_the_page(client, staff_user, scenario):
     client.force_login(staff_user)
     page = _parse(client.get(reverse("staff_cycle:dashboard")))
@@ -473,6 +484,7 @@ def test_csv_numbers_equal_the_page(client, staff_user, scenario):
 
 # --- the public summary -------------------------------------------------------------------------
 
+@reads_world
 def test_public_page_has_no_personal_data(client, scenario):
     response = client.get(reverse("cycle:public"))
     assert response.status_code == 200
@@ -488,6 +500,7 @@ def test_public_page_has_no_personal_data(client, scenario):
     assert "@" not in text
 
 
+@reads_world
 def test_public_page_suppresses_small_counts(client, scenario):
     page = _parse(client.get(reverse("cycle:public")))
     labels = [str(label) for _key, label in cycle_views.PUBLIC_COLUMNS]
@@ -510,6 +523,7 @@ def test_public_page_suppresses_small_counts(client, scenario):
     assert 'id="suppression-note"' in text
 
 
+@reads_world
 def test_public_page_of_one_program(client, scenario):
     page = _parse(client.get(reverse("cycle:public"), {"program": scenario["b"].pk}))
     assert set(page.rows) == {("program", str(scenario["b"].pk))}
@@ -581,6 +595,7 @@ def _query_counts(client, staff_user) -> dict[str, int]:
     return counts
 
 
+@reads_world
 def test_queries_are_bounded_and_do_not_grow_with_the_data(client, staff_user, scenario,
                                                            django_assert_max_num_queries):
     client.force_login(staff_user)

@@ -16,6 +16,7 @@ from hub import digest
 from hub.models import JobFailure, StaffDigest
 from hub.services import StaffDigestResult, nightly_matching, staff_digest_send
 from hub.tasks import nightly_matching as nightly_matching_task
+from hub.tasks import send_staff_digest
 from mentors import services as mentor_services
 from mentors.models import MentorAssignment
 from programs.models import RoundMilestone
@@ -255,8 +256,6 @@ def test_the_digest_reads_a_fixed_number_of_queries(monkeypatch, django_assert_m
 
 
 def test_the_daily_beat_entry_runs_the_digest_task(staff_user):
-    from hub.tasks import send_staff_digest
-
     assert settings.CELERY_BEAT_SCHEDULE["staff-digest"]["task"] == send_staff_digest.name
     assert send_staff_digest.delay().get() == StaffDigestResult.QUIET
     _duplicate_refused()

@@ -1,9 +1,13 @@
+import re
+from io import StringIO
+
 import pytest
 from django.contrib.auth import authenticate
+from django.core import mail
 from django.core.management import call_command
 
-from candidates.models import Coordinator
-from ecocycle.models import AuditEntry, User
+from candidates.models import Cohort, Coordinator, Nomination
+from ecocycle.models import AuditEntry, OutboundEmail, User
 from hub.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from mentors.models import Mentor, MentorAssignment
 from programs.models import (
@@ -15,6 +19,7 @@ from programs.models import (
     University,
 )
 from students.models import AlumniOutcome, Enrolment
+from tests.worlds import module_world, reads_world
 
 pytestmark = pytest.mark.django_db
 
@@ -46,10 +51,11 @@ def test_seed_demo_builds_the_world_and_is_idempotent(capsys):
     assert _counts() == first
 
 
-def test_seed_demo_gives_two_coordinators_nominations_in_several_states():
-    from candidates.models import Nomination
+_built, demo = module_world(lambda: call_command("seed_demo", stdout=StringIO()), name="demo")
 
-    call_command("seed_demo")
+
+@reads_world
+def test_seed_demo_gives_two_coordinators_nominations_in_several_states(demo):
     for email in ["coordinator@itb.test", "coordinator@hust.test"]:
         coordinator = Coordinator.objects.get(user__email=email)
         nominations = Nomination.objects.filter(university=coordinator.university)
@@ -63,12 +69,6 @@ def test_seed_demo_gives_two_coordinators_nominations_in_several_states():
 
 
 def test_seed_demo_has_an_approved_cohort_with_mentors_invited(client, capsys):
-    import re
-
-    from django.core import mail
-
-    from candidates.models import Cohort
-
     call_command("seed_demo")
     assert Cohort.objects.filter(status="approved").count() == 6
     assignments = MentorAssignment.objects.filter(nomination__intake_round__name="2026 Autumn")
@@ -79,8 +79,6 @@ def test_seed_demo_has_an_approved_cohort_with_mentors_invited(client, capsys):
     mail.outbox.clear()
     call_command("send_mentor_reminders", "--force")
     assert f"Reminders sent: {pending.count()}" in capsys.readouterr().out
-    from ecocycle.models import OutboundEmail
-
     sent = OutboundEmail.objects.filter(topic="mentor_reminder", status="sent")
     assert sent.count() == pending.count()
     # Printed (here: delivered to the test mailbox) by the command itself, no worker needed.
@@ -93,10 +91,8 @@ def test_seed_demo_has_an_approved_cohort_with_mentors_invited(client, capsys):
         assert response.status_code == 200 and b'data-state="valid"' in response.content
 
 
-def test_seed_demo_shows_the_whole_cycle():
-    from mentors.models import Mentor
-
-    call_command("seed_demo")
+@reads_world
+def test_seed_demo_shows_the_whole_cycle(demo):
     assert set(Enrolment.objects.values_list("status", flat=True)) == {
         "enrolled", "graduated", "withdrawn"}
     paths = set(AlumniOutcome.objects.values_list("path", flat=True))

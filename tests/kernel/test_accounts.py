@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from ecocycle.models import User
 from tests.kernel.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -35,8 +36,6 @@ def test_open_sign_up_is_closed(client):
         "password1": "Pa55word-long!",
         "password2": "Pa55word-long!",
     })
-    from ecocycle.models import User
-
     assert not User.objects.filter(email="intruder@example.test").exists()
 
 

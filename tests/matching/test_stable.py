@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import itertools
 import random
+import sys
 from pathlib import Path
 
 import pytest
@@ -241,8 +242,6 @@ def test_engine_imports_nothing_from_django_or_the_project():
 
 
 def _stdlib() -> frozenset[str]:
-    import sys
-
     return frozenset(sys.stdlib_module_names) | {"__future__"}
 
 

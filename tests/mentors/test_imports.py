@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from ecocycle.models import AuditEntry, User
+from mentors import imports
 from mentors.imports import COLUMN_NAMES, RowError, mentor_import_csv
 from mentors.models import Mentor
 from tests.mentors.factories import MentorFactory
@@ -216,8 +217,6 @@ def test_files_that_cannot_be_read_are_refused_clearly(content, message):
 
 def test_a_service_error_is_reported_in_its_column(monkeypatch):
     # The service's own rules (here: the model's) come back on the row and column.
-    from mentors import imports
-
     real = imports.mentor_create
 
     def strict(*, actor, data):

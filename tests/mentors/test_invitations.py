@@ -339,8 +339,6 @@ def test_two_accepts_at_the_same_moment_never_exceed_capacity():
     barrier, results = threading.Barrier(2), []
 
     def accept(token):
-        from django.db import connection as thread_connection
-
         try:
             barrier.wait(timeout=10)
             services.invitation_answer(token=token, accept=True)
@@ -348,7 +346,7 @@ def test_two_accepts_at_the_same_moment_never_exceed_capacity():
         except ValidationError as error:
             results.append(" ".join(error.messages))
         finally:
-            thread_connection.close()
+            connection.close()  # the proxy resolves to this thread's own connection
 
     threads = [threading.Thread(target=accept, args=(token,)) for token in tokens]
     for thread in threads:

@@ -12,6 +12,7 @@ from mentors.models import MentorAssignment, MentoringActivity
 from mentors.services import invitations_send, mentor_match_run
 from tests.candidates.factories import open_round_with_tracks
 from tests.mentors.factories import MentorFactory, admitted_round
+from tests.worlds import module_world, reads_world
 
 pytestmark = pytest.mark.django_db
 
@@ -38,8 +39,7 @@ def _mentored_round(n=4, *, mentors=2, capacity=2):
     return intake_round, nominations, team
 
 
-@pytest.fixture
-def mentored():
+def _mentored():
     """Four invited candidates; then one accepted with two meetings, one declined."""
     intake_round, nominations, team = _mentored_round(4)
     accepted = MentorAssignment.objects.get(nomination=nominations[0])
@@ -60,6 +60,10 @@ def mentored():
             "accepted": accepted, "declined": declined}
 
 
+# Built once for the pages and refused actions that only read it (tests/worlds.py).
+_built, mentored = module_world(_mentored, name="mentored")
+
+
 # --- permissions --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("name", "args"), PAGES + ACTIONS)
@@ -78,6 +82,7 @@ def test_coordinators_and_mentors_are_refused(client, request, who, name, args):
     assert method(reverse(name, args=args)).status_code == 403
 
 
+@reads_world
 @pytest.mark.parametrize("who", [None, "coordinator_user", "mentor_user"])
 def test_refused_actions_change_nothing(client, request, mentored, who):
     if who:
@@ -93,6 +98,7 @@ def test_refused_actions_change_nothing(client, request, mentored, who):
     assert MentorAssignment.objects.count() == 4
 
 
+@reads_world
 def test_actions_refuse_get(client, staff_user, mentored):
     client.force_login(staff_user)
     invited = MentorAssignment.objects.filter(status=Status.INVITED).first()
@@ -104,6 +110,7 @@ def test_actions_refuse_get(client, staff_user, mentored):
 
 # --- pages --------------------------------------------------------------------------------------
 
+@reads_world
 def test_mentor_list_shows_load_flags_rounds_and_links(client, staff_user, mentored):
     first, second = mentored["team"]
     paused = MentorFactory(full_name="Dr. Paused", is_active=False, capacity=3)
@@ -136,6 +143,7 @@ def test_mentor_list_shows_load_flags_rounds_and_links(client, staff_user, mento
     assert shown  # the declined seat leaves one mentor at one seat left at most
 
 
+@reads_world
 def test_round_page_shows_counts_table_without_mentor_and_activity(client, staff_user,
                                                                    mentored):
     intake_round = mentored["round"]
@@ -171,6 +179,7 @@ def test_round_page_shows_counts_table_without_mentor_and_activity(client, staff
     assert 'aria-current="page">Mentors<' in html  # the round's Mentors tab
 
 
+@reads_world
 def test_round_page_filters_by_status(client, staff_user, mentored):
     client.force_login(staff_user)
     url = reverse("staff_mentors:round_assignments", args=[mentored["round"].pk])
@@ -189,6 +198,7 @@ def test_round_page_without_an_approved_cohort(client, staff_user):
     assert response.context["without"] == [] and response.context["assignments"] == []
 
 
+@reads_world
 def test_mentor_detail_shows_profile_and_every_assignment(client, staff_user, mentored):
     mentor = mentored["accepted"].mentor
     client.force_login(staff_user)
@@ -205,6 +215,7 @@ def test_mentor_detail_shows_profile_and_every_assignment(client, staff_user, me
     assert client.get(reverse("staff_mentors:mentor_detail", args=[99999])).status_code == 404
 
 
+@reads_world
 def test_header_and_round_list_link_to_the_mentor_pages(client, staff_user, mentored):
     client.force_login(staff_user)
     intake_round = mentored["round"]
@@ -241,6 +252,7 @@ def test_withdraw_changes_the_status_audits_and_tells_the_mentor(
     assert "is withdrawn from" in page
 
 
+@reads_world
 def test_withdraw_without_a_reason_shows_the_error_and_changes_nothing(client, staff_user,
                                                                       mentored):
     accepted = mentored["accepted"]
@@ -292,6 +304,7 @@ def test_manual_propose_invites_and_emails(client, staff_user, mentored,
     assert "the invitation is being emailed" in page.content.decode()
 
 
+@reads_world
 def test_proposing_the_mentor_who_declined_shows_the_error(client, staff_user, mentored):
     intake_round = mentored["round"]
     declined = mentored["declined"]
@@ -308,6 +321,7 @@ def test_proposing_the_mentor_who_declined_shows_the_error(client, staff_user, m
     assert MentorAssignment.objects.filter(nomination_id=declined.nomination_id).count() == 1
 
 
+@reads_world
 def test_proposing_without_choosing_a_mentor_asks_for_one(client, staff_user, mentored):
     client.force_login(staff_user)
     candidate = mentored["nominations"][1]
@@ -318,6 +332,7 @@ def test_proposing_without_choosing_a_mentor_asks_for_one(client, staff_user, me
     assert "Choose a mentor for" in response.content.decode()
 
 
+@reads_world
 def test_proposing_for_a_candidate_of_another_round_is_404(client, staff_user, mentored):
     other_round = open_round_with_tracks(n_tracks=1)
     client.force_login(staff_user)

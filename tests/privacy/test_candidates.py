@@ -26,6 +26,8 @@ from privacy.services import (
     person_export,
     retention_apply,
 )
+from privacy.services import persons as privacy_services
+from privacy.tasks import apply_retention
 from programs.models import RoundMilestone
 from students.models import AlumniOutcome, Enrolment
 from students.services import enrolment_record
@@ -201,15 +203,13 @@ def test_documents_files_are_deleted_after_commit(decided_round,
 
 def test_a_failing_run_changes_nothing_and_keeps_the_files(decided_round, monkeypatch,
                                                           django_capture_on_commit_callbacks):
-    from privacy.services import persons as privacy
-
     draft = decided_round["draft"]
     paths = [d.file.path for d in draft.documents.all()]
 
     def boom(*args, **kwargs):
         raise RuntimeError("audit log unavailable")
 
-    monkeypatch.setattr(privacy, "_audit_anonymise", boom)
+    monkeypatch.setattr(privacy_services, "_audit_anonymise", boom)
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
         retention_apply(dry_run=False)
 
@@ -441,8 +441,6 @@ def test_the_command_removes_and_a_second_run_removes_nothing(decided_round):
 
 
 def test_the_task_runs_the_real_job(decided_round):
-    from privacy.tasks import apply_retention
-
     apply_retention.delay()
 
     assert Nomination.objects.filter(anonymised_at__isnull=False).count() == 3

@@ -13,11 +13,12 @@ from django.utils import timezone
 
 from ecocycle.exceptions import DomainError
 from ecocycle.models import AuditEntry, OutboundEmail
-from mentors.models import Mentor, MentorAssignment
+from hub.services import nightly_matching
+from mentors.models import Mentor, MentorAssignment, MentoringActivity
 from mentors.services import assignment_answer, mentor_create, mentoring_activity_record
 from mentors.services.invitations import assignment_propose
 from privacy.selectors import REMOVED, REMOVED_EMAIL_DOMAIN, mentor_is_erased
-from privacy.services import mentor_erase, mentor_export, mentor_label
+from privacy.services import mentor_erase, mentor_export, mentor_label, person_erase
 from tests.mentors.factories import MentorFactory, admitted_round
 
 pytestmark = pytest.mark.django_db
@@ -198,10 +199,6 @@ def test_mentor_page_export_and_erase(client, staff_user, mentoring):
 
 
 def test_the_nightly_job_clears_what_mentors_wrote_about_an_erased_candidate(staff_user):
-    from hub.services import nightly_matching
-    from mentors.models import MentoringActivity
-    from privacy.services import person_erase
-
     _round, (nomination,) = admitted_round(1)
     MentorFactory(capacity=2)
     nightly_matching()

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib import admin
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -58,8 +59,6 @@ def test_every_admin_page_loads_for_staff(client, staff_user, world):
 
 
 def _request_for(user):
-    from django.test import RequestFactory
-
     request = RequestFactory().get("/")
     request.user = user
     return request

@@ -12,6 +12,7 @@ from django.utils import timezone
 from candidates.models import MatchRun
 from ecocycle.exceptions import DomainError
 from ecocycle.models import AuditEntry, OutboundEmail
+from programs.models import PartnerCompany
 from students.models import CareerProposal, Enrolment
 from students.selectors import career_reasons
 from students.services.careers import career_dismiss, career_introduce, career_match_run
@@ -374,8 +375,6 @@ def test_page_issues_a_bounded_number_of_queries(client, staff_user,
 
 def _assert_sound(run):
     """Every live proposal explained, honouring the wish, and no company over its openings."""
-    from programs.models import PartnerCompany
-
     proposals = list(_live().select_related("company", "enrolment__nomination"))
     assert len(proposals) == run.counts["proposed"] > 0
     per_company = {}
@@ -393,8 +392,6 @@ def _assert_sound(run):
 
 
 def test_career_matching_on_the_demo_data_respects_openings_and_explains_itself():
-    from programs.models import PartnerCompany
-
     call_command("seed_demo", stdout=StringIO())
     run = career_match_run(trigger="command")
     assert run.counts["students"] > 0 and run.counts["companies"] > 0
