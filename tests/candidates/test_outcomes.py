@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 
 from candidates import selectors, services
-from candidates.models import Cohort, CohortAdmission, Nomination
+from candidates.models import Cohort, CohortAdmission, Nomination, Placement
 from candidates.selectors import OutcomeCode, outcomes
 from ecocycle.models import OutboundEmail
 from mentors.models import MentorAssignment
@@ -73,8 +73,9 @@ def _enrol(admission, status=None):
 
 @pytest.fixture
 def world():
-    """One university's nominations in every state: an open round with a proposal (not yet an
-    outcome), and a decided round whose admitted went on to their mentors and studies."""
+    """One university's nominations in every state: an open round, a matched round whose
+    proposal is not yet an outcome, and a decided round whose admitted went on to their mentors
+    and studies."""
     open_round = open_round_with_tracks(n_tracks=2)
     coordinator = _coordinator_in(open_round)
     mine = {"coordinator": coordinator, "university": coordinator.university}
@@ -86,8 +87,12 @@ def world():
                                              gpa="2.50")
     n["withdrawn"] = submitted_nomination(coordinator=coordinator, intake_round=open_round)
     services.nomination_withdraw(actor=coordinator.user, nomination=n["withdrawn"])
-    n["proposed"] = consented_nomination(coordinator=coordinator, intake_round=open_round)
-    services.cohort_match_run(intake_round=open_round, trigger="command")
+    matched = open_round_with_tracks(n_tracks=1)
+    ProgramUniversityFactory(program=matched.program, university=coordinator.university)
+    n["proposed"] = consented_nomination(coordinator=coordinator, intake_round=matched)
+    close_nominations(matched)
+    services.cohort_match_run(intake_round=matched, trigger="command")
+    assert Placement.objects.filter(nomination=n["proposed"], track__isnull=False).exists()
 
     decided = open_round_with_tracks(n_tracks=2)
     ProgramUniversityFactory(program=decided.program, university=coordinator.university,
