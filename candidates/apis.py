@@ -139,6 +139,7 @@ class NominationApi(CoordinatorApi):
     def detail_response(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
         nomination = selectors.nomination_get_for_user(self.request.user, pk)
         prefetch_related_objects([nomination], "courses__technologies")
+        selectors.nomination_outcomes([nomination])
         data = NominationDetailSerializer(nomination, context=self.get_serializer_context()).data
         return Response(data, status=status_code)
 
@@ -156,6 +157,7 @@ class NominationListApi(NominationApi):
             self.request.user, intake_round=values.get("round"),
             status=values.get("status") or None,
             search=(values.get("q") or "").strip() or None,
+            outcome=values.get("outcome") or None,
         )
 
     @extend_schema(
@@ -166,6 +168,7 @@ class NominationListApi(NominationApi):
     )
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
+        selectors.nomination_outcomes(page)
         serializer = NominationListSerializer(page, many=True,
                                               context=self.get_serializer_context())
         return self.get_paginated_response(serializer.data)

@@ -21,6 +21,7 @@ from programs.models import CoreTechnology, DegreeTrack, IntakeRound, RoundMiles
 from .eligibility import reason_text
 from .forms import LANGUAGE_SCORE_RANGES
 from .models import Nomination, NominationCourse, NominationDocument
+from .selectors import NominationOutcome, OutcomeCode, nomination_outcomes
 from .services import nomination_missing_parts
 
 # Ids are 64-bit in every supported database; a larger number can name nothing.
@@ -105,6 +106,9 @@ class NominationFilterSerializer(serializers.Serializer):
     round = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID,
                                      help_text=_("Only nominations for this intake round (id)."))
     status = serializers.ChoiceField(choices=Nomination.Status.choices, required=False)
+    outcome = serializers.ChoiceField(
+        choices=OutcomeCode.choices, required=False,
+        help_text=_("Only nominations with this outcome (see `outcome.code`)."))
     q = serializers.CharField(required=False, allow_blank=True, max_length=100,
                               help_text=_("Search in names, email and major."))
 
@@ -345,12 +349,41 @@ class MissingPartSerializer(serializers.Serializer):
     message = serializers.CharField(read_only=True)
 
 
+OUTCOME_CODES_HELP = _(
+    "What became of the nomination, as far as it is known; new codes may be added (an offer's "
+    "states, once offers exist), existing ones never change meaning. "
+    "`draft`: not submitted. `awaiting_consent`: submitted, the candidate has not confirmed "
+    "consent (once the round is decided: never did). `submitted`: consent given, awaiting the "
+    "cohort decision. `not_eligible`: see `reasons`. `not_placed`: the approved cohort has no "
+    "seat for the candidate; see `reasons`. `admitted`: admitted to `track` in the approved "
+    "cohort. `mentor_accepted`: admitted, and a mentor accepted. `enrolled`, `on_leave`, "
+    "`graduated` (`detail`: the alumni path, when known): as a UST-KITECH student. "
+    "`withdrawn`: the nomination was withdrawn, or the student withdrew from the studies.")
+
+
+class OutcomeSerializer(serializers.Serializer):
+    """A nomination's outcome: a stable code, and its words in the request's language."""
+
+    code = serializers.ChoiceField(choices=OutcomeCode.choices, read_only=True,
+                                   help_text=OUTCOME_CODES_HELP)
+    label = serializers.CharField(read_only=True, help_text=_("The code in words."))
+    detail = serializers.CharField(read_only=True, help_text=_(
+        "One line more: the track, the alumni path, or what is awaited; may be empty."))
+    reasons = serializers.ListField(child=serializers.CharField(), read_only=True, help_text=_(
+        "Why not eligible, or why not placed, in words."))
+    track = serializers.IntegerField(source="track_id", read_only=True, allow_null=True,
+                                     help_text=_("The degree track (id) admitted to."))
+
+
 class NominationListSerializer(serializers.ModelSerializer):
     round = serializers.IntegerField(source="intake_round_id", read_only=True)
     round_name = serializers.CharField(source="intake_round.name", read_only=True)
     nationality = serializers.CharField(source="nationality.code", read_only=True)
     preferences = serializers.SerializerMethodField(
         help_text=_("Degree track ids in order of preference."))
+    outcome = serializers.SerializerMethodField(help_text=_(
+        "What became of the nomination. Read `status` for the nomination itself (draft, "
+        "submitted, withdrawn), `outcome` for where it led."))
 
     class Meta:
         model = Nomination
@@ -358,7 +391,7 @@ class NominationListSerializer(serializers.ModelSerializer):
             "id", "round", "round_name", "status", "family_name", "given_names",
             "display_name", "nationality", "email", "major", "university_rank", "preferences",
             "is_eligible", "consent_requested_at", "consent_given_at", "submitted_at",
-            "withdrawn_at", "created_at", "updated_at",
+            "withdrawn_at", "created_at", "updated_at", "outcome",
         ]
         read_only_fields = fields
 
@@ -366,6 +399,13 @@ class NominationListSerializer(serializers.ModelSerializer):
     def get_preferences(self, obj: Nomination) -> list[int]:
         # Uses the selector's prefetch, ordered by rank.
         return [preference.track_id for preference in obj.preferences.all()]
+
+    @extend_schema_field(OutcomeSerializer)
+    def get_outcome(self, obj: Nomination) -> dict:
+        # The views read the outcomes of a whole page at once; one alone costs a few queries.
+        outcome: NominationOutcome = getattr(obj, "outcome", None) or nomination_outcomes(
+            [obj])[obj.pk]
+        return OutcomeSerializer(outcome).data
 
 
 class NominationDetailSerializer(NominationListSerializer):
@@ -389,7 +429,7 @@ class NominationDetailSerializer(NominationListSerializer):
             "research_interests", "university_rank", "preferences", "preference_tracks",
             "courses", "documents", "missing", "is_eligible", "eligibility_reasons",
             "eligibility_checked_at", "consent_requested_at", "consent_given_at",
-            "submitted_at", "withdrawn_at", "created_at", "updated_at",
+            "submitted_at", "withdrawn_at", "created_at", "updated_at", "outcome",
         ]
         read_only_fields = fields
 

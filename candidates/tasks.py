@@ -24,6 +24,11 @@ def send_consent_reminders() -> int:
 
 
 @shared_task(ignore_result=True, **RETRY)
+def send_deadline_reminders() -> int:
+    return services.deadline_reminders_send()
+
+
+@shared_task(ignore_result=True, **RETRY)
 def recheck_eligibility() -> int:
     return services.eligibility_recheck()
 

@@ -17,6 +17,8 @@ urlpatterns = [
     path("nominations/<int:pk>/submit/", views.nomination_submit_view, name="nomination_submit"),
     path("nominations/<int:pk>/withdraw/", views.nomination_withdraw_view,
          name="nomination_withdraw"),
+    path("nominations/<int:pk>/consent/resend/", views.nomination_consent_resend_view,
+         name="nomination_consent_resend"),
     path("nominations/documents/<int:pk>/", views.document_download, name="document_download"),
     path("nominations/documents/<int:pk>/remove/", views.document_remove_view,
          name="document_remove"),

@@ -6,6 +6,7 @@ next to the field it names, keeping what the user entered.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -18,6 +19,7 @@ from django.forms import BaseFormSet, Form
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -25,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ecocycle.exceptions import form_add_error, messages_add_error
 from ecocycle.links import LinkState, link_dead_render, link_language_activate, link_page
 from ecocycle.services import user_staff_digest_set
+from programs.models import IntakeRound
 
 from . import selectors, services
 from .eligibility import reason_text
@@ -71,17 +74,23 @@ def coordinator_home(request, coordinator):
     status = request.GET.get("status") or None
     if status not in Nomination.Status.values:
         status = None
+    outcome = request.GET.get("outcome") or None
+    if outcome not in selectors.OutcomeCode.values:
+        outcome = None
     round_id = request.GET.get("round")
     round_filter = int(round_id) if round_id and round_id.isdigit() else None
     search = (request.GET.get("q") or "").strip()[:100]
     nominations = selectors.nomination_list_for_user(
-        request.user, intake_round=round_filter, status=status, search=search or None
+        request.user, intake_round=round_filter, status=status, search=search or None,
+        outcome=outcome,
     )
     page = Paginator(nominations, 25).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    selectors.nomination_outcomes(page.object_list)
     return render(request, "candidates/coordinator_home.html", {
         "coordinator": coordinator, "rounds": rounds, "page": page,
         "statuses": Nomination.Status.choices, "status": status, "round_filter": round_filter,
-        "search": search,
+        "search": search, "outcomes": selectors.OutcomeCode.choices, "outcome": outcome,
     })
 
 
@@ -89,6 +98,11 @@ def coordinator_home(request, coordinator):
 @require_http_methods(["GET", "POST"])
 def nomination_new(request, coordinator, round_id):
     intake_round = selectors.round_get_for_coordinator(coordinator, round_id)
+    if intake_round.phase != IntakeRound.Phase.NOMINATIONS:
+        # Not offered: a form that could only fail on save.
+        messages.info(request, _("%(round)s does not take nominations now.") % {
+            "round": intake_round})
+        return redirect("candidates:coordinator_home")
     form = PersonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -173,6 +187,9 @@ def nomination_edit(request, coordinator, pk, section):
     nomination = selectors.nomination_get_for_user(request.user, pk)
     if section not in SECTION_KEYS:
         raise Http404
+    if not _nomination_view(nomination).editable:
+        # Read only: the nomination's page says why, instead of a form that fails on save.
+        return redirect("candidates:nomination_detail", pk=nomination.pk)
     data = request.POST if request.method == "POST" else None
     if section == "documents":
         return _documents_edit(request, nomination, data)
@@ -212,13 +229,40 @@ def _documents_edit(request, nomination, data):
     return render(request, "candidates/nomination_section.html", context)
 
 
+@dataclass(frozen=True)
+class _NominationView:
+    """What the coordinator's nomination page offers: it is editable only while its round takes
+    nominations and nothing has been decided about it."""
+
+    outcome: selectors.NominationOutcome
+    editable: bool
+    # When the round's nominations closed, if they have.
+    closed_at: datetime | None
+
+
+def _nomination_view(nomination: Nomination) -> _NominationView:
+    outcome = selectors.nomination_outcomes([nomination])[nomination.pk]
+    intake_round = nomination.intake_round
+    editable = (intake_round.phase == IntakeRound.Phase.NOMINATIONS
+                and nomination.status != Nomination.Status.WITHDRAWN and not outcome.decided)
+    close = intake_round.nominations_close_at
+    return _NominationView(outcome, editable,
+                           close if close is not None and close <= timezone.now() else None)
+
+
 @never_cache
 @coordinator_required
 def nomination_detail(request, coordinator, pk):
     nomination = selectors.nomination_get_for_user(request.user, pk)
-    missing = services.nomination_missing_parts(nomination)
+    view = _nomination_view(nomination)
+    draft = nomination.status == Nomination.Status.DRAFT
     return render(request, "candidates/nomination_detail.html", {
-        "nomination": nomination, "missing": missing, "sections": SECTIONS,
+        "nomination": nomination, "coordinator": coordinator, "sections": SECTIONS,
+        "missing": services.nomination_missing_parts(nomination) if draft and view.editable
+        else [],
+        "outcome": view.outcome, "editable": view.editable, "closed_at": view.closed_at,
+        "can_resend_consent": view.editable and nomination.status == Nomination.Status.SUBMITTED
+        and nomination.consent_given_at is None,
         "reasons": [reason_text(r) for r in nomination.eligibility_reasons],
         "courses": nomination.courses.prefetch_related("technologies"),
         "withdraw_form": WithdrawForm(),
@@ -252,6 +296,21 @@ def nomination_withdraw_view(request, coordinator, pk):
         messages_add_error(request, error)
     else:
         messages.success(request, _("The nomination was withdrawn."))
+    return redirect("candidates:nomination_detail", pk=nomination.pk)
+
+
+@coordinator_required
+@require_POST
+def nomination_consent_resend_view(request, coordinator, pk):
+    nomination = selectors.nomination_get_for_user(request.user, pk)
+    try:
+        services.consent_resend(actor=request.user, nomination=nomination)
+    except ValidationError as error:
+        messages_add_error(request, error)
+    else:
+        messages.success(request, _(
+            "A new consent link was emailed to %(email)s; the earlier link no longer works."
+        ) % {"email": nomination.email})
     return redirect("candidates:nomination_detail", pk=nomination.pk)
 
 

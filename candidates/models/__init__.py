@@ -2,7 +2,7 @@
 nominations, matching runs and cohorts. What follows admission lives in the `students` app."""
 
 from .cohorts import Cohort, CohortAdmission, CohortOverride
-from .coordinators import Coordinator, CoordinatorInvitation
+from .coordinators import Coordinator, CoordinatorInvitation, DeadlineReminder
 from .matching import MatchRun, MatchRunTrack, NominationScore, Placement, ScoringPolicy
 from .nominations import (
     DuplicateAttempt,
@@ -20,6 +20,7 @@ __all__ = [
     "CohortOverride",
     "Coordinator",
     "CoordinatorInvitation",
+    "DeadlineReminder",
     "DuplicateAttempt",
     "EligibilityPolicy",
     "MatchRun",

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ecocycle.models import TimeStampedModel
-from programs.models import University
+from programs.models import IntakeRound, University
 
 
 class Coordinator(TimeStampedModel):
@@ -57,3 +57,31 @@ class CoordinatorInvitation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.email} → {self.university}"
+
+
+class DeadlineReminder(models.Model):
+    """The reminder a coordinator was sent before a round's nominations deadline: its record
+    makes the reminder job safe to run twice (one per coordinator and round)."""
+
+    coordinator = models.ForeignKey(Coordinator, on_delete=models.CASCADE,
+                                    related_name="deadline_reminders",
+                                    verbose_name=_("coordinator"))
+    intake_round = models.ForeignKey(IntakeRound, on_delete=models.CASCADE,
+                                     related_name="deadline_reminders",
+                                     verbose_name=_("intake round"))
+    deadline = models.DateTimeField(_("nominations deadline"))
+    sent_at = models.DateTimeField(_("sent"))
+    drafts = models.PositiveIntegerField(_("drafts not submitted"), default=0)
+    consent_missing = models.PositiveIntegerField(_("candidates without consent"), default=0)
+
+    class Meta:
+        verbose_name = _("deadline reminder")
+        verbose_name_plural = _("deadline reminders")
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["coordinator", "intake_round"],
+                                    name="deadline_reminder_once_per_round"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.coordinator} · {self.intake_round}"

@@ -1,7 +1,7 @@
 """Reads of the candidates domain, scoped to what the user may see, with joins applied.
 
-One module per topic: nominations (before admission), cohorts, the staff dashboard, the staff
-exports. Import the names from here.
+One module per topic: nominations (before admission), their outcomes, cohorts, the staff
+dashboard, the staff exports. Import the names from here.
 """
 
 from .cohorts import (
@@ -35,11 +35,22 @@ from .nominations import (
     round_list_for_coordinator,
     round_tracks,
 )
+from .outcomes import (
+    DECIDED_OUTCOMES,
+    NominationOutcome,
+    OutcomeCode,
+    nomination_outcomes,
+    outcome_annotate,
+    round_results_by_university,
+)
 
 __all__ = [
+    "DECIDED_OUTCOMES",
     "EXPORT_TABLES",
     "RUN_REQUEST_TIMEOUT",
     "CohortRunState",
+    "NominationOutcome",
+    "OutcomeCode",
     "admitted_nominations",
     "api_token_for_user",
     "audit_for_round",
@@ -55,10 +66,13 @@ __all__ = [
     "document_get_for_user",
     "nomination_get_for_user",
     "nomination_list_for_user",
+    "nomination_outcomes",
+    "outcome_annotate",
     "required_documents",
     "round_get_for_coordinator",
     "round_list_for_coordinator",
     "round_overview",
+    "round_results_by_university",
     "round_tracks",
     "scoring_weights_get_for_round",
     "staff_round_list",

@@ -20,6 +20,7 @@ from ..models import (
     NominationDocument,
     NominationPreference,
 )
+from .outcomes import outcome_annotate
 
 
 def coordinator_for_user(user: User) -> Coordinator | None:
@@ -39,9 +40,11 @@ def coordinator_list_for_university(university: University) -> list[Coordinator]
 
 def nomination_list_for_user(
     user: User, *, intake_round: IntakeRound | int | None = None, status: str | None = None,
-    search: str | None = None,
+    search: str | None = None, outcome: str | None = None,
 ) -> QuerySet[Nomination]:
-    """The nominations `user` may see: staff all, a coordinator their university's, others none."""
+    """The nominations `user` may see: staff all, a coordinator their university's, others none.
+
+    `outcome` keeps those with that outcome code (selectors.outcomes.OutcomeCode)."""
     qs = Nomination.objects.select_related(
         "intake_round__program", "university"
     ).prefetch_related(
@@ -66,6 +69,8 @@ def nomination_list_for_user(
             | Q(native_name__icontains=search) | Q(email__icontains=search)
             | Q(major__icontains=search)
         )
+    if outcome:
+        qs = outcome_annotate(qs).filter(outcome_code=outcome)
     return qs.order_by("-updated_at", "-id")
 
 

@@ -1,4 +1,5 @@
-"""Writes of the candidates domain: coordinators, nominations, documents, consent, eligibility.
+"""Writes of the candidates domain: coordinators, nominations, documents, consent, eligibility,
+reminders.
 
 Every function is one transaction with audit entries; views, the API, the CSV import, admin
 actions and tasks all call these, so every door applies the same rules.
@@ -29,6 +30,8 @@ from .consent import (
     consent_confirm,
     consent_link,
     consent_reminders_send,
+    consent_request_after_email_change,
+    consent_resend,
 )
 from .coordinators import (
     COORDINATOR_INVITATION_LINK,
@@ -59,6 +62,7 @@ from .nominations import (
     nomination_update,
     nomination_withdraw,
 )
+from .reminders import deadline_reminders_send
 
 __all__ = [
     "ALLOWED_CONTENT_TYPES",
@@ -83,9 +87,12 @@ __all__ = [
     "consent_confirm",
     "consent_link",
     "consent_reminders_send",
+    "consent_request_after_email_change",
+    "consent_resend",
     "coordinator_create",
     "coordinator_invitation_revoke",
     "coordinator_invite",
+    "deadline_reminders_send",
     "document_remove",
     "document_upload",
     "eligibility_recheck",

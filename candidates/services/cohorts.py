@@ -4,7 +4,7 @@ Approval is the decision of record: one transaction holding the cohort's row loc
 staff approving at the same moment approve once, and never more candidates than seats.
 """
 
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import datetime
 
 from django.db import transaction
@@ -26,7 +26,7 @@ from ..models import (
     NominationScore,
     Placement,
 )
-from ..selectors import coordinator_list_for_university
+from ..selectors import coordinator_list_for_university, round_results_by_university
 
 
 def _open_cohort(cohort: Cohort) -> Cohort:
@@ -188,21 +188,18 @@ def cohort_approve(*, actor: User, cohort: Cohort, now: datetime | None = None) 
 
 
 def _notify(cohort: Cohort, placements: list[Placement]) -> None:
-    """Each partner university gets its nominees' outcomes; each candidate their result."""
+    """Each partner university gets every nominee's outcome; each candidate their result."""
     intake_round, program = cohort.intake_round, cohort.intake_round.program
-    per_university = defaultdict(list)
     for placement in placements:
         nomination = placement.nomination
         admitted = placement.track_id is not None
-        per_university[nomination.university].append(
-            {"nomination": nomination, "track": placement.track, "admitted": admitted})
         email_queue(
             to=nomination.email, language=nomination.candidate_language,
             template="cohort_candidate_result",
             context={"nomination": nomination, "intake_round": intake_round, "program": program,
                      "track": placement.track, "admitted": admitted},
         )
-    for university, rows in per_university.items():
+    for university, rows in round_results_by_university(intake_round):
         for coordinator in coordinator_list_for_university(university):
             email_queue(
                 to=coordinator.user.email, language=coordinator.user.language,

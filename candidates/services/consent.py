@@ -1,4 +1,5 @@
-"""The candidate's consent: the emailed link, its page's confirmation, reminders."""
+"""The candidate's consent: the emailed link, its page's confirmation, reminders, a new link
+sent by the coordinator or to a corrected address."""
 
 from datetime import datetime, timedelta
 
@@ -10,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from ecocycle.exceptions import DomainError
 from ecocycle.links import DeadLinkText, LinkCheck, LinkKind, LinkState, link_check, link_url
 from ecocycle.mail import email_queue
-from ecocycle.models import User
+from ecocycle.models import AuditEntry, User
 from ecocycle.services import (
     audit_entry_create,
 )
@@ -22,6 +23,7 @@ from ..models import (
 from ._common import (
     _locked,
     _now,
+    nominations_open_check,
 )
 
 # --- consent -----------------------------------------------------------------------------------
@@ -140,3 +142,57 @@ def consent_reminders_send(*, now: datetime | None = None) -> int:
             _consent_request(nomination, actor=None, now=now, reminder=True)
             sent += 1
     return sent
+
+
+def _consent_resends_since(nomination: Nomination, since: datetime) -> int:
+    return AuditEntry.objects.filter(
+        action="nomination_consent_resend", target_type__app_label="candidates",
+        target_type__model="nomination", target_id=str(nomination.pk), created_at__gte=since,
+    ).count()
+
+
+@transaction.atomic
+def consent_resend(*, actor: User, nomination: Nomination,
+                   now: datetime | None = None) -> Nomination:
+    """The coordinator sends the candidate a new consent link; the earlier one dies.
+
+    Only while consent is missing and the round takes nominations, and a few times a day at
+    most (ECOCYCLE_CONSENT_RESEND_PER_DAY): each is an email to the candidate.
+    """
+    now = _now(now)
+    nomination = _locked(nomination)
+    if nomination.status != Nomination.Status.SUBMITTED:
+        raise DomainError(_("Only a submitted nomination asks the candidate for consent."))
+    if nomination.consent_given_at is not None:
+        raise DomainError(_("The candidate has already confirmed consent."))
+    nominations_open_check(intake_round=nomination.intake_round, now=now)
+    limit = settings.ECOCYCLE_CONSENT_RESEND_PER_DAY
+    if _consent_resends_since(nomination, now - timedelta(days=1)) >= limit:
+        raise DomainError(_(
+            "A new consent link was already sent %(count)s times in the last 24 hours. Ask the "
+            "candidate to look for it in their spam folder, or check the email address."
+        ) % {"count": limit})
+    # A new request time changes the link's fingerprint: the link emailed before is dead.
+    _consent_request(nomination, actor=actor, now=now, reset=True)
+    audit_entry_create(actor=actor, action="nomination_consent_resend", target=nomination,
+                       after={"to": nomination.email})
+    return nomination
+
+
+def consent_request_after_email_change(
+    *, actor: User | None, nomination: Nomination, old_email: str,
+    now: datetime | None = None,
+) -> bool:
+    """After the candidate's address was corrected on a submitted nomination, ask for consent
+    at the new address with a new link (the one sent to the old address dies). Call inside the
+    transaction of the change. Returns whether a link was sent.
+
+    A consent already given is asked for again: it came through the address now corrected, so
+    it may not have been the candidate's.
+    """
+    if nomination.status != Nomination.Status.SUBMITTED or not nomination.email:
+        return False
+    if (old_email or "").strip().lower() == nomination.email.strip().lower():
+        return False
+    _consent_request(nomination, actor=actor, now=_now(now), reset=True)
+    return True

@@ -54,7 +54,7 @@ from ._common import (
     _participation,
     nomination_derived_fields,
 )
-from .consent import _consent_request
+from .consent import _consent_request, consent_request_after_email_change
 
 # --- nominations -------------------------------------------------------------------------------
 
@@ -132,6 +132,8 @@ def nomination_update(
                        before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
     if nomination.status == Nomination.Status.SUBMITTED:
         _store_eligibility(nomination, now)
+        consent_request_after_email_change(actor=actor, nomination=nomination,
+                                           old_email=before.get("email", nomination.email), now=now)
     return nomination
 
 

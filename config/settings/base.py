@@ -189,6 +189,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "candidates.tasks.send_consent_reminders",
         "schedule": crontab(hour=9, minute=0),
     },
+    # Coordinators: their drafts and candidates without consent, before a nominations deadline.
+    "deadline-reminders": {
+        "task": "candidates.tasks.send_deadline_reminders",
+        "schedule": crontab(hour=9, minute=15),
+    },
     # Expires overdue mentor invitations, then reminds mentors who have not answered.
     "mentor-reminders": {
         "task": "mentors.tasks.send_mentor_reminders",
@@ -261,6 +266,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Named after what it is, not after the field ("code") that holds it.
+    "ENUM_NAME_OVERRIDES": {"OutcomeCodeEnum": "candidates.selectors.outcomes.OutcomeCode"},
 }
 
 LOGGING = {
@@ -278,6 +285,11 @@ ECOCYCLE_LOOKUP_HASH_KEY = env.str("ECOCYCLE_LOOKUP_HASH_KEY", default="ecocycle
 ECOCYCLE_MAX_UPLOAD_BYTES = env.int("ECOCYCLE_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
 ECOCYCLE_CONSENT_LINK_DAYS = env.int("ECOCYCLE_CONSENT_LINK_DAYS", default=14)
 ECOCYCLE_CONSENT_REMINDER_DAYS = env.int("ECOCYCLE_CONSENT_REMINDER_DAYS", default=3)
+# Coordinators may email a candidate a new consent link this many times a day at most.
+ECOCYCLE_CONSENT_RESEND_PER_DAY = env.int("ECOCYCLE_CONSENT_RESEND_PER_DAY", default=3)
+# Coordinators are reminded of their unsubmitted drafts and candidates without consent this many
+# days before a round's nominations deadline.
+ECOCYCLE_DEADLINE_REMINDER_DAYS = env.int("ECOCYCLE_DEADLINE_REMINDER_DAYS", default=5)
 ECOCYCLE_INVITATION_LINK_DAYS = env.int("ECOCYCLE_INVITATION_LINK_DAYS", default=14)
 # Mentor invitations: the emailed link's life, and when an unanswered one is reminded.
 ECOCYCLE_MENTOR_LINK_DAYS = env.int("ECOCYCLE_MENTOR_LINK_DAYS", default=14)

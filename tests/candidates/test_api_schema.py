@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from candidates import services
+from candidates.selectors import OutcomeCode
 from tests.candidates.factories import (
     NominationFactory,
     complete_nomination,
@@ -56,6 +57,31 @@ def test_schema_is_valid_openapi_3_and_lists_every_operation(client):
     create = document["components"]["schemas"]["NominationCreateRequest"]["properties"]
     assert create["passport_number"]["writeOnly"] is True
     assert create["preferences"]["items"]["type"] == "integer"
+    _assert_outcome_documented(document)
+
+
+def _assert_outcome_documented(document):
+    """The outcome is a new read-only field beside `status`, whose meaning is unchanged, and a
+    filter of the list; nothing of it is accepted as input."""
+    schemas = document["components"]["schemas"]
+    for name in ("NominationList", "NominationDetail"):
+        properties = schemas[name]["properties"]
+        assert properties["outcome"]["readOnly"] is True
+        assert properties["outcome"]["allOf"] == [{"$ref": "#/components/schemas/Outcome"}]
+        assert properties["status"]["allOf"] == [
+            {"$ref": "#/components/schemas/StatusEnum"}]
+    for name in ("NominationCreateRequest", "PatchedNominationWriteRequest"):
+        assert "outcome" not in schemas[name]["properties"]
+    assert schemas["StatusEnum"]["enum"] == ["draft", "submitted", "withdrawn"]
+    outcome = schemas["Outcome"]["properties"]
+    assert set(outcome) == {"code", "label", "detail", "reasons", "track"}
+    assert outcome["code"]["allOf"] == [{"$ref": "#/components/schemas/OutcomeCodeEnum"}]
+    assert schemas["OutcomeCodeEnum"]["enum"] == OutcomeCode.values
+    assert "`not_placed`" in outcome["code"]["description"]
+    parameters = document["paths"]["/api/v1/nominations/"]["get"]["parameters"]
+    (outcome_filter,) = [p for p in parameters if p["name"] == "outcome"]
+    assert outcome_filter["in"] == "query" and outcome_filter["schema"]["enum"] == (
+        OutcomeCode.values)
 
 
 def test_interactive_docs_are_served(client):

@@ -13,6 +13,7 @@ from django.utils.html import escape
 
 from candidates import services
 from candidates.models import Cohort, Placement
+from candidates.selectors import NominationOutcome
 from ecocycle.mail import email_queue
 from ecocycle.models import OutboundEmail
 from programs.models import RoundTrack
@@ -240,9 +241,12 @@ def test_approval_queues_both_emails_rendered_in_the_recipients_language(approve
     assert nominations[0].display_name in admitted.body_text
     assert admitted.subject != declined.subject
     summaries = OutboundEmail.objects.filter(topic="cohort_university_summary")
-    assert summaries.count() == 6  # one coordinator per university
+    # One coordinator per university: the six of the cohort, and the university whose nominee
+    # never consented, which is told so.
+    assert summaries.count() == 7
     summary = summaries.get(body_text__contains=nominations[0].display_name)
     assert nominations[0].university.name in summary.subject
+    assert summaries.filter(body_text__contains="consent never given").count() == 1
 
 
 
@@ -298,12 +302,17 @@ def test_candidate_result_email_renders_admitted_and_not(outcome, language):
 @pytest.mark.parametrize("language", ["en", "ko"])
 def test_university_summary_email_lists_each_nominee(outcome, language):
     intake_round, nomination, other, track = outcome
+    unplaced = ({"track_id": track.pk, "reason": "full_ranked_below_cutoff"},)
     email = email_queue(
         to="coordinator@example.test", template="cohort_university_summary", language=language,
         context={"university": nomination.university, "intake_round": intake_round,
                  "program": intake_round.program,
-                 "rows": [{"nomination": nomination, "track": track, "admitted": True},
-                          {"nomination": other, "track": None, "admitted": False}]})
+                 "rows": [{"nomination": nomination,
+                           "outcome": NominationOutcome(code="admitted", track=track)},
+                          {"nomination": other,
+                           "outcome": NominationOutcome(code="not_placed", decided_round=True,
+                                                        unplaced_reasons=unplaced,
+                                                        tracks={track.pk: track})}]})
     assert email.language == language
     assert nomination.university.name in email.subject and intake_round.name in email.subject
     with translation.override(language):
@@ -312,12 +321,16 @@ def test_university_summary_email_lists_each_nominee(outcome, language):
     assert "Anita D'SOUZA" in email.body_text and "Mai TRAN" in email.body_text
     assert "D&#x27;SOUZA" in email.body_html and "Mai TRAN" in email.body_html
     assert "http://" in email.body_text and 'href="http' in email.body_html
+    lines = email.body_text.splitlines()
     if language == "ko":
         assert "석사" in track_label
+        # The engine's reason, in the coordinator's language.
+        full = "정원이 찼으며 이 후보자는 합격선보다 낮은 순위입니다."
+        assert f"      {track_label}: {full}" in lines
     else:
-        lines = email.body_text.splitlines()
         assert f"  - Anita D'SOUZA: admitted to {track_label}" in lines
         assert "  - Mai TRAN: not admitted this round" in lines
+        assert f"      {track_label}: full, and ranked this candidate below its cut-off." in lines
 
 
 def test_university_summary_email_without_nominees(outcome):
