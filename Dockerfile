@@ -6,10 +6,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN useradd --create-home --uid 1000 ecocycle
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY config config
 COPY ecocycle ecocycle
 COPY programs programs
 COPY candidates candidates
+COPY students students
 COPY mentors mentors
+COPY privacy privacy
+COPY hub hub
 RUN pip install --no-cache-dir .
 COPY . .
 # collectstatic needs settings but no secrets that matter: a throwaway key just for the build.
