@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from candidates import selectors, services
-from candidates.models import EligibilityPolicy, Nomination
+from candidates.models import Cohort, CohortAdmission, EligibilityPolicy, Nomination
 from programs.models import RoundTrack
 from students import services as student_services
 from tests.programs.factories import (
@@ -17,6 +17,7 @@ from tests.programs.factories import (
     IntakeRoundFactory,
     ProgramUniversityFactory,
     RoundTrackFactory,
+    close_nominations,
 )
 
 # The smallest file each type's content check accepts.
@@ -133,23 +134,32 @@ def consented_nomination(**kwargs):
     return services.consent_confirm(token=token)
 
 
-def admitted_round(n=4, *, seats=5, n_tracks=2):
-    """An approved cohort of `n` consented candidates, no mentors yet: (round, nominations)."""
-    from candidates.models import Cohort
-
+def consented_round(n=4, *, seats=5, n_tracks=2):
+    """A round taking nominations, with `n` consented candidates: (round, nominations)."""
     intake_round = open_round_with_tracks(n_tracks=n_tracks)
     RoundTrack.objects.filter(intake_round=intake_round).update(seats=seats)
     nominations = [consented_nomination(intake_round=intake_round, gpa=f"3.{9 - i}")
                    for i in range(n)]
+    return intake_round, nominations
+
+
+def round_decide(intake_round):
+    """Close the round's nominations, match and approve its cohort: the approved cohort."""
+    close_nominations(intake_round)
     services.cohort_match_run(intake_round=intake_round, trigger="command")
-    services.cohort_approve(actor=None, cohort=Cohort.objects.get(intake_round=intake_round))
+    return services.cohort_approve(actor=None,
+                                   cohort=Cohort.objects.get(intake_round=intake_round))
+
+
+def admitted_round(n=4, *, seats=5, n_tracks=2):
+    """An approved cohort of `n` consented candidates, no mentors yet: (round, nominations)."""
+    intake_round, nominations = consented_round(n, seats=seats, n_tracks=n_tracks)
+    round_decide(intake_round)
     return intake_round, nominations
 
 
 def enrolled_round(n=3, *, enrolled_on=None, expected_graduation=None, seats=5):
     """An approved cohort of `n` candidates, each enrolled: (round, enrolments)."""
-    from candidates.models import CohortAdmission
-
     intake_round, nominations = admitted_round(n, seats=seats)
     enrolled_on = enrolled_on or date.today() - timedelta(days=400)
     enrolments = [

@@ -16,13 +16,14 @@ from candidates.models import (
     Placement,
 )
 from ecocycle.models import AuditEntry, OutboundEmail
-from programs.models import RoundTrack
+from programs.models import DegreeTrack, RoundTrack
 from tests.candidates.factories import (
     consented_nomination as consented,
 )
 from tests.candidates.factories import (
     open_round_with_tracks,
 )
+from tests.programs.factories import close_nominations
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,7 @@ def _proposed_round(n=4, seats=1):
     intake_round = open_round_with_tracks(n_tracks=3)
     RoundTrack.objects.filter(intake_round=intake_round).update(seats=seats)
     nominations = [consented(intake_round=intake_round, gpa=f"3.{9 - i}") for i in range(n)]
+    close_nominations(intake_round)
     services.cohort_match_run(intake_round=intake_round, trigger="command")
     return intake_round, Cohort.objects.get(intake_round=intake_round), nominations
 
@@ -82,8 +84,6 @@ def test_move_to_a_full_track_is_refused(staff_user):
     placed = _placed(cohort)
     full_track = next(t for t in placed.values() if t)
     outsider = next(n for n in nominations if placed[n.pk] is None)
-    from programs.models import DegreeTrack
-
     with pytest.raises(ValidationError, match="no free seat"):
         services.override_create(actor=staff_user, cohort=cohort, nomination=outsider,
                                  kind="move", track=DegreeTrack.objects.get(pk=full_track),
@@ -141,6 +141,7 @@ def test_run_request_runs_the_matching_after_commit(staff_user,
                                                    django_capture_on_commit_callbacks):
     intake_round = open_round_with_tracks(n_tracks=2)
     consented(intake_round=intake_round)
+    close_nominations(intake_round)
     with django_capture_on_commit_callbacks(execute=True):
         services.cohort_run_request(actor=staff_user, intake_round=intake_round)
         assert not MatchRun.objects.exists()
@@ -155,15 +156,13 @@ def test_two_approvals_racing_approve_once_within_seats(staff_user):
     barrier, errors = threading.Barrier(2), []
 
     def approve():
-        from django.db import connection as thread_connection
-
         try:
             barrier.wait(timeout=10)
             services.cohort_approve(actor=staff_user, cohort=cohort)
         except Exception as error:
             errors.append(error)
         finally:
-            thread_connection.close()
+            connection.close()  # this thread's own connection
 
     threads = [threading.Thread(target=approve) for _ in range(2)]
     for thread in threads:

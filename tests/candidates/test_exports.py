@@ -23,6 +23,7 @@ from tests.candidates.factories import (
     open_round_with_tracks,
     submitted_nomination,
 )
+from tests.programs.factories import close_nominations
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +40,7 @@ def matched_round():
     gpas = ["3.9", "3.7", "3.5", "3.3", "3.1", "3.0"]
     nominations = [consented(intake_round=intake_round, gpa=gpa) for gpa in gpas]
     submitted_nomination(intake_round=intake_round, gpa="4.0")  # no consent
+    close_nominations(intake_round)
     services.cohort_match_run(intake_round=intake_round, trigger="command")
     return intake_round, nominations
 

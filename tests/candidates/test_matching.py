@@ -24,6 +24,7 @@ from candidates.models import (
 from candidates.services.matching import cohort_match_run, cohort_propose
 from ecocycle.locks import JobBusy, exclusive_job
 from ecocycle.matching import ViolationKind, check_stability
+from hub.tasks import nightly_matching
 from programs.models import RoundTrack
 from tests.candidates.factories import (
     consented_nomination as consented,
@@ -32,7 +33,7 @@ from tests.candidates.factories import (
     open_round_with_tracks,
     submitted_nomination,
 )
-from tests.programs.factories import CoordinatorFactory
+from tests.programs.factories import CoordinatorFactory, close_nominations
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +48,7 @@ def contested_round():
     submitted_nomination(intake_round=intake_round, gpa="4.0")  # no consent
     services.nomination_withdraw(
         actor=None, nomination=submitted_nomination(intake_round=intake_round, gpa="4.0"))
+    close_nominations(intake_round)
     return intake_round, nominations
 
 
@@ -158,6 +160,7 @@ def _round_of(size, coordinators):
     intake_round = open_round_with_tracks(n_tracks=3)
     for i in range(size):
         consented(intake_round=intake_round, coordinator=coordinators[i % len(coordinators)])
+    close_nominations(intake_round)
     # Content types are cached after their first use: each measure starts from an empty cache.
     ContentType.objects.clear_cache()
     return intake_round
@@ -182,8 +185,6 @@ def test_nightly_job_matches_rounds_in_their_matching_phase(contested_round):
     for m in milestones.values():
         m.at -= shift
         m.save()
-    from hub.tasks import nightly_matching
-
     summary = nightly_matching()
     assert summary["matched_rounds"] == [intake_round.pk]
     assert MatchRun.objects.filter(intake_round=intake_round).count() == 1
@@ -238,17 +239,16 @@ def test_concurrent_run_on_postgresql_skips_while_another_holds_the_lock():
     intake_round = open_round_with_tracks(n_tracks=2)
     for _ in range(3):
         consented(intake_round=intake_round)
+    close_nominations(intake_round)
     held, done = threading.Event(), threading.Event()
 
     def first_copy():
-        from django.db import connection as thread_connection
-
         try:
             with exclusive_job(f"cohort-match-{intake_round.pk}"):
                 held.set()
                 done.wait(timeout=30)
         finally:
-            thread_connection.close()
+            connection.close()  # this thread's own connection
 
     thread = threading.Thread(target=first_copy)
     thread.start()
