@@ -1,5 +1,6 @@
-"""Staff dashboard pages under /staff/: rounds, a round's overview, the cohort review with
-overrides, what-ifs, approval, "run now" and the round's audit log.
+"""Staff dashboard pages under /staff/: rounds, a round's overview with its calendar, the cohort
+review with overrides, what-ifs, approval after a confirmation, "run now" and the round's audit
+log. An action the round's phase does not allow is not offered: the page says when it will be.
 
 KITECH staff only: every view is wrapped in `staff_required`. Reads go through
 `candidates.selectors` (the rows an action names are looked up by id), writes through one service
@@ -17,6 +18,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -24,7 +26,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ecocycle.access import staff_required
 from ecocycle.exceptions import messages_add_error
-from programs.models import IntakeRound
+from programs import services as program_services
+from programs.calendar import (
+    CALENDAR_ACTIONS,
+    CLOSE_NOMINATIONS,
+    EXTEND_NOMINATIONS,
+    OPEN_MATCHING,
+    SET_RESULTS_RELEASE,
+    moment,
+)
+from programs.models import IntakeRound, RoundMilestone
 from programs.selectors import intake_round_list
 
 from . import scoring, selectors, services
@@ -99,8 +110,25 @@ def round_list(request):
     })
 
 
-def _overview_context(intake_round: IntakeRound, **extra) -> dict:
+def _cohort_refusals(intake_round: IntakeRound, cohort: Cohort | None, now) -> dict:
+    """Why "Run now", "Approve" and "Reopen" are not offered (None: offered)."""
+    if cohort is not None:
+        # The round with its prefetched milestones: the phase costs no further query.
+        cohort.intake_round = intake_round
+    approved = cohort is not None and cohort.status == Cohort.Status.APPROVED
+    return {
+        "run_refusal": services.cohort_match_refusal(intake_round=intake_round, now=now),
+        "approve_refusal": services.cohort_approve_refusal(cohort=cohort, now=now)
+        if cohort is not None and not approved else None,
+        "reopen_refusal": services.cohort_reopen_refusal(cohort=cohort) if approved else None,
+    }
+
+
+def _overview_context(intake_round: IntakeRound, *, calendar_errors=None, calendar_values=None,
+                      **extra) -> dict:
     overview = selectors.round_overview(intake_round)
+    now = timezone.now()
+    timeline = selectors.round_timeline(intake_round, now=now)
     context = {
         "intake_round": intake_round, "overview": overview, "active": "overview",
         "cohort": overview["cohort"], "funnel_bars": _funnel_bars(overview["funnel"]),
@@ -108,9 +136,128 @@ def _overview_context(intake_round: IntakeRound, **extra) -> dict:
         "track_rows": _track_bars(overview["tracks"]),
         "exports": _exports(intake_round),
         "reopen_reason": "", "reopen_errors": [],
+        "timeline": timeline, "time_zone": timezone.get_current_timezone_name(),
+        "calendar_actions": _calendar_actions(intake_round, timeline, calendar_errors or {},
+                                              calendar_values or {}),
+        **_cohort_refusals(intake_round, overview["cohort"], now),
     }
     context.update(extra)
     return context
+
+
+# --- the round's calendar -----------------------------------------------------------------------
+
+CALENDAR_TEXT = {
+    CLOSE_NOMINATIONS: (gettext_lazy("Close nominations early"),
+                        gettext_lazy("Close nominations now")),
+    EXTEND_NOMINATIONS: (gettext_lazy("Extend the nomination deadline"),
+                         gettext_lazy("Extend the deadline")),
+    OPEN_MATCHING: (gettext_lazy("Open the matching phase"),
+                    gettext_lazy("Open the matching phase now")),
+    SET_RESULTS_RELEASE: (gettext_lazy("Set the release of results"),
+                          gettext_lazy("Set the release")),
+}
+CALENDAR_DATED = {EXTEND_NOMINATIONS: RoundMilestone.Kind.NOMINATIONS_CLOSE,
+                  SET_RESULTS_RELEASE: RoundMilestone.Kind.DECISIONS}
+DATETIME_INPUT = "%Y-%m-%dT%H:%M"
+
+
+def _calendar_help(action: str, dates: dict) -> str:
+    kind = RoundMilestone.Kind
+    if action == CLOSE_NOMINATIONS:
+        return _("Nominations end now instead of on %(date)s: coordinators can no longer "
+                 "create, change, submit or withdraw nominations, on the pages, through the "
+                 "API or by a CSV import.") % {
+            "date": moment(dates.get(kind.NOMINATIONS_CLOSE))}
+    if action == EXTEND_NOMINATIONS:
+        return _("A later deadline, before the matching phase opens (%(date)s).") % {
+            "date": moment(dates.get(kind.MATCHING))}
+    if action == OPEN_MATCHING:
+        return _("The matching phase starts now instead of on %(date)s; the nightly job then "
+                 "matches the round.") % {"date": moment(dates.get(kind.MATCHING))}
+    return _("After the matching phase opens (%(matching)s) and before enrolment "
+             "(%(enrolment)s).") % {"matching": moment(dates.get(kind.MATCHING)),
+                                    "enrolment": moment(dates.get(kind.ENROLMENT))}
+
+
+def _calendar_actions(intake_round: IntakeRound, timeline: dict, errors: dict,
+                      values: dict) -> list[dict]:
+    """The four calendar actions, each with its form's state, or why it is not offered."""
+    dates = intake_round.milestone_dates()
+    actions = []
+    for action in CALENDAR_ACTIONS:
+        title, button = CALENDAR_TEXT[action]
+        current = dates.get(CALENDAR_DATED[action]) if action in CALENDAR_DATED else None
+        actions.append({
+            "action": action, "id": action.replace("_", "-"), "title": title, "button": button,
+            "refusal": timeline["refusals"][action], "help": _calendar_help(action, dates),
+            "dated": action in CALENDAR_DATED, "errors": errors.get(action, []),
+            "reason": values.get(action, {}).get("reason", ""),
+            "at": values.get(action, {}).get("at") or (
+                timezone.localtime(current).strftime(DATETIME_INPUT) if current else ""),
+            "url": reverse("staff_rounds:round_calendar", args=[intake_round.pk, action]),
+        })
+    return actions
+
+
+class CalendarForm(forms.Form):
+    # Empty is let through: the service refuses it with the message staff should read.
+    reason = forms.CharField(max_length=2000, required=False, strip=True)
+    at = forms.DateTimeField(required=False, input_formats=[DATETIME_INPUT, "%Y-%m-%d %H:%M"])
+
+
+def _calendar_call(action: str, *, actor, intake_round: IntakeRound, reason: str, at):
+    if action == CLOSE_NOMINATIONS:
+        return program_services.intake_round_close_nominations(
+            actor=actor, intake_round=intake_round, reason=reason)
+    if action == EXTEND_NOMINATIONS:
+        return program_services.intake_round_extend_nominations(
+            actor=actor, intake_round=intake_round, until=at, reason=reason)
+    if action == OPEN_MATCHING:
+        return program_services.intake_round_open_matching(
+            actor=actor, intake_round=intake_round, reason=reason)
+    return program_services.intake_round_set_results_release(
+        actor=actor, intake_round=intake_round, at=at, reason=reason)
+
+
+CALENDAR_DONE = {
+    CLOSE_NOMINATIONS: gettext_lazy("Nominations for %(round)s are closed."),
+    EXTEND_NOMINATIONS: gettext_lazy("Nominations for %(round)s now close on %(date)s."),
+    OPEN_MATCHING: gettext_lazy("The matching phase of %(round)s is open. Run the matching "
+                                "now, or the nightly job will."),
+    SET_RESULTS_RELEASE: gettext_lazy("Results of %(round)s are to be released on %(date)s."),
+}
+
+
+@staff_required
+@require_POST
+def round_calendar(request, round_id, action):
+    """One of the four calendar actions, with its reason (and date); refusals are shown beside
+    its form on the overview, keeping what was typed."""
+    intake_round = _round(round_id)
+    if action not in CALENDAR_ACTIONS:
+        raise Http404
+    form = CalendarForm(request.POST)
+    values = {"reason": request.POST.get("reason", ""), "at": request.POST.get("at", "")}
+    if not form.is_valid():
+        errors = [message for field in form.errors.values() for message in field]
+    elif action in CALENDAR_DATED and form.cleaned_data["at"] is None:
+        errors = [_("Choose the date and time.")]
+    else:
+        data = form.cleaned_data
+        try:
+            changed = _calendar_call(action, actor=request.user, intake_round=intake_round,
+                                     reason=data["reason"], at=data["at"])
+        except ValidationError as error:
+            errors = error.messages
+        else:
+            when = changed.milestone_dates().get(CALENDAR_DATED.get(action))
+            messages.success(request, CALENDAR_DONE[action] % {
+                "round": intake_round.name, "date": moment(when)})
+            return redirect("staff_rounds:round_overview", round_id=intake_round.pk)
+    context = _overview_context(intake_round, calendar_errors={action: errors},
+                                calendar_values={action: values})
+    return render(request, "candidates/staff/round_overview.html", context, status=400)
 
 
 def _exports(intake_round: IntakeRound) -> list[dict]:
@@ -195,16 +342,18 @@ def _review_context(intake_round: IntakeRound, filters: dict, *, form_errors=Non
                                  "page": page.next_page_number()}) if page.has_next() else None,
     }
     sort_links = {key: "?" + urlencode({**kept, "sort": key}) for key in SORT_KEYS}
+    editable = (overview["cohort"] is not None and overview["cohort"].match_run_id is not None
+                and overview["cohort"].status == Cohort.Status.PROPOSED)
     return {
         "intake_round": intake_round, "overview": overview, "cohort": overview["cohort"],
         "active": "cohort", "rows": rows, "filters": filters, "query": query,
         "page": page, "page_links": page_links,
         "tracks": [entry["track"] for entry in overview["tracks"]],
         "universities": [entry["university"] for entry in overview["by_university"]],
-        "statuses": STATUS_FILTERS, "sort_links": sort_links,
-        "editable": overview["cohort"] is not None
-        and overview["cohort"].match_run_id is not None
-        and overview["cohort"].status == Cohort.Status.PROPOSED,
+        "statuses": STATUS_FILTERS, "sort_links": sort_links, "editable": editable,
+        "approve_refusal": _cohort_refusals(intake_round, overview["cohort"],
+                                            timezone.now())["approve_refusal"]
+        if editable else None,
     }
 
 
@@ -365,18 +514,45 @@ def whatif(request, round_id):
 
 # --- approval and runs --------------------------------------------------------------------------
 
+@never_cache
+@staff_required
+@require_GET
+def cohort_approve_confirm(request, round_id):
+    """What approving will do (admitted per track, not admitted, the emails and their
+    languages), and the button that does it. Changes nothing."""
+    intake_round = _round(round_id)
+    cohort = _cohort(intake_round)
+    cohort.intake_round = intake_round
+    approved = cohort.status == Cohort.Status.APPROVED
+    return render(request, "candidates/staff/cohort_approve_confirm.html", {
+        "intake_round": intake_round, "cohort": cohort, "active": "overview",
+        "approved": approved,
+        "refusal": None if approved else services.cohort_approve_refusal(cohort=cohort),
+        "summary": selectors.cohort_approval_summary(cohort)
+        if cohort.match_run_id and not approved else None,
+    })
+
+
 @staff_required
 @require_POST
 def cohort_approve(request, round_id):
+    """Approve, once confirmed on the confirmation page (for the proposal it showed)."""
     intake_round = _round(round_id)
     cohort = _cohort(intake_round)
+    confirm_url = reverse("staff_rounds:cohort_approve_confirm", args=[intake_round.pk])
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Check what the approval will do, then confirm it on this "
+                                  "page."))
+        return redirect(confirm_url)
+    run = request.POST.get("run") or ""
     try:
-        services.cohort_approve(actor=request.user, cohort=cohort)
+        services.cohort_approve(actor=request.user, cohort=cohort,
+                                run_id=int(run) if run.isdigit() else None)
     except ValidationError as error:
         messages_add_error(request, error)
-    else:
-        messages.success(request, _("The cohort is approved. The universities and candidates "
-                                    "are being notified by email."))
+        return redirect(confirm_url)
+    messages.success(request, _("The cohort is approved. The universities and candidates "
+                                "are being notified by email."))
     return redirect("staff_rounds:round_overview", round_id=intake_round.pk)
 
 
@@ -393,7 +569,9 @@ def cohort_reopen(request, round_id):
         context = _overview_context(intake_round, reopen_reason=reason,
                                     reopen_errors=error.messages)
         return render(request, "candidates/staff/round_overview.html", context, status=400)
-    messages.success(request, _("The cohort is reopened for review."))
+    messages.success(request, _("The cohort is reopened for review. The candidates and "
+                                "universities told of its result are being told by email that "
+                                "it is withdrawn."))
     return redirect("staff_rounds:round_overview", round_id=intake_round.pk)
 
 

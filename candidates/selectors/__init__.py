@@ -6,8 +6,10 @@ dashboard, the staff exports. Import the names from here.
 
 from .cohorts import (
     RUN_REQUEST_TIMEOUT,
+    CohortResultRecipients,
     CohortRunState,
     cohort_get_for_round,
+    cohort_result_recipients,
     cohort_run_list,
     cohort_run_requested,
     cohort_run_state,
@@ -15,9 +17,11 @@ from .cohorts import (
 )
 from .dashboard import (
     audit_for_round,
+    cohort_approval_summary,
     cohort_review_details,
     cohort_review_rows,
     round_overview,
+    round_timeline,
     staff_round_list,
     whatif_compare,
 )
@@ -48,13 +52,16 @@ __all__ = [
     "DECIDED_OUTCOMES",
     "EXPORT_TABLES",
     "RUN_REQUEST_TIMEOUT",
+    "CohortResultRecipients",
     "CohortRunState",
     "NominationOutcome",
     "OutcomeCode",
     "admitted_nominations",
     "api_token_for_user",
     "audit_for_round",
+    "cohort_approval_summary",
     "cohort_get_for_round",
+    "cohort_result_recipients",
     "cohort_review_details",
     "cohort_review_rows",
     "cohort_run_list",
@@ -73,6 +80,7 @@ __all__ = [
     "round_list_for_coordinator",
     "round_overview",
     "round_results_by_university",
+    "round_timeline",
     "round_tracks",
     "scoring_weights_get_for_round",
     "staff_round_list",

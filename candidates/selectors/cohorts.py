@@ -1,6 +1,7 @@
 """Reads of a round's cohort: the cohort itself, its scoring weights, and whether a matching run
 is under way. The dashboard, the exports, the matching service and the staff pages share them."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,7 +11,7 @@ from django.utils import timezone
 from programs.models import IntakeRound
 
 from .. import scoring
-from ..models import Cohort, MatchRun, ScoringPolicy
+from ..models import Cohort, Coordinator, MatchRun, Placement, ScoringPolicy
 
 # A run request older than this was skipped or lost (the task's time limit is shorter), and
 # the pages stop saying "running".
@@ -58,3 +59,25 @@ def cohort_run_state(intake_round: IntakeRound) -> CohortRunState:
     latest = cohort_run_list(intake_round).first()
     return CohortRunState(running=cohort_run_requested(cohort_get_for_round(intake_round), latest),
                           latest_run=latest)
+
+
+@dataclass(frozen=True)
+class CohortResultRecipients:
+    placements: list[Placement]                 # each candidate of the run, placed or not
+    coordinators: dict[int, list[Coordinator]]  # university id -> its coordinators
+
+
+def cohort_result_recipients(cohort: Cohort) -> CohortResultRecipients:
+    """Whom approving the cohort's current proposal tells its result, as the approval's emails
+    do: every candidate of the run, placed or not, and the coordinators with an active account
+    of their universities. So also whom a reopening tells. Two queries."""
+    if cohort.match_run_id is None:
+        return CohortResultRecipients(placements=[], coordinators={})
+    placements = list(Placement.objects.filter(match_run_id=cohort.match_run_id)
+                      .select_related("nomination__university", "track").order_by("id"))
+    coordinators = defaultdict(list)
+    for coordinator in Coordinator.objects.filter(
+        university_id__in={p.nomination.university_id for p in placements}, user__is_active=True,
+    ).select_related("user", "university").order_by("user__email"):
+        coordinators[coordinator.university_id].append(coordinator)
+    return CohortResultRecipients(placements=placements, coordinators=dict(coordinators))

@@ -5,7 +5,9 @@ plain dicts and lists that the pages, the exports and the benchmark share.
 """
 
 from collections import Counter, defaultdict
+from datetime import datetime
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -13,7 +15,15 @@ from django.utils.translation import gettext_lazy
 from django_countries import countries
 
 from ecocycle.models import AuditEntry
-from programs.models import DegreeTrack, IntakeRound, RoundMilestone, RoundTrack, University
+from programs.calendar import CALENDAR_ACTIONS, calendar_action_refusal
+from programs.models import (
+    MILESTONE_PHASE,
+    DegreeTrack,
+    IntakeRound,
+    RoundMilestone,
+    RoundTrack,
+    University,
+)
 
 from ..eligibility import reason_text
 from ..models import (
@@ -26,7 +36,12 @@ from ..models import (
     NominationScore,
     Placement,
 )
-from .cohorts import cohort_get_for_round, cohort_run_list, cohort_run_requested
+from .cohorts import (
+    cohort_get_for_round,
+    cohort_result_recipients,
+    cohort_run_list,
+    cohort_run_requested,
+)
 
 UNPLACED_TEXT = {
     "full_ranked_below_cutoff": gettext_lazy(
@@ -50,6 +65,29 @@ def staff_round_list() -> list[IntakeRound]:
         intake_round.cohort_or_none = cohorts.get(intake_round.pk)
         intake_round.latest_run = getattr(intake_round.cohort_or_none, "match_run", None)
     return rounds
+
+
+def round_timeline(intake_round: IntakeRound, *, now: datetime) -> dict:
+    """The round's milestones in their order with today among them, the current phase, and for
+    each calendar action why the phase refuses it (None: it is offered). Reads only the round's
+    milestones, which intake_round_list prefetches."""
+    dates = intake_round.milestone_dates()
+    phase = intake_round.phase_at(now)
+    steps = [{
+        "kind": kind, "label": RoundMilestone.Kind(kind).label, "at": dates.get(kind),
+        "starts": IntakeRound.Phase(MILESTONE_PHASE[kind]).label,
+        "reached": dates.get(kind) is not None and dates[kind] <= now,
+        "current": MILESTONE_PHASE[kind] == phase,
+    } for kind in RoundMilestone.Kind.values]
+    # The milestones follow each other (validate_milestone_order): the reached ones come first.
+    position = sum(1 for step in steps if step["reached"])
+    entries = [*steps[:position], {"kind": "today", "at": now}, *steps[position:]]
+    return {
+        "entries": entries, "phase": phase, "phase_label": IntakeRound.Phase(phase).label,
+        "now": now,
+        "refusals": {action: calendar_action_refusal(intake_round, action, now)
+                     for action in CALENDAR_ACTIONS},
+    }
 
 
 def _round_tracks(intake_round: IntakeRound, latest: MatchRun | None,
@@ -141,6 +179,53 @@ def round_overview(intake_round: IntakeRound) -> dict:
             "by_university": by_university, "latest_run": latest, "previous_run": previous,
             "changes": _run_changes(placed_now, placed_before, previous), "cohort": cohort,
             "running": running}
+
+
+def _approval_emails(placements: list[Placement], coordinators: dict) -> dict:
+    """The emails an approval sends: candidates' per language, universities' summaries each to
+    its coordinators in their languages."""
+    languages = dict(settings.LANGUAGES)
+    per_language = defaultdict(Counter)
+    per_university: dict[int, dict] = {}
+    for placement in placements:
+        nomination = placement.nomination
+        admitted = placement.track_id is not None
+        per_language[nomination.candidate_language]["admitted" if admitted else
+                                                    "not_admitted"] += 1
+        row = per_university.setdefault(nomination.university_id, {
+            "university": nomination.university, "nominees": 0, "admitted": 0})
+        row["nominees"] += 1
+        row["admitted"] += admitted
+    candidates = [{"language": code, "name": languages.get(code, code),
+                   "admitted": counts["admitted"], "not_admitted": counts["not_admitted"],
+                   "total": counts.total()}
+                  for code, counts in sorted(per_language.items())]
+    universities = [{**row, "coordinators": [
+        {"email": c.user.email, "name": c.user.get_full_name(), "language": c.user.language,
+         "language_name": languages.get(c.user.language, c.user.language)}
+        for c in coordinators.get(university_id, [])]}
+        for university_id, row in sorted(per_university.items(),
+                                         key=lambda item: item[1]["university"].name)]
+    return {"candidates": candidates, "universities": universities,
+            "count": len(placements) + sum(len(u["coordinators"]) for u in universities)}
+
+
+def cohort_approval_summary(cohort: Cohort) -> dict:
+    """What approving the cohort's current proposal will do: how many are admitted to each
+    track, how many are not, and which emails go to whom in which languages (the approval's
+    own recipients, cohort_result_recipients). Three queries whatever the cohort's size."""
+    recipients = cohort_result_recipients(cohort)
+    admitted = Counter(p.track_id for p in recipients.placements if p.track_id is not None)
+    round_tracks = RoundTrack.objects.filter(intake_round_id=cohort.intake_round_id).select_related(
+        "track").order_by("track__department", "track__major", "track__level")
+    return {
+        "run": cohort.match_run_id,
+        "tracks": [{"track": rt.track, "seats": rt.seats, "admitted": admitted[rt.track_id]}
+                   for rt in round_tracks],
+        "admitted": sum(admitted.values()),
+        "not_admitted": len(recipients.placements) - sum(admitted.values()),
+        "emails": _approval_emails(recipients.placements, recipients.coordinators),
+    }
 
 
 def _unplaced_sentences(reasons: list[dict], names: dict[int, str]) -> list[str]:

@@ -18,7 +18,9 @@ from ._common import (
 )
 from .cohorts import (
     cohort_approve,
+    cohort_approve_refusal,
     cohort_reopen,
+    cohort_reopen_refusal,
     cohort_run_request,
     cohort_run_request_clear,
     override_clear,
@@ -45,6 +47,7 @@ from .coordinators import (
 )
 from .matching import (
     CohortProposal,
+    cohort_match_refusal,
     cohort_match_run,
     cohort_propose,
     nightly_cohort_matching,
@@ -78,9 +81,12 @@ __all__ = [
     "api_token_create",
     "api_token_revoke",
     "cohort_approve",
+    "cohort_approve_refusal",
+    "cohort_match_refusal",
     "cohort_match_run",
     "cohort_propose",
     "cohort_reopen",
+    "cohort_reopen_refusal",
     "cohort_run_request",
     "cohort_run_request_clear",
     "consent_check",

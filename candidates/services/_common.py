@@ -13,6 +13,7 @@ from ecocycle.exceptions import DomainError
 from ecocycle.tokens import (
     lookup_digest,
 )
+from programs.calendar import moment, nominations_closed
 from programs.models import IntakeRound, ProgramUniversity, University
 
 from .. import eligibility
@@ -127,6 +128,15 @@ def _ensure_nominations_open(intake_round: IntakeRound, now: datetime) -> None:
 def nominations_open_check(*, intake_round: IntakeRound, now: datetime | None = None) -> None:
     """Raise DomainError unless `intake_round` takes nominations at `now`."""
     _ensure_nominations_open(intake_round, _now(now))
+
+
+def _nominations_closed_refusal(intake_round: IntakeRound, now: datetime,
+                                message: str) -> str | None:
+    """None once the round's nominations have closed; else `message` (with %(round)s and
+    %(close)s) filled in: what waits for the close, and when that is."""
+    if nominations_closed(intake_round, now):
+        return None
+    return message % {"round": intake_round, "close": moment(intake_round.nominations_close_at)}
 
 
 def _ensure_editable(nomination: Nomination, now: datetime) -> None:

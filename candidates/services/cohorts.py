@@ -10,6 +10,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from ecocycle.exceptions import DomainError
 from ecocycle.mail import email_queue
@@ -26,7 +27,18 @@ from ..models import (
     NominationScore,
     Placement,
 )
-from ..selectors import coordinator_list_for_university, round_results_by_university
+from ..selectors import (
+    cohort_result_recipients,
+    coordinator_list_for_university,
+    round_results_by_university,
+)
+from ._common import _nominations_closed_refusal
+from .matching import cohort_match_refusal
+
+APPROVAL_WAITS = gettext_lazy(
+    "Nominations for %(round)s close on %(close)s: the cohort can be approved only once they "
+    "have closed, so that no university nominates into a round already decided."
+)
 
 
 def _open_cohort(cohort: Cohort) -> Cohort:
@@ -132,7 +144,8 @@ def override_create(
 
 @transaction.atomic
 def override_clear(*, actor: User, override: CohortOverride) -> None:
-    """Clear an override and queue a run of the matching, which places the candidate again."""
+    """Clear an override and queue a run of the matching, which places the candidate again
+    (once the round's nominations have closed: until then the next run will)."""
     override = CohortOverride.objects.select_for_update().get(pk=override.pk)
     _open_cohort(override.cohort)
     if override.cleared_at is not None:
@@ -141,23 +154,44 @@ def override_clear(*, actor: User, override: CohortOverride) -> None:
     override.save(update_fields=["cleared_at", "cleared_by"])
     audit_entry_create(actor=actor, action="cohort_override_clear", target=override.nomination,
                        before={"kind": override.kind, "track": override.track_id})
-    cohort_run_request(actor=actor, intake_round=override.cohort.intake_round)
+    intake_round = override.cohort.intake_round
+    if cohort_match_refusal(intake_round=intake_round) is None:
+        cohort_run_request(actor=actor, intake_round=intake_round)
+
+
+def cohort_approve_refusal(*, cohort: Cohort, now: datetime | None = None) -> str | None:
+    """Why the cohort's proposal may not be approved at `now` (the round's nominations are
+    still to close, or there is no proposal); None when it may. The checks of the proposal
+    itself (seats, candidates still admissible) are made on approval."""
+    refusal = _nominations_closed_refusal(cohort.intake_round, now or timezone.now(),
+                                          APPROVAL_WAITS)
+    if refusal is None and cohort.match_run_id is None:
+        refusal = _("There is no proposal yet: run the matching first.")
+    return refusal
 
 
 @transaction.atomic
-def cohort_approve(*, actor: User, cohort: Cohort, now: datetime | None = None) -> Cohort:
+def cohort_approve(*, actor: User, cohort: Cohort, now: datetime | None = None,
+                   run_id: int | None = None) -> Cohort:
     """Approve the proposal as a whole: admissions of record, then emails after commit.
 
-    Idempotent: approving an approved cohort changes nothing. Refused when a track would hold
-    more than its seats or a placed candidate is no longer submitted, eligible and consenting.
+    Idempotent: approving an approved cohort changes nothing. Refused while the round's
+    nominations are open, when the proposal is no longer the run `run_id` staff confirmed,
+    when a track would hold more than its seats or a placed candidate is no longer submitted,
+    eligible and consenting.
     """
     now = now or timezone.now()
     locked = Cohort.objects.select_for_update().select_related(
         "intake_round__program").get(pk=cohort.pk)
     if locked.status == Cohort.Status.APPROVED:
         return locked
-    if locked.match_run_id is None:
-        raise DomainError(_("There is no proposal yet: run the matching first."))
+    refusal = cohort_approve_refusal(cohort=locked, now=now)
+    if refusal:
+        raise DomainError(refusal)
+    if run_id is not None and run_id != locked.match_run_id:
+        raise DomainError(_("The proposal has changed since you opened the confirmation (a new "
+                            "matching run). Check what the approval will do now, then confirm "
+                            "again."))
     placements = list(Placement.objects.filter(match_run_id=locked.match_run_id)
                       .select_related("nomination__university", "track").order_by("id"))
     placed = [p for p in placements if p.track_id is not None]
@@ -209,34 +243,91 @@ def _notify(cohort: Cohort, placements: list[Placement]) -> None:
             )
 
 
+def cohort_reopen_refusal(*, cohort: Cohort) -> str | None:
+    """Why an approved cohort can no longer be reopened, or None. Once a candidate has acted on
+    the result (enrolled; accepted an offer, once offers exist, joins here), the cohort is
+    changed one candidate at a time instead."""
+    # Through the reverse relation: candidates does not import the students app.
+    enrolled = cohort.admissions.filter(enrolment__isnull=False).count()
+    if enrolled:
+        return ngettext(
+            "%(count)s student of this cohort is enrolled already: the cohort can no longer be "
+            "reopened.",
+            "%(count)s students of this cohort are enrolled already: the cohort can no longer be "
+            "reopened.", enrolled) % {"count": enrolled}
+    return None
+
+
 @transaction.atomic
 def cohort_reopen(*, actor: User, cohort: Cohort, reason: str) -> Cohort:
-    """Take an approved cohort back to a proposal; the admissions of record are withdrawn."""
+    """Take an approved cohort back to a proposal; the admissions of record are withdrawn.
+
+    Everyone the approval told (each candidate of the run and their universities'
+    coordinators) is emailed in their language that the result is withdrawn pending a new
+    decision. Refused once a student of the cohort has enrolled.
+    """
     reason = (reason or "").strip()
     if not reason:
         raise DomainError({"reason": _("Give the reason for reopening the cohort.")})
-    locked = Cohort.objects.select_for_update().get(pk=cohort.pk)
+    locked = Cohort.objects.select_for_update().select_related("intake_round__program").get(
+        pk=cohort.pk)
     if locked.status != Cohort.Status.APPROVED:
         return locked
-    if locked.admissions.filter(enrolment__isnull=False).exists():
-        raise DomainError(_("Students of this cohort are enrolled already: the cohort can no "
-                            "longer be reopened."))
+    refusal = cohort_reopen_refusal(cohort=locked)
+    if refusal:
+        raise DomainError(refusal)
     admitted = list(locked.admissions.values_list("nomination_id", "track_id"))
     locked.admissions.all().delete()
     locked.status, locked.approved_at, locked.approved_by = Cohort.Status.PROPOSED, None, None
     locked.save(update_fields=["status", "approved_at", "approved_by", "updated_at"])
+    told = _notify_withdrawn(locked)
     audit_entry_create(actor=actor, action="cohort_reopen", target=locked,
                        before={"status": Cohort.Status.APPROVED, "admitted": admitted},
-                       after={"status": Cohort.Status.PROPOSED, "reason": reason})
+                       after={"status": Cohort.Status.PROPOSED, "reason": reason,
+                              "told": told})
     return locked
+
+
+def _notify_withdrawn(cohort: Cohort) -> dict[str, int]:
+    """Tell whoever the approval told that their result is withdrawn pending a new decision;
+    how many candidates and coordinators were told."""
+    intake_round, program = cohort.intake_round, cohort.intake_round.program
+    recipients = cohort_result_recipients(cohort)
+    per_university = defaultdict(list)
+    for placement in recipients.placements:
+        nomination = placement.nomination
+        admitted = placement.track_id is not None
+        per_university[nomination.university_id].append(
+            {"nomination": nomination, "track": placement.track, "admitted": admitted})
+        email_queue(
+            to=nomination.email, language=nomination.candidate_language,
+            template="cohort_result_withdrawn_candidate",
+            context={"nomination": nomination, "intake_round": intake_round, "program": program,
+                     "track": placement.track, "admitted": admitted},
+        )
+    coordinators = 0
+    for university_id, rows in per_university.items():
+        for coordinator in recipients.coordinators.get(university_id, []):
+            coordinators += 1
+            email_queue(
+                to=coordinator.user.email, language=coordinator.user.language,
+                template="cohort_result_withdrawn_university",
+                context={"university": coordinator.university, "intake_round": intake_round,
+                         "program": program, "rows": rows},
+            )
+    return {"candidates": len(recipients.placements), "coordinators": coordinators}
 
 
 @transaction.atomic
 def cohort_run_request(*, actor: User, intake_round: IntakeRound) -> None:
-    """Staff's "run now": note the request and queue the matching after commit."""
+    """Staff's "run now": note the request and queue the matching after commit. Refused while
+    the round's nominations are open, and for an approved cohort."""
     # In here: candidates.tasks imports the services.
     from ..tasks import run_cohort_matching  # noqa: PLC0415
 
+    refusal = cohort_match_refusal(intake_round=intake_round)
+    if refusal:
+        raise DomainError(refusal)
     cohort, _created = Cohort.objects.get_or_create(intake_round=intake_round)
     if cohort.status == Cohort.Status.APPROVED:
         raise DomainError(_("This cohort is approved; reopen it before matching again."))

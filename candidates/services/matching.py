@@ -16,6 +16,7 @@ from datetime import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ecocycle.bulk import bulk_insert, prepared_datetime
 from ecocycle.exceptions import DomainError
@@ -38,7 +39,13 @@ from ..models import (
     Placement,
 )
 from ..selectors import scoring_weights_get_for_round
+from ._common import _nominations_closed_refusal
 from .nominations import eligibility_recheck
+
+MATCHING_WAITS = gettext_lazy(
+    "Nominations for %(round)s close on %(close)s: the matching runs once they have closed "
+    "(a what-if can be tried before)."
+)
 
 
 @dataclass
@@ -296,16 +303,26 @@ def _results_save(run: MatchRun, proposal: CohortProposal) -> None:
     ])
 
 
+def cohort_match_refusal(*, intake_round: IntakeRound, now: datetime | None = None) -> str | None:
+    """Why the round's cohort may not be matched at `now` (its nominations are still to close,
+    and when they do); None when it may. A what-if (cohort_propose) is never refused."""
+    return _nominations_closed_refusal(intake_round, now or timezone.now(), MATCHING_WAITS)
+
+
 def cohort_match_run(
     *, intake_round: IntakeRound, trigger: str, actor: User | None = None,
     now: datetime | None = None,
 ) -> CohortProposal:
     """Propose the round's cohort and save it as the current MatchRun.
 
-    Refused for a round whose cohort is approved. The previous proposal of the round is marked
-    superseded. Raises ecocycle.locks.JobBusy if another run of this round is under way.
+    Refused while the round's nominations are open, and for a round whose cohort is approved.
+    The previous proposal of the round is marked superseded. Raises ecocycle.locks.JobBusy if
+    another run of this round is under way.
     """
     now = now or timezone.now()
+    refusal = cohort_match_refusal(intake_round=intake_round, now=now)
+    if refusal:
+        raise DomainError(refusal)
     started = time.perf_counter()
     with exclusive_job(f"cohort-match-{intake_round.pk}"):
         cohort = Cohort.objects.select_for_update().filter(intake_round=intake_round).first()

@@ -42,6 +42,7 @@ from tests.programs.factories import (
     IntakeRoundFactory,
     ProgramUniversityFactory,
     RoundTrackFactory,
+    close_nominations,
 )
 
 # Read once: a whole run can be sent through the services to check that a change to one of them
@@ -182,15 +183,29 @@ def consented_nomination(*, via_services=None, **kwargs):
     return services.consent_confirm(token=token)
 
 
-def admitted_round(n=4, *, seats=5, n_tracks=2, via_services=None):
-    """An approved cohort of `n` consented candidates, no mentors yet: (round, nominations)."""
+def consented_round(n=4, *, seats=5, n_tracks=2, via_services=None):
+    """A round taking nominations, with `n` consented candidates: (round, nominations)."""
     intake_round = open_round_with_tracks(n_tracks=n_tracks)
     RoundTrack.objects.filter(intake_round=intake_round).update(seats=seats)
     nominations = [consented_nomination(intake_round=intake_round, gpa=f"3.{9 - i}",
                                         via_services=via_services)
                    for i in range(n)]
+    return intake_round, nominations
+
+
+def round_decide(intake_round):
+    """Close the round's nominations, match and approve its cohort: the approved cohort."""
+    close_nominations(intake_round)
     services.cohort_match_run(intake_round=intake_round, trigger="command")
-    services.cohort_approve(actor=None, cohort=Cohort.objects.get(intake_round=intake_round))
+    return services.cohort_approve(actor=None,
+                                   cohort=Cohort.objects.get(intake_round=intake_round))
+
+
+def admitted_round(n=4, *, seats=5, n_tracks=2, via_services=None):
+    """An approved cohort of `n` consented candidates, no mentors yet: (round, nominations)."""
+    intake_round, nominations = consented_round(n, seats=seats, n_tracks=n_tracks,
+                                                via_services=via_services)
+    round_decide(intake_round)
     return intake_round, nominations
 
 

@@ -23,6 +23,7 @@ from tests.candidates.factories import (
 from tests.candidates.factories import (
     open_round_with_tracks,
 )
+from tests.programs.factories import close_nominations
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,7 @@ def _proposed_round(n=4, seats=1):
     intake_round = open_round_with_tracks(n_tracks=3)
     RoundTrack.objects.filter(intake_round=intake_round).update(seats=seats)
     nominations = [consented(intake_round=intake_round, gpa=f"3.{9 - i}") for i in range(n)]
+    close_nominations(intake_round)
     services.cohort_match_run(intake_round=intake_round, trigger="command")
     return intake_round, Cohort.objects.get(intake_round=intake_round), nominations
 
@@ -139,6 +141,7 @@ def test_run_request_runs_the_matching_after_commit(staff_user,
                                                    django_capture_on_commit_callbacks):
     intake_round = open_round_with_tracks(n_tracks=2)
     consented(intake_round=intake_round)
+    close_nominations(intake_round)
     with django_capture_on_commit_callbacks(execute=True):
         services.cohort_run_request(actor=staff_user, intake_round=intake_round)
         assert not MatchRun.objects.exists()

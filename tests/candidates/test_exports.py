@@ -25,6 +25,7 @@ from tests.candidates.factories import (
     submitted_nomination,
 )
 from tests.kernel.factories import StaffFactory
+from tests.programs.factories import close_nominations
 from tests.worlds import module_world, reads_world
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +42,7 @@ def _matched_round():
     gpas = ["3.9", "3.7", "3.5", "3.3", "3.1", "3.0"]
     nominations = [consented(intake_round=intake_round, gpa=gpa) for gpa in gpas]
     submitted_nomination(intake_round=intake_round, gpa="4.0")  # no consent
+    close_nominations(intake_round)
     services.cohort_match_run(intake_round=intake_round, trigger="command")
     return intake_round, nominations
 

@@ -33,7 +33,7 @@ from tests.candidates.factories import (
     open_round_with_tracks,
     submitted_nomination,
 )
-from tests.programs.factories import CoordinatorFactory
+from tests.programs.factories import CoordinatorFactory, close_nominations
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +48,7 @@ def contested_round():
     submitted_nomination(intake_round=intake_round, gpa="4.0")  # no consent
     services.nomination_withdraw(
         actor=None, nomination=submitted_nomination(intake_round=intake_round, gpa="4.0"))
+    close_nominations(intake_round)
     return intake_round, nominations
 
 
@@ -159,6 +160,7 @@ def _round_of(size, coordinators):
     intake_round = open_round_with_tracks(n_tracks=3)
     for i in range(size):
         consented(intake_round=intake_round, coordinator=coordinators[i % len(coordinators)])
+    close_nominations(intake_round)
     # Content types are cached after their first use: each measure starts from an empty cache.
     ContentType.objects.clear_cache()
     return intake_round
@@ -237,6 +239,7 @@ def test_concurrent_run_on_postgresql_skips_while_another_holds_the_lock():
     intake_round = open_round_with_tracks(n_tracks=2)
     for _ in range(3):
         consented(intake_round=intake_round)
+    close_nominations(intake_round)
     held, done = threading.Event(), threading.Event()
 
     def first_copy():

@@ -16,7 +16,7 @@ from tests.candidates.factories import (
 from tests.candidates.factories import (
     consented_nomination as consented,
 )
-from tests.programs.factories import CoordinatorFactory, UniversityFactory
+from tests.programs.factories import CoordinatorFactory, UniversityFactory, close_nominations
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +53,7 @@ def test_cohort_get_for_round():
     intake_round = open_round_with_tracks(n_tracks=1)
     assert selectors.cohort_get_for_round(intake_round) is None
     consented(intake_round=intake_round)
+    close_nominations(intake_round)
     services.cohort_match_run(intake_round=intake_round, trigger="command")
     cohort = selectors.cohort_get_for_round(intake_round)
     assert cohort == Cohort.objects.get(intake_round=intake_round)
@@ -75,6 +76,7 @@ def test_run_state_reads_two_rows(django_assert_num_queries):
         state = selectors.cohort_run_state(intake_round)
     assert state == selectors.CohortRunState(running=False, latest_run=None)
     consented(intake_round=intake_round)
+    close_nominations(intake_round)
     run = services.cohort_match_run(intake_round=intake_round, trigger="command").run
     assert selectors.cohort_run_state(intake_round).latest_run == run
     assert not selectors.cohort_run_state(intake_round).running

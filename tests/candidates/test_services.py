@@ -23,6 +23,7 @@ from tests.programs.factories import (
     CoordinatorFactory,
     CoreTechnologyFactory,
     ProgramUniversityFactory,
+    close_nominations,
 )
 
 pytestmark = pytest.mark.django_db
@@ -282,7 +283,7 @@ def test_revoking_an_invitation_audits_once_and_spares_an_accepted_one():
 
 
 def test_clearing_a_run_request_is_audited_and_safe_to_repeat():
-    intake_round = open_round_with_tracks()
+    intake_round = close_nominations(open_round_with_tracks())
     services.cohort_run_request(actor=StaffFactory(), intake_round=intake_round)
     assert Cohort.objects.get(intake_round=intake_round).run_requested_at is not None
 

@@ -34,6 +34,7 @@ from tests.programs.factories import (
     ProgramUniversityFactory,
     RoundTrackFactory,
     UniversityFactory,
+    close_nominations,
 )
 from tests.worlds import module_world, reads_world
 
@@ -62,6 +63,7 @@ def _matched_round():
                                       family_name="Foxtrot")
     RoundTrackFactory(intake_round=intake_round,
                       track=DegreeTrackFactory(program=intake_round.program, major="Unranked"))
+    close_nominations(intake_round)
     services.cohort_match_run(intake_round=intake_round, trigger="command")
     return {"round": intake_round, "nominations": nominations, "no_consent": no_consent,
             "itb": itb, "hust": hust}
@@ -86,6 +88,7 @@ PAGES = [
     ("staff_rounds:whatif", [ROUND_ID]),
     ("staff_rounds:run_status", [ROUND_ID]),
     ("staff_rounds:audit_log", [ROUND_ID]),
+    ("staff_rounds:cohort_approve_confirm", [ROUND_ID]),
 ]
 ACTIONS = [
     ("staff_rounds:override_create", [ROUND_ID]),
@@ -93,6 +96,7 @@ ACTIONS = [
     ("staff_rounds:cohort_approve", [ROUND_ID]),
     ("staff_rounds:cohort_reopen", [ROUND_ID]),
     ("staff_rounds:run_now", [ROUND_ID]),
+    ("staff_rounds:round_calendar", [ROUND_ID, "close_nominations"]),
 ]
 
 
@@ -124,7 +128,8 @@ def test_refused_actions_change_nothing(client, request, matched_round, who):
     runs = MatchRun.objects.count()
     client.post(reverse("staff_rounds:override_create", args=[intake_round.pk]),
                 {"nomination": alpha.pk, "kind": "exclude", "reason": "not allowed"})
-    client.post(reverse("staff_rounds:cohort_approve", args=[intake_round.pk]))
+    client.post(reverse("staff_rounds:cohort_approve", args=[intake_round.pk]),
+                {"confirm": "yes"})
     client.post(reverse("staff_rounds:run_now", args=[intake_round.pk]))
     assert not CohortOverride.objects.exists()
     cohort = Cohort.objects.get(intake_round=intake_round)
@@ -454,7 +459,7 @@ def test_approve_then_reopen(client, staff_user, matched_round, django_capture_o
     client.force_login(staff_user)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("staff_rounds:cohort_approve", args=[intake_round.pk]),
-                               follow=True)
+                               {"confirm": "yes"}, follow=True)
     cohort = Cohort.objects.get()
     assert cohort.status == Cohort.Status.APPROVED and cohort.approved_by == staff_user
     assert CohortAdmission.objects.filter(cohort=cohort).count() == 3
@@ -480,10 +485,11 @@ def test_approve_then_reopen(client, staff_user, matched_round, django_capture_o
 def test_approve_refusal_is_shown(client, staff_user, matched_round):
     intake_round = matched_round["round"]
     alpha = matched_round["nominations"][0]
-    services.nomination_withdraw(actor=None, nomination=alpha)
+    # Nominations are closed: no longer eligible, as the nightly re-check may find.
+    Nomination.objects.filter(pk=alpha.pk).update(is_eligible=False)
     client.force_login(staff_user)
     response = client.post(reverse("staff_rounds:cohort_approve", args=[intake_round.pk]),
-                           follow=True)
+                           {"confirm": "yes"}, follow=True)
     assert "can no longer be admitted" in response.content.decode()
     assert Cohort.objects.get().status == Cohort.Status.PROPOSED
 
@@ -532,7 +538,7 @@ def test_a_requested_run_shows_running_and_polls(client, staff_user, matched_rou
 def test_a_round_without_a_proposal_renders_and_can_be_run(
     client, staff_user, django_capture_on_commit_callbacks,
 ):
-    intake_round = open_round_with_tracks(n_tracks=2)
+    intake_round = close_nominations(open_round_with_tracks(n_tracks=2))
     client.force_login(staff_user)
     for name in ("staff_rounds:round_overview", "staff_rounds:cohort_review", "staff_rounds:whatif",
                  "staff_rounds:audit_log"):
@@ -587,7 +593,9 @@ def _grow(intake_round, coordinators, count):
     for i in range(count):
         consented(intake_round=intake_round, coordinator=coordinators[i % len(coordinators)],
                    gpa=f"{3.0 + (i % 10) / 10:.1f}")
-    services.cohort_match_run(intake_round=intake_round, trigger="command")
+    # Matched as it will be once nominations have closed: the round grows again afterwards.
+    services.cohort_match_run(intake_round=intake_round, trigger="command",
+                              now=intake_round.nominations_close_at + timedelta(minutes=1))
 
 
 def test_pages_issue_a_bounded_number_of_queries(client, staff_user,

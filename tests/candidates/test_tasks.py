@@ -9,6 +9,7 @@ from candidates import services, tasks
 from candidates.models import Cohort, EligibilityPolicy, Nomination
 from ecocycle.models import AuditEntry, JobLock, OutboundEmail
 from tests.candidates.factories import open_round_with_tracks, submitted_nomination
+from tests.programs.factories import close_nominations
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +77,7 @@ def test_language_certificate_expiring_after_submit_is_caught_at_night():
     "refused",
 ])
 def test_a_run_request_that_cannot_run_is_answered(refusal, staff_user):
-    intake_round = open_round_with_tracks()
+    intake_round = close_nominations(open_round_with_tracks())
     services.cohort_run_request(actor=staff_user, intake_round=intake_round)
     if refusal == "busy":
         JobLock.objects.create(name=f"cohort-match-{intake_round.pk}", holder="another",

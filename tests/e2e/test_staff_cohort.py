@@ -9,7 +9,7 @@ from candidates.models import Cohort, CohortOverride, MatchRun, Placement
 from programs.models import RoundTrack
 from tests.candidates.factories import open_round_with_tracks, submitted_nomination
 from tests.kernel.factories import DEFAULT_PASSWORD
-from tests.programs.factories import CoordinatorFactory
+from tests.programs.factories import CoordinatorFactory, close_nominations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,6 +31,7 @@ def test_staff_reviews_overrides_previews_and_approves(page, staff_user):
     coordinator = CoordinatorFactory()
     nominations = [_consented(intake_round=intake_round, coordinator=coordinator, gpa=gpa)
                    for gpa in ["3.9", "3.7", "3.5", "3.3"]]
+    close_nominations(intake_round)
     run = services.cohort_match_run(intake_round=intake_round, trigger="command").run
     first, last = nominations[0], nominations[-1]
     freed_track = _placed(run.pk)[first.pk]
@@ -86,9 +87,11 @@ def test_staff_reviews_overrides_previews_and_approves(page, staff_user):
     assert page.locator("#whatif-tracks tr.changed").count() == 3
     assert MatchRun.objects.count() == 1
 
-    # Approve the cohort as a whole.
+    # Approve the cohort as a whole, after its confirmation page.
     page.click("nav.tabs >> text=Overview")
     page.click("#approve-cohort")
+    page.wait_for_selector("#approve-confirm")
+    page.click("#confirm-approve")
     page.wait_for_selector("#approved-note")
     assert f"Approved by {staff_user.get_full_name()}" in page.inner_text("#approved-note")
     cohort = Cohort.objects.get(intake_round=intake_round)

@@ -32,9 +32,10 @@ from programs.models import RoundMilestone
 from students.models import AlumniOutcome, Enrolment
 from students.services import enrolment_record
 from tests.candidates.factories import (
-    admitted_round,
     complete_nomination,
+    consented_round,
     enrolled_round,
+    round_decide,
     submitted_nomination,
 )
 
@@ -63,12 +64,13 @@ def _entries_about(nomination: Nomination) -> list[AuditEntry]:
 @pytest.fixture
 def decided_round():
     """A round decided 400 days ago: two admitted, one placed nowhere (refused), one draft
-    never submitted and one submitted after the cohort was approved."""
-    intake_round, nominations = admitted_round(3, seats=1, n_tracks=2)
-    admitted = [n for n in nominations if CohortAdmission.objects.filter(nomination=n).exists()]
-    refused = [n for n in nominations if n not in admitted]
+    never submitted and one submitted late, whose candidate never consented (not matched)."""
+    intake_round, nominations = consented_round(3, seats=1, n_tracks=2)
     draft = complete_nomination(intake_round=intake_round, native_name="Budi Santoso Native")
     late = submitted_nomination(intake_round=intake_round)
+    round_decide(intake_round)
+    admitted = [n for n in nominations if CohortAdmission.objects.filter(nomination=n).exists()]
+    refused = [n for n in nominations if n not in admitted]
     _decided(intake_round, 400)
     assert len(admitted) == 2 and len(refused) == 1
     return {"round": intake_round, "admitted": admitted, "not_admitted": [*refused, draft, late],
@@ -255,9 +257,10 @@ def test_emails_to_and_about_the_person_are_removed(decided_round):
 def test_the_audit_trail_is_kept_but_anonymised(decided_round):
     draft = decided_round["draft"]
     old_name = draft.family_name
+    # Changed while the round still took nominations.
     draft = nomination_update(actor=draft.created_by, nomination=draft, data={
         "family_name": "Santoso", "phone": "+62 811 7777 1234",
-        "research_interests": "Enzymes from Sumatra"})
+        "research_interests": "Enzymes from Sumatra"}, now=draft.created_at)
     personal_values = [old_name, "Santoso", draft.given_names, draft.email, draft.native_name,
                        "+62 811 7777 1234", "Enzymes from Sumatra", draft.passport_number,
                        draft.institution]
@@ -309,9 +312,10 @@ def test_audit_trail_anonymise_replaces_personal_values_at_any_depth(decided_rou
 
 def test_the_job_takes_a_bounded_number_of_queries(settings):
     def run_with(n):
-        intake_round, _nominations = admitted_round(1, seats=1, n_tracks=1)
+        intake_round, _nominations = consented_round(1, seats=1, n_tracks=1)
         for _ in range(n):
             submitted_nomination(intake_round=intake_round)
+        round_decide(intake_round)
         _decided(intake_round, 400)
         with CaptureQueriesContext(connection) as queries:
             report = retention_apply(dry_run=False)

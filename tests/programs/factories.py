@@ -98,6 +98,17 @@ class IntakeRoundFactory(factory.django.DjangoModelFactory):
             RoundMilestone.objects.create(intake_round=obj, kind=kind, at=at)
 
 
+def close_nominations(intake_round, *, ago=timedelta(0)):
+    """Move the round's nomination deadline to now (`ago` before), its other milestones kept: the
+    round is then in its screening phase, where the matching runs and the cohort is approved.
+    A fixture, as the factory's milestones are; staff use intake_round_close_nominations."""
+    RoundMilestone.objects.filter(
+        intake_round=intake_round, kind=RoundMilestone.Kind.NOMINATIONS_CLOSE,
+    ).update(at=timezone.now() - ago)
+    getattr(intake_round, "_prefetched_objects_cache", {}).pop("milestones", None)
+    return intake_round
+
+
 class RoundTrackFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = RoundTrack
