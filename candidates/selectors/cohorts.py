@@ -1,7 +1,7 @@
 """Reads of a round's cohort: the cohort itself, its scoring weights, and whether a matching run
 is under way. The dashboard, the exports, the matching service and the staff pages share them."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 from programs.models import IntakeRound
 
 from .. import scoring
-from ..models import Cohort, Coordinator, MatchRun, Placement, ScoringPolicy
+from ..models import Cohort, Coordinator, MatchRun, Nomination, Placement, ScoringPolicy
 
 # A run request older than this was skipped or lost (the task's time limit is shorter), and
 # the pages stop saying "running".
@@ -65,19 +65,33 @@ def cohort_run_state(intake_round: IntakeRound) -> CohortRunState:
 class CohortResultRecipients:
     placements: list[Placement]                 # each candidate of the run, placed or not
     coordinators: dict[int, list[Coordinator]]  # university id -> its coordinators
+    nominees: dict[int, int]                    # university id -> its nominees in the round
+
+
+def round_nominees(intake_round_id: int) -> QuerySet[Nomination]:
+    """Whom a round's universities nominated: every nomination but drafts (withdrawn ones too,
+    unless they were withdrawn before being submitted). The results each university is sent
+    list these."""
+    return (Nomination.objects.filter(intake_round_id=intake_round_id)
+            .exclude(status=Nomination.Status.DRAFT)
+            .exclude(status=Nomination.Status.WITHDRAWN, submitted_at__isnull=True))
 
 
 def cohort_result_recipients(cohort: Cohort) -> CohortResultRecipients:
     """Whom approving the cohort's current proposal tells its result, as the approval's emails
     do: every candidate of the run, placed or not, and the coordinators with an active account
-    of their universities. So also whom a reopening tells. Two queries."""
-    if cohort.match_run_id is None:
-        return CohortResultRecipients(placements=[], coordinators={})
-    placements = list(Placement.objects.filter(match_run_id=cohort.match_run_id)
-                      .select_related("nomination__university", "track").order_by("id"))
+    of every university that nominated in the round (its results list every nominee, also those
+    who never took part). So also whom a reopening tells. Three queries."""
+    placements = [] if cohort.match_run_id is None else list(
+        Placement.objects.filter(match_run_id=cohort.match_run_id)
+        .select_related("nomination__university", "track").order_by("id"))
+    nominees = Counter(round_nominees(cohort.intake_round_id).values_list("university_id",
+                                                                          flat=True))
     coordinators = defaultdict(list)
     for coordinator in Coordinator.objects.filter(
-        university_id__in={p.nomination.university_id for p in placements}, user__is_active=True,
+        university_id__in=set(nominees) | {p.nomination.university_id for p in placements},
+        user__is_active=True,
     ).select_related("user", "university").order_by("user__email"):
         coordinators[coordinator.university_id].append(coordinator)
-    return CohortResultRecipients(placements=placements, coordinators=dict(coordinators))
+    return CohortResultRecipients(placements=placements, coordinators=dict(coordinators),
+                                  nominees=dict(nominees))

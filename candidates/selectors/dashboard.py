@@ -181,39 +181,38 @@ def round_overview(intake_round: IntakeRound) -> dict:
             "running": running}
 
 
-def _approval_emails(placements: list[Placement], coordinators: dict) -> dict:
+def _approval_emails(recipients) -> dict:
     """The emails an approval sends: candidates' per language, universities' summaries each to
     its coordinators in their languages."""
     languages = dict(settings.LANGUAGES)
     per_language = defaultdict(Counter)
-    per_university: dict[int, dict] = {}
-    for placement in placements:
-        nomination = placement.nomination
+    admitted_per_university = Counter()
+    for placement in recipients.placements:
         admitted = placement.track_id is not None
-        per_language[nomination.candidate_language]["admitted" if admitted else
-                                                    "not_admitted"] += 1
-        row = per_university.setdefault(nomination.university_id, {
-            "university": nomination.university, "nominees": 0, "admitted": 0})
-        row["nominees"] += 1
-        row["admitted"] += admitted
+        per_language[placement.nomination.candidate_language][
+            "admitted" if admitted else "not_admitted"] += 1
+        admitted_per_university[placement.nomination.university_id] += admitted
     candidates = [{"language": code, "name": languages.get(code, code),
                    "admitted": counts["admitted"], "not_admitted": counts["not_admitted"],
                    "total": counts.total()}
                   for code, counts in sorted(per_language.items())]
-    universities = [{**row, "coordinators": [
-        {"email": c.user.email, "name": c.user.get_full_name(), "language": c.user.language,
-         "language_name": languages.get(c.user.language, c.user.language)}
-        for c in coordinators.get(university_id, [])]}
-        for university_id, row in sorted(per_university.items(),
-                                         key=lambda item: item[1]["university"].name)]
+    universities = sorted((
+        {"university": people[0].university, "nominees": recipients.nominees.get(uid, 0),
+         "admitted": admitted_per_university[uid], "coordinators": [
+             {"email": c.user.email, "name": c.user.get_full_name(), "language": c.user.language,
+              "language_name": languages.get(c.user.language, c.user.language)}
+             for c in people]}
+        for uid, people in recipients.coordinators.items()),
+        key=lambda row: row["university"].name)
     return {"candidates": candidates, "universities": universities,
-            "count": len(placements) + sum(len(u["coordinators"]) for u in universities)}
+            "count": len(recipients.placements)
+            + sum(len(u["coordinators"]) for u in universities)}
 
 
 def cohort_approval_summary(cohort: Cohort) -> dict:
     """What approving the cohort's current proposal will do: how many are admitted to each
     track, how many are not, and which emails go to whom in which languages (the approval's
-    own recipients, cohort_result_recipients). Three queries whatever the cohort's size."""
+    own recipients, cohort_result_recipients). Four queries whatever the cohort's size."""
     recipients = cohort_result_recipients(cohort)
     admitted = Counter(p.track_id for p in recipients.placements if p.track_id is not None)
     round_tracks = RoundTrack.objects.filter(intake_round_id=cohort.intake_round_id).select_related(
@@ -224,7 +223,7 @@ def cohort_approval_summary(cohort: Cohort) -> dict:
                    for rt in round_tracks],
         "admitted": sum(admitted.values()),
         "not_admitted": len(recipients.placements) - sum(admitted.values()),
-        "emails": _approval_emails(recipients.placements, recipients.coordinators),
+        "emails": _approval_emails(recipients),
     }
 
 

@@ -23,6 +23,7 @@ from programs.models import DegreeTrack, IntakeRound, University
 
 from ..eligibility import reason_text
 from ..models import Cohort, Nomination, Placement
+from .cohorts import round_nominees
 from .dashboard import UNPLACED_TEXT
 
 # The mentors and students apps build on candidates, so candidates may not import them: their
@@ -210,9 +211,7 @@ def round_results_by_university(intake_round: IntakeRound) -> list[tuple[Univers
     university is sent. A draft, or a draft withdrawn before it was submitted, nominated
     nobody and is left out."""
     nominations = (
-        Nomination.objects.filter(intake_round=intake_round)
-        .exclude(status=Nomination.Status.DRAFT)
-        .exclude(status=Nomination.Status.WITHDRAWN, submitted_at__isnull=True)
+        round_nominees(intake_round.pk)
         .select_related("university").defer("passport_number")
         .order_by("university__name", "university_id", "university_rank", "family_name", "id")
     )

@@ -29,7 +29,6 @@ from ..models import (
 )
 from ..selectors import (
     cohort_result_recipients,
-    coordinator_list_for_university,
     round_results_by_university,
 )
 from ._common import _nominations_closed_refusal
@@ -222,8 +221,11 @@ def cohort_approve(*, actor: User, cohort: Cohort, now: datetime | None = None,
 
 
 def _notify(cohort: Cohort, placements: list[Placement]) -> None:
-    """Each partner university gets every nominee's outcome; each candidate their result."""
+    """Each partner university gets every nominee's outcome; each candidate their result. The
+    universities are those whom cohort_result_recipients names (the confirmation page and a
+    reopening read the same)."""
     intake_round, program = cohort.intake_round, cohort.intake_round.program
+    coordinators = cohort_result_recipients(cohort).coordinators
     for placement in placements:
         nomination = placement.nomination
         admitted = placement.track_id is not None
@@ -234,7 +236,7 @@ def _notify(cohort: Cohort, placements: list[Placement]) -> None:
                      "track": placement.track, "admitted": admitted},
         )
     for university, rows in round_results_by_university(intake_round):
-        for coordinator in coordinator_list_for_university(university):
+        for coordinator in coordinators.get(university.pk, []):
             email_queue(
                 to=coordinator.user.email, language=coordinator.user.language,
                 template="cohort_university_summary",
@@ -293,11 +295,11 @@ def _notify_withdrawn(cohort: Cohort) -> dict[str, int]:
     how many candidates and coordinators were told."""
     intake_round, program = cohort.intake_round, cohort.intake_round.program
     recipients = cohort_result_recipients(cohort)
-    per_university = defaultdict(list)
+    per_university: dict[int, list[dict]] = {uid: [] for uid in recipients.coordinators}
     for placement in recipients.placements:
         nomination = placement.nomination
         admitted = placement.track_id is not None
-        per_university[nomination.university_id].append(
+        per_university.setdefault(nomination.university_id, []).append(
             {"nomination": nomination, "track": placement.track, "admitted": admitted})
         email_queue(
             to=nomination.email, language=nomination.candidate_language,
