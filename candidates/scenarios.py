@@ -12,10 +12,12 @@ from ecocycle.services import model_create
 from programs.models import IntakeRound, Program
 from programs.scenarios import (
     DECIDED_ROUNDS,
+    MATCHING_ROUND_NAME,
     NOMINATED_AFTER_OPENING_DAYS,
     PAST_ROUND_NAME,
     PAST_ROUND_NOMINATED_DAYS_AGO,
     ROUND_NAME,
+    matching_round_milestones,
 )
 
 from . import selectors, services
@@ -93,14 +95,28 @@ EARLIER_PEOPLE = {
 }
 
 
-def _earlier_rows(round_name: str) -> dict:
+# The round being matched: every candidate consented before nominations closed.
+MATCHING_PEOPLE = {
+    "coordinator@itb.test": [("Hartono", "Bayu", ""), ("Puspita", "Lina", ""),
+                             ("Firmansyah", "Arif", "")],
+    "coordinator@hust.test": [("Dinh", "Cong Minh", "Đinh Công Minh"),
+                              ("Lam", "Thu Huong", "Lâm Thu Hương"),
+                              ("Quach", "Van Tai", "Quách Văn Tài")],
+}
+
+
+def _consented_rows(people: dict) -> dict:
     rows = {}
-    for email, people in EARLIER_PEOPLE[round_name].items():
+    for email, names in people.items():
         language = "id" if "itb" in email else "vi"
         rows[email] = [
             (family, given, native, "consented", f"3.{8 - i}", "4.0", "ielts", "7.0", language)
-            for i, (family, given, native) in enumerate(people)]
+            for i, (family, given, native) in enumerate(names)]
     return rows
+
+
+def _earlier_rows(round_name: str) -> dict:
+    return _consented_rows(EARLIER_PEOPLE[round_name])
 
 
 def _slug(text: str) -> str:
@@ -166,6 +182,22 @@ def build_earlier_round(round_name: str, *, now=None) -> list[IntakeRound]:
             _decide(intake_round, opened + timedelta(days=100))
         decided.append(intake_round)
     return decided
+
+
+def build_matching_round(*, now=None) -> list[IntakeRound]:
+    """The round whose nominations have closed: its candidates nominated while it was open, and
+    the matching run, so that staff have a proposal to review and approve. Idempotent."""
+    now = now or timezone.now()
+    build_policies()
+    opened = matching_round_milestones(now)["nominations_open"]
+    _build_round(_consented_rows(MATCHING_PEOPLE), MATCHING_ROUND_NAME,
+                 opened + timedelta(days=NOMINATED_AFTER_OPENING_DAYS))
+    matched = []
+    for intake_round in IntakeRound.objects.filter(name=MATCHING_ROUND_NAME).order_by("id"):
+        if intake_round.nominations.exists() and not intake_round.match_runs.exists():
+            services.cohort_match_run(intake_round=intake_round, trigger="command", now=now)
+            matched.append(intake_round)
+    return matched
 
 
 def _decide(intake_round: IntakeRound, when) -> None:

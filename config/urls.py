@@ -20,7 +20,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("candidates.urls")),
     # Staff pages: one area each, at /staff/<area>/ with the namespace staff_<area>.
-    path("staff/", include("candidates.staff_urls")),
+    path("staff/", include("hub.round_urls")),
     path("staff/mentors/", include("mentors.staff_urls")),
     path("staff/students/", include("students.urls")),
     path("staff/careers/", include("students.career_urls")),

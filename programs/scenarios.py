@@ -131,6 +131,9 @@ PAST_ROUND_NOMINATED_DAYS_AGO = 100
 # Earlier rounds, for the cycle's later stages: name -> days ago its nominations opened.
 # 2023 Autumn's students have graduated; 2025 Autumn's are close to graduation.
 DECIDED_ROUNDS = {"2023 Autumn": 1250, "2025 Autumn": 480, PAST_ROUND_NAME: 120}
+# A round whose nominations have closed and whose cohort is being matched: a proposal for staff
+# to review, not yet approved.
+MATCHING_ROUND_NAME = "2026 Winter"
 NOMINATED_AFTER_OPENING_DAYS = 20
 ENROLMENT_AFTER_OPENING_DAYS = 160
 
@@ -164,6 +167,17 @@ def decided_round_milestones(name: str, now):
     }
 
 
+def matching_round_milestones(now):
+    """A round closed five days ago, in its matching phase since two days, deciding soon."""
+    return {
+        "nominations_open": now - timedelta(days=45),
+        "nominations_close": now - timedelta(days=5),
+        "matching": now - timedelta(days=2),
+        "decisions": now + timedelta(days=12),
+        "enrolment": now + timedelta(days=75),
+    }
+
+
 def _milestones(now):
     return {
         "nominations_open": now - timedelta(days=14),
@@ -176,8 +190,8 @@ def _milestones(now):
 
 @transaction.atomic
 def build_programs(*, actor: User | None = None, now=None) -> list[Program]:
-    """Universities, two active programs with core technologies, tracks, an open round and a
-    round already decided."""
+    """Universities, two active programs with core technologies, tracks, and rounds in each
+    phase: one taking nominations, one closed and being matched, and rounds already decided."""
     now = now or timezone.now()
     universities = {}
     for name, country, city, website, domain in UNIVERSITIES:
@@ -226,7 +240,8 @@ def build_programs(*, actor: User | None = None, now=None) -> list[Program]:
                 "language_of_instruction": "en",
             })
         rounds = [(name, decided_round_milestones(name, now)) for name in DECIDED_ROUNDS]
-        for name, milestones in [*rounds, (ROUND_NAME, _milestones(now))]:
+        for name, milestones in [*rounds, (MATCHING_ROUND_NAME, matching_round_milestones(now)),
+                                 (ROUND_NAME, _milestones(now))]:
             if not IntakeRound.objects.filter(program=program, name=name).exists():
                 intake_round_create(actor=actor, program=program, name=name,
                                     milestones=milestones, preference_limit=3)

@@ -196,9 +196,11 @@ def test_reopening_tells_everyone_who_was_told_in_their_languages(
                                  for (topic, to, language), count in approved["told"].items()})
     assert len(mail.outbox) == 7
     by_address = {message.to[0]: message for message in mail.outbox}
+    withdrawn_subject = {"en": "withdrawn pending a new decision", "id": "ditarik sambil menunggu",
+                         "vi": "bị thu hồi trong khi chờ", "ko": "철회되었습니다"}
     for nomination in approved["nominations"]:
         message = by_address[nomination.email]
-        assert "withdrawn pending a new decision" in message.subject
+        assert withdrawn_subject[nomination.candidate_language] in message.subject
         assert nomination.display_name in message.body
     summary = by_address[approved["hust"].user.email]
     assert approved["nominations"][1].display_name in summary.body

@@ -1,6 +1,7 @@
 """A KITECH staff member runs a round from its overview: closes nominations early, runs the
-matching, reads on the confirmation page what approving will do, and approves. On a 390 px
-phone, as on a desk."""
+matching, reads on the confirmation page what approving will do, and approves. The partner
+university's coordinator then follows each nominee's outcome, in Vietnamese, and can no longer
+edit. On a 390 px phone, as on a desk."""
 
 import pytest
 from django.core import mail
@@ -29,7 +30,37 @@ def _fits(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_staff_close_nominations_run_the_matching_confirm_and_approve(page, staff_user):
+def _coordinator_sees_the_outcomes(browser, live_server, coordinator, nominations):
+    context = browser.new_context(base_url=live_server.url, locale="vi-VN", viewport=PHONE)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", coordinator.user.email)
+    page.fill("input[name=password]", DEFAULT_PASSWORD)
+    page.click("button[type=submit]")
+    page.goto("/nominations/")
+    page.wait_for_selector("#nominations")
+    assert page.get_attribute("html", "lang") == "vi"
+    codes = [page.locator("#nominations .status[class*=outcome-]").nth(i).get_attribute("class")
+             for i in range(len(nominations))]
+    assert sorted(code.split("outcome-")[1] for code in codes) == [
+        "admitted", "admitted", "admitted", "not_placed"]
+    assert _fits(page)
+    for nomination in nominations:
+        page.goto(f"/nominations/{nomination.pk}/")
+        page.wait_for_selector("#outcome")
+        assert page.locator("#read-only").is_visible()
+        assert page.locator("nav.tabs").count() == 0
+        assert page.locator(f"form[action$='/nominations/{nomination.pk}/withdraw/']").count() == 0
+        page.goto(f"/nominations/{nomination.pk}/edit/person/")
+        page.wait_for_selector("#read-only")
+        assert page.locator("#id_family_name").count() == 0
+        assert _fits(page)
+    context.close()
+
+
+def test_staff_close_nominations_run_the_matching_confirm_and_approve(page, staff_user, browser,
+                                                                      live_server):
     intake_round = open_round_with_tracks(n_tracks=3, name="2027 Spring")
     RoundTrack.objects.filter(intake_round=intake_round).update(seats=1)
     coordinator = CoordinatorFactory(user=UserFactory(language="vi"))
@@ -103,3 +134,6 @@ def test_staff_close_nominations_run_the_matching_confirm_and_approve(page, staf
     assert cohort.status == Cohort.Status.APPROVED and cohort.admissions.count() == 3
     recipients = {address for message in mail.outbox for address in message.to}
     assert {n.email for n in nominations} | {coordinator.user.email} == recipients
+
+    # The university follows every nominee's outcome; nothing can be edited any more.
+    _coordinator_sees_the_outcomes(browser, live_server, coordinator, nominations)

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from candidates.models import Coordinator
-from candidates.scenarios import build_approved_cohorts, build_nominations
+from candidates.scenarios import build_approved_cohorts, build_matching_round, build_nominations
 from candidates.services import coordinator_create
 from ecocycle.models import User
 from ecocycle.services import model_update, user_create
@@ -50,6 +50,7 @@ class Command(BaseCommand):
                     # The demo staff member may do everything in the admin.
                     model_update(instance=user, data={"is_superuser": True}, actor=None)
         build_nominations()
+        build_matching_round()
         build_approved_cohorts()
         build_cycle()
         build_career_proposals()

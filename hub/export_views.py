@@ -7,10 +7,9 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from candidates.selectors import EXPORT_TABLES
 from ecocycle.exports import FORMATS
 from programs.models import IntakeRound
-
-from .selectors import EXPORT_TABLES
 
 
 @never_cache  # personal data: no copy left in a shared cache

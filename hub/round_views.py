@@ -1,6 +1,7 @@
 """Staff dashboard pages under /staff/: rounds, a round's overview with its calendar, the cohort
 review with overrides, what-ifs, approval after a confirmation, "run now" and the round's audit
-log. An action the round's phase does not allow is not offered: the page says when it will be.
+log. In the composition because a round's pages run its calendar (programs) and its cohort
+(candidates) together and show where its candidates went after admission. An action the round's phase does not allow is not offered: the page says when it will be.
 
 KITECH staff only: every view is wrapped in `staff_required`. Reads go through
 `candidates.selectors` (the rows an action names are looked up by id), writes through one service
@@ -24,6 +25,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from candidates import scoring, selectors, services
+from candidates.models import Cohort, CohortOverride, Nomination
 from ecocycle.access import staff_required
 from ecocycle.exceptions import messages_add_error
 from programs import services as program_services
@@ -37,9 +40,6 @@ from programs.calendar import (
 )
 from programs.models import IntakeRound, RoundMilestone
 from programs.selectors import intake_round_list
-
-from . import scoring, selectors, services
-from .models import Cohort, CohortOverride, Nomination
 
 REVIEW_PAGE_SIZE = 100
 SORT_KEYS = ["track", "candidate", "university", "rank", "score"]
