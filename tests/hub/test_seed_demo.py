@@ -37,10 +37,16 @@ def test_seed_demo_builds_the_world_and_is_idempotent(capsys):
     assert 8 <= first["University"] <= 10
     assert 12 <= first["DegreeTrack"] <= 20
     assert first["Program"] == 2
-    assert IntakeRound.objects.count() == 8
+    assert IntakeRound.objects.count() == 10
     phases = sorted(r.phase for r in IntakeRound.objects.all())
     assert phases == sorted([IntakeRound.Phase.DECISIONS] * 2 + [IntakeRound.Phase.ENROLMENT] * 4
+                            + [IntakeRound.Phase.MATCHING] * 2
                             + [IntakeRound.Phase.NOMINATIONS] * 2)
+    # The round being matched waits for staff: a proposal of its consented candidates.
+    for intake_round in IntakeRound.objects.filter(name="2026 Winter"):
+        cohort = Cohort.objects.get(intake_round=intake_round)
+        assert cohort.status == Cohort.Status.PROPOSED and cohort.match_run_id
+        assert intake_round.nominations.filter(consent_given_at__isnull=False).count() == 3
     assert {u.role for u in User.objects.all()} == {"staff", "coordinator", "mentor"}
     output = capsys.readouterr().out
     for email, *_ in DEMO_ACCOUNTS:
