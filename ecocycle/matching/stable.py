@@ -138,14 +138,14 @@ def _stable_match(
             track_keys.append(key)
             track_lists.append(())
     n, m = len(cand_keys), len(track_keys)
-    cap = _capacity_array(track_keys, capacities)
+    cap, has_seats, capped = _capacity_arrays(track_keys, track_lists, capacities, n)
     c_len, c_off, c_track, t_off, t_cand, rank = _interned(
         cand_keys, cand_lists, track_keys, track_lists
     )
 
     known = c_track >= 0
-    seats = cap[np.where(known, c_track, 0)] if m else np.zeros(len(c_track), dtype=np.int64)
-    p_idx = np.flatnonzero((rank >= 0) & (seats > 0))  # entries that can actually be proposed
+    seats = has_seats[np.where(known, c_track, 0)] if m else np.zeros(len(c_track), dtype=bool)
+    p_idx = np.flatnonzero((rank >= 0) & seats)  # entries that can actually be proposed
     owner = np.repeat(np.arange(n), c_len)
     p_off = _offsets(np.bincount(owner[p_idx], minlength=n))
 
@@ -174,7 +174,10 @@ def _stable_match(
     members = list(map(ck, held_cand.tolist()))
     bounds = _offsets(sizes).tolist()
     assigned = {key: tuple(members[bounds[t] : bounds[t + 1]]) for t, key in enumerate(track_keys)}
-    cutoffs = {key: (None if c == _OPEN else c) for key, c in zip(track_keys, cut, strict=True)}
+    cutoffs = {
+        key: (None if c == _OPEN or free else c)
+        for key, c, free in zip(track_keys, cut, capped.tolist(), strict=True)
+    }
     return StableMatchResult(
         placements=placements,
         assigned=assigned,
@@ -249,7 +252,7 @@ def _unplaced_reasons(
 ) -> dict[Hashable, tuple[tuple[Hashable, UnplacedReason], ...]]:
     codes = np.full(len(known), _FULL, dtype=np.int8)
     codes[rank < 0] = _NOT_ACCEPTABLE
-    codes[known & (seats == 0)] = _NO_SEATS
+    codes[known & ~seats] = _NO_SEATS
     codes[~known] = _UNKNOWN
     unplaced_ids = np.flatnonzero(~placed)
     reasons = map(_REASONS.__getitem__, codes[np.repeat(~placed, c_len)].tolist())
@@ -263,12 +266,28 @@ def _unplaced_reasons(
 _OPEN = 1 << 62
 
 
-def _capacity_array(track_keys: list[Hashable], capacities: Mapping[Hashable, int]) -> np.ndarray:
+def _capacity_arrays(
+    track_keys: list[Hashable],
+    track_lists: list[Sequence[Hashable]],
+    capacities: Mapping[Hashable, int],
+    n: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each track's effective capacity, whether it has any seat, and whether it was capped.
+
+    A track can never hold more candidates than its list names, nor more than there are
+    candidates, so seats beyond that are cut off before anything is sized by capacity: cost
+    follows the proposals, not the seats (10**9 or ``sys.maxsize`` seats are fine). A capped
+    track never fills, so its cutoff stays ``None``.
+    """
     caps = [operator.index(capacities.get(key, 0)) for key in track_keys]
     bad = [key for key, c in zip(track_keys, caps, strict=True) if c < 0]
     if bad:
         raise ValueError(f"negative capacity for track(s) {bad[:5]!r}")
-    return np.array(caps, dtype=np.int64).reshape(-1)
+    limits = [min(len(lst), n) for lst in track_lists]
+    effective = np.array(list(map(min, caps, limits)), dtype=np.int64).reshape(-1)
+    has_seats = np.array([c > 0 for c in caps], dtype=bool).reshape(-1)
+    capped = np.array(list(map(operator.gt, caps, limits)), dtype=bool).reshape(-1)
+    return effective, has_seats, capped
 
 
 def _offsets(counts: np.ndarray) -> np.ndarray:
