@@ -38,7 +38,7 @@ from programs.calendar import (
     SET_RESULTS_RELEASE,
     moment,
 )
-from programs.models import IntakeRound, RoundMilestone
+from programs.models import MAX_TRACK_SEATS, IntakeRound, RoundMilestone
 from programs.selectors import intake_round_list
 
 REVIEW_PAGE_SIZE = 100
@@ -442,7 +442,8 @@ class WhatIfForm(forms.Form):
         self.tracks = list(tracks)
         for track in self.tracks:
             self.fields[f"seats_{track.pk}"] = forms.IntegerField(
-                label=str(track), min_value=0, max_value=999, initial=seats.get(track.pk, 0),
+                label=str(track), min_value=0, max_value=MAX_TRACK_SEATS,
+                initial=seats.get(track.pk, 0),
             )
         for name in scoring.CRITERIA:
             self.fields[f"weight_{name}"] = forms.DecimalField(

@@ -5,12 +5,17 @@ import itertools
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from ecocycle.models import TimeStampedModel
+
+# A KITECH degree track takes a handful of students per round; a thousand is far beyond any real
+# track and keeps a typo (an extra zero or three) from reaching the matching engine.
+MAX_TRACK_SEATS = 1000
 
 
 class University(TimeStampedModel):
@@ -165,7 +170,7 @@ class DegreeTrack(TimeStampedModel):
         default=Language.ENGLISH,
     )
     seats = models.PositiveIntegerField(
-        _("seats per intake round"), default=2,
+        _("seats per intake round"), default=2, validators=[MaxValueValidator(MAX_TRACK_SEATS)],
         help_text=_("The default; a round may offer a different number."),
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -314,7 +319,9 @@ class RoundTrack(models.Model):
         DegreeTrack, on_delete=models.PROTECT, related_name="round_tracks",
         verbose_name=_("degree track"),
     )
-    seats = models.PositiveIntegerField(_("seats"))
+    seats = models.PositiveIntegerField(
+        _("seats"), validators=[MaxValueValidator(MAX_TRACK_SEATS)]
+    )
 
     class Meta:
         verbose_name = _("track seats in a round")

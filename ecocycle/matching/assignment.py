@@ -23,6 +23,7 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from ecocycle.matching._keys import index_of, int_keys, positions, stable_argsort_bounded
+from ecocycle.matching._validate import checked_capacities, checked_fits
 
 __all__ = ["MentorFit", "PairFit", "assign_mentors", "assign_optimal"]
 
@@ -73,20 +74,21 @@ def assign_optimal(
 
     Raises ``ValueError`` for a malformed triple, a negative/NaN/infinite weight, a negative
     capacity, a non-positive ``weight_scale`` or weights too large for int64 costs; ``TypeError``
-    for a non-integral capacity.
+    for a capacity that is not an integer (``bool`` included) or a weight that is not a real
+    number (``str`` and ``bool`` included), naming the key (see ``_validate``, shared with
+    :func:`~ecocycle.matching.stable_match`). Numpy scalar keys are read as Python scalars.
     """
     weight_scale = operator.index(weight_scale)
     if weight_scale <= 0:
         raise ValueError("weight_scale must be positive")
+    capacities = checked_capacities(capacities)
     host_keys = _canonical(list(capacities))
-    caps = np.array(
-        [operator.index(capacities[key]) for key in host_keys], dtype=np.int64
-    ).reshape(-1)
-    if (caps < 0).any():
-        raise ValueError("host capacities must be >= 0")
+    caps = np.array([capacities[key] for key in host_keys], dtype=np.int64).reshape(-1)
     rows = fits if isinstance(fits, Sequence) else list(fits)
     if not rows:
         return {}
+    _triples_check(rows)
+    rows = checked_fits(rows)
     # Passed straight through so that no frame here keeps the intermediate arrays alive.
     return _solve(host_keys, caps, *_arcs(rows, host_keys, caps, weight_scale))
 
@@ -108,7 +110,6 @@ def _arcs(
     and scaled weight (``int64``), sorted by (member, host), one arc per pair. Arcs to
     hosts without capacity are dropped. O(P) plus a radix sort.
     """
-    _triples_check(rows)
     count = len(rows)
     # Column-wise extraction: ~10x faster than zip(*rows) on millions of rows.
     members = list(map(itemgetter(0), rows))

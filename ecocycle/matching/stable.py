@@ -14,7 +14,9 @@ Semantics shared by :func:`stable_match` and :func:`check_stability`:
 * A track appearing twice in a candidate's list only counts at its first occurrence.
 * Entries naming unknown candidates or tracks are ignored, but they keep their index, so ranks
   and cutoffs always refer to positions in the lists exactly as given.
-* Keys may be any hashables, compared with Python equality (``1 == 1.0 == True``).
+* Keys may be any hashables, compared with Python equality (``1 == 1.0 == True``); numpy
+  scalars are read as the equal Python scalars. Seats are integers >= 0 and preference lists
+  are lists or tuples; anything else is refused with an error naming the key (``_validate``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ from ecocycle.matching._keys import (
     lengths,
     positions,
     stable_argsort_bounded,
+)
+from ecocycle.matching._validate import (
+    checked_capacities,
+    checked_placements,
+    checked_prefs,
 )
 
 __all__ = [
@@ -118,10 +125,14 @@ def stable_match(
     (O(log seats) per proposal). About 0.4 s for 100k candidates x 10 choices. The cyclic
     garbage collector is paused during the call (see ``_keys.gc_paused``).
 
-    Raises ``ValueError`` for a negative capacity and ``TypeError`` for a non-integral one.
+    Raises ``TypeError`` or ``ValueError`` naming the key for malformed input: seats that are
+    not integers >= 0, preference lists that are not lists or tuples, unhashable keys (see
+    ``_validate``). Numpy scalar keys are read as the equal Python scalars.
     """
+    candidate_prefs = checked_prefs(candidate_prefs, "candidate")
+    track_prefs = checked_prefs(track_prefs, "track")
     with gc_paused():
-        return _stable_match(candidate_prefs, track_prefs, capacities)
+        return _stable_match(candidate_prefs, track_prefs, checked_capacities(capacities))
 
 
 def _stable_match(
@@ -131,21 +142,16 @@ def _stable_match(
 ) -> StableMatchResult:
     cand_keys = list(candidate_prefs)
     cand_lists = list(candidate_prefs.values())
-    track_keys = list(track_prefs)
-    track_lists: list[Sequence[Hashable]] = list(track_prefs.values())
-    for key in capacities:
-        if key not in track_prefs:
-            track_keys.append(key)
-            track_lists.append(())
+    track_keys, track_lists = _known_tracks(track_prefs, capacities)
     n, m = len(cand_keys), len(track_keys)
-    cap = _capacity_array(track_keys, capacities)
+    cap, has_seats, capped = _capacity_arrays(track_keys, track_lists, capacities, n)
     c_len, c_off, c_track, t_off, t_cand, rank = _interned(
         cand_keys, cand_lists, track_keys, track_lists
     )
 
     known = c_track >= 0
-    seats = cap[np.where(known, c_track, 0)] if m else np.zeros(len(c_track), dtype=np.int64)
-    p_idx = np.flatnonzero((rank >= 0) & (seats > 0))  # entries that can actually be proposed
+    seats = has_seats[np.where(known, c_track, 0)] if m else np.zeros(len(c_track), dtype=bool)
+    p_idx = np.flatnonzero((rank >= 0) & seats)  # entries that can actually be proposed
     owner = np.repeat(np.arange(n), c_len)
     p_off = _offsets(np.bincount(owner[p_idx], minlength=n))
 
@@ -174,7 +180,10 @@ def _stable_match(
     members = list(map(ck, held_cand.tolist()))
     bounds = _offsets(sizes).tolist()
     assigned = {key: tuple(members[bounds[t] : bounds[t + 1]]) for t, key in enumerate(track_keys)}
-    cutoffs = {key: (None if c == _OPEN else c) for key, c in zip(track_keys, cut, strict=True)}
+    cutoffs = {
+        key: (None if c == _OPEN or free else c)
+        for key, c, free in zip(track_keys, cut, capped.tolist(), strict=True)
+    }
     return StableMatchResult(
         placements=placements,
         assigned=assigned,
@@ -184,6 +193,19 @@ def _stable_match(
             cand_keys, cand_lists, c_len, known, rank, seats, placed
         ),
     )
+
+
+def _known_tracks(
+    track_prefs: Mapping[Hashable, Sequence[Hashable]], capacities: Mapping[Hashable, int]
+) -> tuple[list[Hashable], list[Sequence[Hashable]]]:
+    """Every known track and its list: ``track_prefs`` then the tracks only in ``capacities``."""
+    track_keys = list(track_prefs)
+    track_lists: list[Sequence[Hashable]] = list(track_prefs.values())
+    for key in capacities:
+        if key not in track_prefs:
+            track_keys.append(key)
+            track_lists.append(())
+    return track_keys, track_lists
 
 
 def _interned(
@@ -249,7 +271,7 @@ def _unplaced_reasons(
 ) -> dict[Hashable, tuple[tuple[Hashable, UnplacedReason], ...]]:
     codes = np.full(len(known), _FULL, dtype=np.int8)
     codes[rank < 0] = _NOT_ACCEPTABLE
-    codes[known & (seats == 0)] = _NO_SEATS
+    codes[known & ~seats] = _NO_SEATS
     codes[~known] = _UNKNOWN
     unplaced_ids = np.flatnonzero(~placed)
     reasons = map(_REASONS.__getitem__, codes[np.repeat(~placed, c_len)].tolist())
@@ -263,12 +285,25 @@ def _unplaced_reasons(
 _OPEN = 1 << 62
 
 
-def _capacity_array(track_keys: list[Hashable], capacities: Mapping[Hashable, int]) -> np.ndarray:
-    caps = [operator.index(capacities.get(key, 0)) for key in track_keys]
-    bad = [key for key, c in zip(track_keys, caps, strict=True) if c < 0]
-    if bad:
-        raise ValueError(f"negative capacity for track(s) {bad[:5]!r}")
-    return np.array(caps, dtype=np.int64).reshape(-1)
+def _capacity_arrays(
+    track_keys: list[Hashable],
+    track_lists: list[Sequence[Hashable]],
+    capacities: Mapping[Hashable, int],
+    n: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each track's effective capacity, whether it has any seat, and whether it was capped.
+
+    A track can never hold more candidates than its list names, nor more than there are
+    candidates, so seats beyond that are cut off before anything is sized by capacity: cost
+    follows the proposals, not the seats (10**9 or ``sys.maxsize`` seats are fine). A capped
+    track never fills, so its cutoff stays ``None``.
+    """
+    caps = [capacities.get(key, 0) for key in track_keys]
+    limits = [min(len(lst), n) for lst in track_lists]
+    effective = np.array(list(map(min, caps, limits)), dtype=np.int64).reshape(-1)
+    has_seats = np.array([c > 0 for c in caps], dtype=bool).reshape(-1)
+    capped = np.array(list(map(operator.gt, caps, limits)), dtype=bool).reshape(-1)
+    return effective, has_seats, capped
 
 
 def _offsets(counts: np.ndarray) -> np.ndarray:
@@ -536,7 +571,13 @@ def check_stability(
     candidate, by its preference order.
 
     Complexity: O(L + P) time and memory for L = total list length and P = len(placements).
+
+    Inputs are validated as by :func:`stable_match`; placements' numpy keys become plain ones.
     """
+    candidate_prefs = checked_prefs(candidate_prefs, "candidate")
+    track_prefs = checked_prefs(track_prefs, "track")
+    capacities = checked_capacities(capacities)
+    placements = checked_placements(placements)
     rank_in: dict[Hashable, dict[Hashable, int]] = {}
     for track, cands in track_prefs.items():
         ranks: dict[Hashable, int] = {}

@@ -7,7 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ecocycle.models import AuditEntry
-from programs.models import IntakeRound, RoundMilestone, RoundTrack, University
+from programs.models import (
+    MAX_TRACK_SEATS,
+    IntakeRound,
+    RoundMilestone,
+    RoundTrack,
+    University,
+)
 from programs.services import intake_round_create
 from tests.programs.factories import (
     CoordinatorFactory,
@@ -230,3 +236,14 @@ def test_admin_refuses_a_track_of_another_program(client, staff_user, scheduled_
     assert "This track belongs to another program than the round." in response.content.decode()
     assert intake_round.round_tracks.count() == 1
     assert AuditEntry.objects.count() == audited
+
+
+def test_admin_refuses_seats_above_the_maximum(client, staff_user, scheduled_round):
+    intake_round = scheduled_round
+    track = intake_round.tracks.get()
+    client.force_login(staff_user)
+    response = client.post(
+        reverse("admin:programs_intakeround_change", args=[intake_round.pk]),
+        _round_change_post(intake_round, seats={track: MAX_TRACK_SEATS + 1}))
+    assert response.status_code == 200
+    assert RoundTrack.objects.get(intake_round=intake_round, track=track).seats == 2
