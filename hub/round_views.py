@@ -1,7 +1,8 @@
 """Staff dashboard pages under /staff/: rounds, a round's overview with its calendar, the cohort
 review with overrides, what-ifs, approval after a confirmation, "run now" and the round's audit
 log. In the composition because a round's pages run its calendar (programs) and its cohort
-(candidates) together and show where its candidates went after admission. An action the round's phase does not allow is not offered: the page says when it will be.
+(candidates) together and show where its candidates went after admission. An action the
+round's phase does not allow is not offered: the page says when it will be.
 
 KITECH staff only: every view is wrapped in `staff_required`. Reads go through
 `candidates.selectors` (the rows an action names are looked up by id), writes through one service
