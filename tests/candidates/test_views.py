@@ -5,6 +5,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from pytest_django.asserts import assertTemplateUsed
 from rest_framework.authtoken.models import Token
 
@@ -274,6 +275,27 @@ def test_consent_page_for_tampered_expired_and_withdrawn_links(client, settings)
     assertTemplateUsed(response, "links/dead.html")
     nomination.refresh_from_db()
     assert nomination.consent_given_at is None
+
+
+def _personal_values(nomination):
+    return [nomination.email, nomination.phone, date_format(nomination.date_of_birth, "N j, Y"),
+            nomination.institution, nomination.major, nomination.passport_masked]
+
+
+def test_an_answered_or_dead_consent_link_shows_no_personal_data(client):
+    nomination = submitted_nomination(candidate_language="en", phone="+62 812 5550 1234",
+                                      institution="Institut Teknologi Bandung",
+                                      major="Chemical Engineering")
+    url = reverse("candidates:consent", args=[_token_from(services.consent_link(nomination))])
+    page = client.get(url).content.decode()
+    assert all(value in page for value in _personal_values(nomination))
+    for response in (client.post(url), client.get(url)):
+        page = response.content.decode()
+        assert "confirmed" in page
+        assert not [value for value in _personal_values(nomination) if value in page]
+    services.nomination_withdraw(actor=None, nomination=nomination)
+    page = client.get(url).content.decode()
+    assert not [value for value in _personal_values(nomination) if value in page]
 
 
 def test_consent_page_speaks_the_candidates_language(client):
