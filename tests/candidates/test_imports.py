@@ -73,6 +73,16 @@ def run(setup, content):
                                  university=coordinator.university, file=content)
 
 
+def test_an_implausible_date_of_birth_is_reported_on_its_row(setup):
+    content = csv_bytes([row(1, date_of_birth="0001-01-01"), row(2),
+                         row(3, date_of_birth=timezone.localdate().isoformat())])
+    result = run(setup, content)
+    assert not result.ok and Nomination.objects.count() == 0
+    assert [(e.row, e.column) for e in result.errors] == [(2, "date_of_birth"),
+                                                        (4, "date_of_birth")]
+    assert "Check the date of birth" in result.errors[0].message
+
+
 def upload(content, name="nominations.csv"):
     return SimpleUploadedFile(name, content, content_type="text/csv")
 

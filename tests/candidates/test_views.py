@@ -111,6 +111,18 @@ def test_bad_input_shows_the_error_and_keeps_what_was_entered(client, setup):
     assert not Nomination.objects.exists()
 
 
+@pytest.mark.parametrize("born", ["0001-01-01", "1899-12-31",
+                                  (timezone.localdate() - timedelta(days=365)).isoformat()])
+def test_an_implausible_date_of_birth_is_refused_on_the_page(client, setup, born):
+    intake_round, coordinator = setup
+    client.force_login(coordinator.user)
+    response = client.post(reverse("candidates:nomination_new", args=[intake_round.pk]), {
+        "family_name": "Wijaya", "date_of_birth": born, "candidate_language": "id"})
+    assert response.status_code == 200
+    assert "Check the date of birth" in response.content.decode()
+    assert not Nomination.objects.exists()
+
+
 def test_a_draft_can_be_started_without_the_passport_number(client, setup):
     intake_round, coordinator = setup
     client.force_login(coordinator.user)
