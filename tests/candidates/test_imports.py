@@ -359,6 +359,18 @@ def test_upload_of_a_binary_file_is_refused_on_the_page(client, setup):
     assert "This is not a CSV file" in response.content.decode()
 
 
+def test_a_huge_cell_in_the_header_row_is_refused_on_the_page(client, setup):
+    intake_round, coordinator, _tracks, _technologies = setup
+    client.force_login(coordinator.user)
+    content = b'"' + b"x" * (200 * 1024) + b'",family_name\r\n'
+
+    response = client.post(import_url(intake_round), {"file": upload(content)})
+
+    assert response.status_code == 200
+    assert "The file cannot be read as CSV near line 1" in response.content.decode()
+    assert Nomination.objects.count() == 0
+
+
 def test_oversized_upload_is_refused_on_the_page(client, setup):
     intake_round, coordinator, _tracks, _technologies = setup
     client.force_login(coordinator.user)
