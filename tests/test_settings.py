@@ -52,3 +52,14 @@ def test_production_refuses_to_start_without_redis_or_a_mail_server(missing, mes
         **{name: value for name, value in SERVICES.items() if name != missing}})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_the_smtp_timeout_comes_from_the_environment():
+    show = "from django.conf import settings; print(settings.EMAIL_TIMEOUT)"
+    env = {"DJANGO_SECRET_KEY": "a" * 20 + "-long-random-production-secret-key-value-xyz",
+           "DJANGO_ALLOWED_HOSTS": "ecocycle.example.org", "ECOCYCLE_LOOKUP_HASH_KEY": "x",
+           **SERVICES}
+    shell = ("shell", "--no-imports", "-c", show)
+    assert _manage(*shell, env_extra=env).stdout.strip() == "10"
+    result = _manage(*shell, env_extra={**env, "ECOCYCLE_EMAIL_TIMEOUT": "4"})
+    assert result.stdout.strip() == "4", result.stderr
