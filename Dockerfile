@@ -16,8 +16,10 @@ COPY privacy privacy
 COPY hub hub
 RUN pip install --no-cache-dir .
 COPY . .
-# collectstatic needs settings but no secrets that matter: a throwaway key just for the build.
+# collectstatic needs settings but no secrets that matter: a throwaway key just for the build,
+# and addresses of a cache and a mail server that it never uses.
 RUN DJANGO_SECRET_KEY=build-only ECOCYCLE_LOOKUP_HASH_KEY=build-only DJANGO_ALLOWED_HOSTS=localhost \
+    REDIS_URL=redis://build-only:6379/0 EMAIL_URL=dummymail:// \
     python manage.py collectstatic --noinput \
     && mkdir -p /app/var && chown -R ecocycle /app/var
 USER ecocycle

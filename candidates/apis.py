@@ -13,11 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from ecocycle.parsers import BoundedJSONParser
 from programs.models import DegreeTrack, IntakeRound
 
 from . import selectors, services
@@ -130,7 +131,7 @@ class RoundTrackListApi(CoordinatorApi, generics.ListAPIView):
 # --- nominations ------------------------------------------------------------------------------
 
 class NominationApi(CoordinatorApi):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     queryset = Nomination.objects.none()
 
     def get_nomination(self) -> Nomination:

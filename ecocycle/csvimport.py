@@ -174,7 +174,11 @@ def guess_delimiter(text: str, names: Collection[str]) -> str:
     first_line = text.splitlines()[0] if text else ""
 
     def score(delimiter: str) -> tuple[int, int]:
-        cells = next(csv.reader([first_line], delimiter=delimiter), [])
+        try:
+            cells = next(csv.reader([first_line], delimiter=delimiter), [])
+        except csv.Error:
+            # A cell over the csv module's field limit: read_records refuses the file clearly.
+            return (-1, 0)
         return (sum(header_key(cell) in names for cell in cells), first_line.count(delimiter))
 
     return max([",", ";", "\t"], key=score)

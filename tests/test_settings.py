@@ -5,11 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _manage(*args, env_extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_URL", "EMAIL_URL"))}
     env.update(DJANGO_SETTINGS_MODULE="config.settings.production", **env_extra)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
@@ -17,11 +20,17 @@ def _manage(*args, env_extra):
     )
 
 
+# The shared cache (rate limits across workers) and the mail server.
+SERVICES = {"REDIS_URL": "redis://redis.example.org:6379/0",
+            "EMAIL_URL": "smtp+tls://user:pass@smtp.example.org:587"}
+
+
 def test_production_check_deploy_is_clean():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env_extra={
         "DJANGO_SECRET_KEY": "a" * 20 + "-long-random-production-secret-key-value-xyz",
         "DJANGO_ALLOWED_HOSTS": "ecocycle.example.org",
         "ECOCYCLE_LOOKUP_HASH_KEY": "lookup-key-for-the-check",
+        **SERVICES,
     })
     assert result.returncode == 0, result.stderr
     assert "no issues (0 silenced)" in result.stdout
@@ -32,3 +41,25 @@ def test_production_refuses_to_start_without_a_secret_key():
                                          "ECOCYCLE_LOOKUP_HASH_KEY": "x"})
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+@pytest.mark.parametrize(("missing", "message"), [
+    ("REDIS_URL", "REDIS_URL is not set"), ("EMAIL_URL", "EMAIL_URL is not set")])
+def test_production_refuses_to_start_without_redis_or_a_mail_server(missing, message):
+    result = _manage("check", env_extra={
+        "DJANGO_SECRET_KEY": "a" * 20 + "-long-random-production-secret-key-value-xyz",
+        "DJANGO_ALLOWED_HOSTS": "ecocycle.example.org", "ECOCYCLE_LOOKUP_HASH_KEY": "x",
+        **{name: value for name, value in SERVICES.items() if name != missing}})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_the_smtp_timeout_comes_from_the_environment():
+    show = "from django.conf import settings; print(settings.EMAIL_TIMEOUT)"
+    env = {"DJANGO_SECRET_KEY": "a" * 20 + "-long-random-production-secret-key-value-xyz",
+           "DJANGO_ALLOWED_HOSTS": "ecocycle.example.org", "ECOCYCLE_LOOKUP_HASH_KEY": "x",
+           **SERVICES}
+    shell = ("shell", "--no-imports", "-c", show)
+    assert _manage(*shell, env_extra=env).stdout.strip() == "10"
+    result = _manage(*shell, env_extra={**env, "ECOCYCLE_EMAIL_TIMEOUT": "4"})
+    assert result.stdout.strip() == "4", result.stderr

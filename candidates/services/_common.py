@@ -2,7 +2,7 @@
 
 import unicodedata
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -98,6 +98,30 @@ def _check_gpa(data: Mapping[str, Any]) -> None:
         if gpa < 0 or gpa > top:
             raise DomainError({"gpa": _("On a %(scale)s-point scale the GPA must be between 0 and "
                                         "%(scale)s.") % {"scale": scale}})
+
+
+# Plausible ages for a nominee to a graduate program: nobody younger than 14 holds the
+# bachelor's degree it needs, and nobody is 100 or older; outside them is a typing error
+# (year 1, the current year, 0202 for 2002) that would also spoil the duplicate check.
+YOUNGEST_AGE, OLDEST_AGE = 14, 100
+
+
+def _years_before(today: date, years: int) -> date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February in a year without one
+        return today.replace(year=today.year - years, day=28)
+
+
+def _check_date_of_birth(data: Mapping[str, Any], today: date) -> None:
+    born = data.get("date_of_birth")
+    earliest, latest = _years_before(today, OLDEST_AGE), _years_before(today, YOUNGEST_AGE)
+    if born and not earliest < born <= latest:
+        raise DomainError({"date_of_birth": _(
+            "Check the date of birth: a candidate is born between %(earliest)s and %(latest)s "
+            "(at least %(youngest)s and under %(oldest)s years old)."
+        ) % {"earliest": earliest.isoformat(), "latest": latest.isoformat(),
+             "youngest": YOUNGEST_AGE, "oldest": OLDEST_AGE}})
 
 
 def _check_language_date(data: Mapping[str, Any], today) -> None:

@@ -44,6 +44,7 @@ from ._common import (
     EDITABLE_FIELDS,
     LANGUAGE_FIELDS,
     REQUIRED_FIELDS,
+    _check_date_of_birth,
     _check_gpa,
     _check_language_date,
     _coerce,
@@ -71,6 +72,7 @@ def nomination_create(
     values = _coerce(data)
     _check_gpa(values)
     _check_language_date(values, timezone.localdate(now))
+    _check_date_of_birth(values, timezone.localdate(now))
     nomination = Nomination(intake_round=intake_round, university=university, created_by=actor,
                             **values)
     for name, value in nomination_derived_fields(nomination).items():
@@ -110,6 +112,8 @@ def nomination_update(
     merged = {f: getattr(nomination, f) for f in EDITABLE_FIELDS} | values
     _check_gpa(merged)
     _check_language_date(merged, timezone.localdate(now))
+    # Only a date being written: a stored one must not block edits of other fields.
+    _check_date_of_birth(values, timezone.localdate(now))
     before = _audit_view(instance_snapshot(nomination, values.keys()))
     for name, value in values.items():
         setattr(nomination, name, value)

@@ -166,6 +166,9 @@ STORAGES = {
 
 # --- Email ----------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# Seconds an SMTP connection waits for the server: one that accepts and never answers must not
+# hold a request (allauth's sign-in codes, password resets) until gunicorn kills the worker.
+EMAIL_TIMEOUT = env.int("ECOCYCLE_EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="ecocycle <noreply@ecocycle.kr>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Every email is sent from a no-reply address; answers go here, to the people who can act on them.
@@ -251,6 +254,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON with a depth limit; forms and multipart as DRF's defaults (document uploads).
+    "DEFAULT_PARSER_CLASSES": [
+        "ecocycle.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

@@ -20,6 +20,18 @@ if not ECOCYCLE_LOOKUP_HASH_KEY:
         "ECOCYCLE_LOOKUP_HASH_KEY is not set. It keys the hashes that find duplicate passports; "
         "set it once to a long random value and never change it."
     )
+# Without Redis each worker keeps its own rate limits (three workers let through three times
+# the wrong passwords); without a mail server, reset links and sign-in codes go to the log.
+if not env.str("REDIS_URL", default=""):
+    raise ImproperlyConfigured(
+        "REDIS_URL is not set. Production settings refuse to start without the shared cache: "
+        "set REDIS_URL, e.g. redis://redis:6379/0."
+    )
+if not env.str("EMAIL_URL", default=""):
+    raise ImproperlyConfigured(
+        "EMAIL_URL is not set. Production settings refuse to start without a mail server: set "
+        "EMAIL_URL, e.g. smtp+tls://user:pass@smtp.example.org:587."
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
 STORAGES = {

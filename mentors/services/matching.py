@@ -64,6 +64,8 @@ def _mentors(today) -> tuple[list[mentor_fit.MentorFacts], dict[int, int]]:
     """Active, available mentors with seats left, and how many seats each has left."""
     mentors = list(
         Mentor.objects.filter(is_active=True)
+        # An alumnus's offer counts only once staff have confirmed it.
+        .filter(Q(alumnus__isnull=True) | Q(confirmed_at__isnull=False))
         .filter(Q(available_from__isnull=True) | Q(available_from__lte=today))
         .filter(Q(available_until__isnull=True) | Q(available_until__gte=today))
         .annotate(taken=Count("assignments", filter=Q(

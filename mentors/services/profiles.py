@@ -1,7 +1,9 @@
 """Mentor profiles: created by staff (one by one or from a CSV), kept current by the mentor."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from ecocycle.exceptions import DomainError
 from ecocycle.models import User
 from ecocycle.services import model_create, model_update, user_create
 
@@ -44,5 +46,11 @@ def mentor_update(*, actor: User | None, mentor: Mentor, data: dict,
     # Re-read under a row lock: a bound ModelForm has already changed the caller's instance, and
     # the audit entry must compare with what is stored.
     mentor = Mentor.objects.select_for_update().get(pk=mentor.pk)
+    # Staff confirmation (mentor_confirm) is the only way in for an alumnus's offer: a mentor
+    # may pause, but not confirm themselves.
+    if (data.get("is_active") and not mentor.is_active and mentor.alumnus_id is not None
+            and mentor.confirmed_at is None):
+        raise DomainError({"is_active": _("Your profile stays paused until KITECH staff confirm "
+                                          "it; they will write to you.")})
     mentor, _changed = model_update(instance=mentor, data=data, actor=actor)
     return mentor

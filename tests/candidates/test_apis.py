@@ -281,6 +281,18 @@ def test_list_is_scoped_filtered_and_paginated(setup, api, monkeypatch,
 
 # --- errors per field -------------------------------------------------------------------------
 
+@pytest.mark.parametrize("depth", [100_000, 200])
+def test_deeply_nested_json_is_refused_with_a_json_400(setup, api, depth):
+    intake_round, coordinator = setup
+    nomination = NominationFactory(intake_round=intake_round, university=coordinator.university)
+    body = '{"courses": ' + "[" * depth + "]" * depth + "}"
+    for method, url in [(api.post, reverse("api:nomination_list")),
+                        (api.patch, reverse("api:nomination_detail", args=[nomination.pk]))]:
+        response = method(url, body, content_type="application/json")
+        assert response.status_code == 400
+        assert "nested too deeply" in response.json()["detail"]
+
+
 def test_field_errors_come_back_as_json(setup, api):
     intake_round, coordinator = setup
     nomination = NominationFactory(intake_round=intake_round, university=coordinator.university)
@@ -295,6 +307,9 @@ def test_field_errors_come_back_as_json(setup, api):
         ({"language_test_date": (timezone.localdate() + timedelta(days=2)).isoformat()},
          "language_test_date"),
         ({"date_of_birth": "2999-01-01"}, "date_of_birth"),
+        ({"date_of_birth": "0001-01-01"}, "date_of_birth"),
+        ({"date_of_birth": (timezone.localdate() - timedelta(days=400)).isoformat()},
+         "date_of_birth"),
         ({"email": "not-an-email"}, "email"),
         ({"passport_number": "X<script>"}, "passport_number"),
         ({"university_rank": 10**20}, "university_rank"),

@@ -73,6 +73,16 @@ def run(setup, content):
                                  university=coordinator.university, file=content)
 
 
+def test_an_implausible_date_of_birth_is_reported_on_its_row(setup):
+    content = csv_bytes([row(1, date_of_birth="0001-01-01"), row(2),
+                         row(3, date_of_birth=timezone.localdate().isoformat())])
+    result = run(setup, content)
+    assert not result.ok and Nomination.objects.count() == 0
+    assert [(e.row, e.column) for e in result.errors] == [(2, "date_of_birth"),
+                                                        (4, "date_of_birth")]
+    assert "Check the date of birth" in result.errors[0].message
+
+
 def upload(content, name="nominations.csv"):
     return SimpleUploadedFile(name, content, content_type="text/csv")
 
@@ -347,6 +357,18 @@ def test_upload_of_a_binary_file_is_refused_on_the_page(client, setup):
 
     assert response.status_code == 200
     assert "This is not a CSV file" in response.content.decode()
+
+
+def test_a_huge_cell_in_the_header_row_is_refused_on_the_page(client, setup):
+    intake_round, coordinator, _tracks, _technologies = setup
+    client.force_login(coordinator.user)
+    content = b'"' + b"x" * (200 * 1024) + b'",family_name\r\n'
+
+    response = client.post(import_url(intake_round), {"file": upload(content)})
+
+    assert response.status_code == 200
+    assert "The file cannot be read as CSV near line 1" in response.content.decode()
+    assert Nomination.objects.count() == 0
 
 
 def test_oversized_upload_is_refused_on_the_page(client, setup):

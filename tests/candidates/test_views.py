@@ -5,6 +5,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from pytest_django.asserts import assertTemplateUsed
 from rest_framework.authtoken.models import Token
 
@@ -107,6 +108,18 @@ def test_bad_input_shows_the_error_and_keeps_what_was_entered(client, setup):
     assert "Enter a valid email address" in html
     assert "The date of birth must be in the past" in html
     assert 'value="Wijaya"' in html
+    assert not Nomination.objects.exists()
+
+
+@pytest.mark.parametrize("born", ["0001-01-01", "1899-12-31",
+                                  (timezone.localdate() - timedelta(days=365)).isoformat()])
+def test_an_implausible_date_of_birth_is_refused_on_the_page(client, setup, born):
+    intake_round, coordinator = setup
+    client.force_login(coordinator.user)
+    response = client.post(reverse("candidates:nomination_new", args=[intake_round.pk]), {
+        "family_name": "Wijaya", "date_of_birth": born, "candidate_language": "id"})
+    assert response.status_code == 200
+    assert "Check the date of birth" in response.content.decode()
     assert not Nomination.objects.exists()
 
 
@@ -274,6 +287,27 @@ def test_consent_page_for_tampered_expired_and_withdrawn_links(client, settings)
     assertTemplateUsed(response, "links/dead.html")
     nomination.refresh_from_db()
     assert nomination.consent_given_at is None
+
+
+def _personal_values(nomination):
+    return [nomination.email, nomination.phone, date_format(nomination.date_of_birth, "N j, Y"),
+            nomination.institution, nomination.major, nomination.passport_masked]
+
+
+def test_an_answered_or_dead_consent_link_shows_no_personal_data(client):
+    nomination = submitted_nomination(candidate_language="en", phone="+62 812 5550 1234",
+                                      institution="Institut Teknologi Bandung",
+                                      major="Chemical Engineering")
+    url = reverse("candidates:consent", args=[_token_from(services.consent_link(nomination))])
+    page = client.get(url).content.decode()
+    assert all(value in page for value in _personal_values(nomination))
+    for response in (client.post(url), client.get(url)):
+        page = response.content.decode()
+        assert "confirmed" in page
+        assert not [value for value in _personal_values(nomination) if value in page]
+    services.nomination_withdraw(actor=None, nomination=nomination)
+    page = client.get(url).content.decode()
+    assert not [value for value in _personal_values(nomination) if value in page]
 
 
 def test_consent_page_speaks_the_candidates_language(client):

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core import mail
+from django.core.mail import get_connection
 from django.db import transaction
 from django.urls import reverse
 
@@ -34,3 +35,11 @@ def test_allauths_sign_in_code_email_carries_the_reply_to(client, settings, staf
     (message,) = mail.outbox
     assert message.to == [staff_user.email]
     assert message.message()["Reply-To"] == REPLY_TO
+
+
+def test_every_smtp_connection_gives_up_after_the_timeout(settings):
+    # A mail server that accepts and never answers must not hold a request until gunicorn
+    # kills the worker: allauth's emails and the outbox both use Django's default connection.
+    assert settings.EMAIL_TIMEOUT == 10
+    settings.EMAIL_TIMEOUT = 3
+    assert get_connection("django.core.mail.backends.smtp.EmailBackend").timeout == 3

@@ -320,6 +320,17 @@ def test_staff_upload_of_a_workbook_is_refused_on_the_page(client, staff_user):
     assert "This is an Excel workbook, not a CSV file." in response.content.decode()
 
 
+def test_staff_upload_with_a_huge_cell_in_the_header_row_is_refused_on_the_page(client,
+                                                                              staff_user):
+    client.force_login(staff_user)
+
+    response = client.post(UPLOAD_URL, {"file": upload(b"x" * (200 * 1024) + b",email\r\n")})
+
+    assert response.status_code == 200
+    assert "The file cannot be read as CSV near line 1" in response.content.decode()
+    assert Mentor.objects.count() == 0
+
+
 def test_a_coordinator_gets_403(client, coordinator_user):
     client.force_login(coordinator_user)
 

@@ -9,7 +9,7 @@ from candidates.models import MatchRun, Nomination
 from hub.services import nightly_matching
 from mentors.models import MentorAssignment
 from mentors.services import mentor_match_run
-from tests.candidates.factories import open_round_with_tracks
+from tests.candidates.factories import enrolled_round, open_round_with_tracks
 from tests.mentors.factories import MentorFactory, admitted_round
 
 pytestmark = pytest.mark.django_db
@@ -89,3 +89,15 @@ def test_nightly_job_runs_mentors_for_approved_cohorts_only(django_assert_max_nu
         summary = nightly_matching(now=timezone.now() + timedelta(minutes=1))
     assert summary["mentor_proposals"] == 3
     assert nightly_matching()["mentor_proposals"] == 0
+
+
+def test_an_unconfirmed_alumnus_profile_is_never_proposed_even_if_switched_on():
+    _old_round, (enrolment,) = enrolled_round(1)
+    waiting = MentorFactory(alumnus=enrolment, confirmed_at=None, is_active=True, capacity=5)
+    intake_round, _nominations = _admitted_round(1)
+    run = mentor_match_run(intake_round=intake_round, trigger="command")
+    assert run.counts["mentors"] == 0
+    assert not MentorAssignment.objects.filter(mentor=waiting).exists()
+    waiting.confirmed_at = timezone.now()
+    waiting.save(update_fields=["confirmed_at"])
+    assert mentor_match_run(intake_round=intake_round, trigger="command").counts["proposed"] == 1

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,6 +14,7 @@ from ecocycle.models import AuditEntry, User
 from hub.services import nightly_matching
 from mentors import services
 from mentors.models import MentorAssignment, MentoringActivity
+from tests.candidates.factories import enrolled_round
 from tests.mentors.factories import MentorFactory, admitted_round
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +175,31 @@ def test_a_mentor_without_account_still_answers_by_link(client):
     assert client.post(path, {"answer": "accept"}).status_code == 200
     assignment.refresh_from_db()
     assert assignment.status == Status.ACCEPTED
+
+
+def _profile_post(client, **extra):
+    return client.post(reverse("mentors:profile"), {
+        "language": "en", "languages_spoken": ["ko", "en"], "capacity": 3, "keywords": "",
+        "biography": "", **extra})
+
+
+def test_an_alumnus_waiting_for_confirmation_cannot_switch_themselves_on(client, staff_user):
+    _round, (enrolment,) = enrolled_round(1)
+    mentor = _mentor_with_account(alumnus=enrolment, is_active=False)
+    client.force_login(mentor.user)
+    response = _profile_post(client, is_active="on")
+    assert response.status_code == 200
+    assert "until KITECH staff confirm" in response.content.decode()
+    mentor.refresh_from_db()
+    assert mentor.is_active is False
+    with pytest.raises(ValidationError):
+        services.mentor_update(actor=None, mentor=mentor, data={"is_active": True})
+    # Pausing stays allowed, and once confirmed the mentor may pause and resume.
+    assert _profile_post(client).status_code == 302
+    services.mentor_confirm(actor=staff_user, mentor=mentor)
+    assert _profile_post(client).status_code == 302
+    mentor.refresh_from_db()
+    assert mentor.is_active is False
+    assert _profile_post(client, is_active="on").status_code == 302
+    mentor.refresh_from_db()
+    assert mentor.is_active is True
