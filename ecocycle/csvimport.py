@@ -17,6 +17,7 @@ import csv
 import functools
 import io
 import re
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -357,7 +358,7 @@ class Row:
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
-class CsvImport(Generic[T]):
+class CsvImport(ABC, Generic[T]):
     """One import of a CSV file, all or nothing: the run every importer shares.
 
     The file is read and its shape checked first. Then every row goes through the importer's
@@ -396,9 +397,9 @@ class CsvImport(Generic[T]):
         """Load what reading the cells needs (the ids they may name); runs once the file is
         known to be readable, so that a refused file costs no query."""
 
+    @abstractmethod
     def parse(self, name: str, value: str) -> Any:
         """One non-empty cell of column `name` as its value; raise Invalid to refuse it."""
-        raise NotImplementedError
 
     def check_row(self, row: Row) -> None:
         """Checks across the cells of one row: append (column, message) to row.errors."""
@@ -414,17 +415,17 @@ class CsvImport(Generic[T]):
         return row.number not in reported and set(self.required) <= set(
             header.positions.values())
 
+    @abstractmethod
     def save(self, row: Row) -> T:
         """Save one row through the importer's service; a ValidationError refuses the row."""
-        raise NotImplementedError
 
     def check_saved(self, row: Row, saved: T) -> list[RowError]:
         """Checks that need what the service made of the row."""
         return []
 
+    @abstractmethod
     def audit(self, created: list[T]) -> None:
         """The audit entry of the import as a whole; each service audits its own row."""
-        raise NotImplementedError
 
     # --- the run
 
