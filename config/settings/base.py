@@ -169,6 +169,8 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 # Seconds an SMTP connection waits for the server: one that accepts and never answers must not
 # hold a request (allauth's sign-in codes, password resets) until gunicorn kills the worker.
 EMAIL_TIMEOUT = env.int("ECOCYCLE_EMAIL_TIMEOUT", default=10)
+# An unsent email is retried (every 6 hours at most) until it is this old, then marked failed.
+ECOCYCLE_MAIL_RETRY_DAYS = env.int("ECOCYCLE_MAIL_RETRY_DAYS", default=7)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="ecocycle <noreply@ecocycle.kr>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Every email is sent from a no-reply address; answers go here, to the people who can act on them.
