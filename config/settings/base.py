@@ -219,6 +219,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "students.tasks.request_alumni_updates",
         "schedule": crontab(hour=10, minute=0, day_of_month=15),
     },
+    # Drops the placements of superseded match runs past ECOCYCLE_SUPERSEDED_RUN_DAYS.
+    "prune-superseded-runs": {
+        "task": "candidates.tasks.prune_superseded_runs",
+        "schedule": crontab(hour=4, minute=30),
+    },
     # 02:00 in CELERY_TIMEZONE (Asia/Seoul): eligibility, then every round in its matching phase.
     "nightly-matching": {
         "task": "hub.tasks.nightly_matching",
@@ -308,6 +313,8 @@ ECOCYCLE_MENTOR_REMINDER_DAYS = env.int("ECOCYCLE_MENTOR_REMINDER_DAYS", default
 # Personal data of candidates not admitted is removed this many days after their round's
 # decisions; alumni are asked for news once a year; their update link lives this long.
 ECOCYCLE_RETENTION_DAYS = env.int("ECOCYCLE_RETENTION_DAYS", default=365)
+# Superseded match runs keep their digests and counts; their placements go after this many days.
+ECOCYCLE_SUPERSEDED_RUN_DAYS = env.int("ECOCYCLE_SUPERSEDED_RUN_DAYS", default=30)
 ECOCYCLE_ALUMNI_UPDATE_DAYS = env.int("ECOCYCLE_ALUMNI_UPDATE_DAYS", default=365)
 ECOCYCLE_ALUMNI_LINK_DAYS = env.int("ECOCYCLE_ALUMNI_LINK_DAYS", default=60)
 # The staff digest names the candidates still without consent this many days before their
