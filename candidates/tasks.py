@@ -29,6 +29,11 @@ def send_deadline_reminders() -> int:
 
 
 @shared_task(ignore_result=True, **RETRY)
+def prune_superseded_runs() -> int:
+    return services.superseded_runs_prune()
+
+
+@shared_task(ignore_result=True, **RETRY)
 def recheck_eligibility() -> int:
     return services.eligibility_recheck()
 

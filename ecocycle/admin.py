@@ -169,8 +169,8 @@ class OutboundEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["send_now"]
 
-    @admin.action(description=_("Send the selected pending emails now"))
+    @admin.action(description=_("Send the selected unsent emails now"))
     def send_now(self, request, queryset):
-        sent = sum(outbound_email_send(email_id=pk) for pk in queryset.filter(
-            status=OutboundEmail.Status.PENDING).values_list("pk", flat=True))
+        sent = sum(outbound_email_send(email_id=pk, retry_failed=True) for pk in queryset.exclude(
+            status=OutboundEmail.Status.SENT).values_list("pk", flat=True))
         self.message_user(request, _("%(count)s sent.") % {"count": sent})

@@ -5,7 +5,7 @@ send the same emails as pages do.
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -19,7 +19,9 @@ from .models import OutboundEmail
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+# A failed attempt is retried after 2^attempts minutes, never more than this apart, until the
+# email is ECOCYCLE_MAIL_RETRY_DAYS old: a mail outage of days loses nothing.
+MAX_RETRY_DELAY = timedelta(hours=6)
 # How long a claimed email is left alone by others while one sender talks to the server.
 SEND_LEASE = timedelta(minutes=10)
 
@@ -74,19 +76,46 @@ def _enqueue(email_id: int) -> None:
                        exc_info=True)
 
 
-def outbound_email_send(*, email_id: int) -> bool:
-    """Send one pending email. Returns True when it went out now.
+def retry_delay(attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failed attempt: doubling, capped."""
+    return min(timedelta(minutes=2 ** min(attempts, 20)), MAX_RETRY_DELAY)
+
+
+def _claim(email_id: int, *, retry_failed: bool) -> bool:
+    now = timezone.now()
+    claimable = Q(status=OutboundEmail.Status.PENDING) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    if retry_failed:
+        claimable |= Q(status=OutboundEmail.Status.FAILED)
+    return bool(
+        OutboundEmail.objects.filter(claimable, pk=email_id).update(
+            status=OutboundEmail.Status.PENDING, next_attempt_at=now + SEND_LEASE,
+            attempts=F("attempts") + 1)
+    )
+
+
+def _record_failure(email: OutboundEmail, error: Exception, *, retry_failed: bool) -> None:
+    now = timezone.now()
+    email.last_error = f"{error.__class__.__name__}: {error}"[:2000]
+    email.next_attempt_at = now + retry_delay(email.attempts)
+    give_up_at = email.created_at + timedelta(days=settings.ECOCYCLE_MAIL_RETRY_DAYS)
+    # A staff retry of a given-up email that fails again stays given up.
+    if retry_failed or now >= give_up_at:
+        email.status = OutboundEmail.Status.FAILED
+    email.save(update_fields=["last_error", "status", "next_attempt_at"])
+    logger.warning("Email %s not sent (attempt %s): %s", email.pk, email.attempts, error)
+
+
+def outbound_email_send(*, email_id: int, retry_failed: bool = False) -> bool:
+    """Send one pending email that is due. Returns True when it went out now.
 
     The row is claimed with a lease by one conditional UPDATE, so a task and the flush never send
-    it twice, and no transaction stays open while the mail server is talked to.
+    it twice, and no transaction stays open while the mail server is talked to. A failure is
+    retried later with capped backoff (`retry_delay`); the email is given up (`failed`) only when
+    an attempt fails after it is ECOCYCLE_MAIL_RETRY_DAYS old. `retry_failed` (staff's "send
+    now") also sends a given-up email.
     """
-    now = timezone.now()
-    claimed = (
-        OutboundEmail.objects.filter(pk=email_id, status=OutboundEmail.Status.PENDING)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(next_attempt_at=now + SEND_LEASE, attempts=F("attempts") + 1)
-    )
-    if not claimed:
+    if not _claim(email_id, retry_failed=retry_failed):
         return False
     email = OutboundEmail.objects.get(pk=email_id)
     message = EmailMultiAlternatives(
@@ -98,18 +127,24 @@ def outbound_email_send(*, email_id: int) -> bool:
     try:
         message.send()
     except Exception as error:
-        email.last_error = f"{error.__class__.__name__}: {error}"[:2000]
-        if email.attempts >= MAX_ATTEMPTS:
-            email.status = OutboundEmail.Status.FAILED
-        email.next_attempt_at = timezone.now() + timedelta(minutes=2 ** email.attempts)
-        email.save(update_fields=["last_error", "status", "next_attempt_at"])
-        logger.warning("Email %s not sent (attempt %s): %s", email.pk, email.attempts, error)
+        _record_failure(email, error, retry_failed=retry_failed)
         return False
     email.status = OutboundEmail.Status.SENT
     email.sent_at = timezone.now()
     email.last_error = ""
     email.save(update_fields=["status", "sent_at", "last_error"])
     return True
+
+
+def outbox_failing_since() -> datetime | None:
+    """When the oldest email still waiting after a failed attempt was queued; None if none is."""
+    return (
+        OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING)
+        .exclude(last_error="")
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
 
 
 def outbound_email_flush(*, limit: int = 500) -> int:

@@ -1,17 +1,22 @@
 """Project-level pages: home (reads through the apps' selectors) and the health check."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
 
+from ecocycle.mail import outbox_failing_since
 from programs.selectors import intake_round_list, program_list_active
+
+MAIL_FAILING_ALERT = timedelta(hours=1)
 
 
 @require_GET
@@ -41,6 +46,18 @@ def _check_database() -> str:
     return "ok"
 
 
+def _check_outbox() -> str:
+    # Mail that has been failing for an hour is an outage staff must hear of, even though the
+    # outbox keeps retrying for days.
+    try:
+        since = outbox_failing_since()
+    except Exception as error:
+        return f"error: {error.__class__.__name__}"
+    if since is None or timezone.now() - since <= MAIL_FAILING_ALERT:
+        return "ok"
+    return f"error: mail failing for {(timezone.now() - since) // timedelta(minutes=1)} minutes"
+
+
 def _check_broker() -> str:
     folders = getattr(settings, "CELERY_BROKER_FOLDERS", ())
     if folders:
@@ -58,7 +75,8 @@ def _check_broker() -> str:
 @never_cache
 @require_GET
 def healthz(request):
-    checks = {"database": _check_database(), "broker": _check_broker()}
+    checks = {"database": _check_database(), "broker": _check_broker(),
+              "outbox": _check_outbox()}
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse(
         {"status": "ok" if healthy else "unavailable", "checks": checks},

@@ -66,6 +66,7 @@ from .nominations import (
     nomination_withdraw,
 )
 from .reminders import deadline_reminders_send
+from .runs import superseded_runs_prune
 
 __all__ = [
     "ALLOWED_CONTENT_TYPES",
@@ -117,4 +118,5 @@ __all__ = [
     "nominations_open_check",
     "override_clear",
     "override_create",
+    "superseded_runs_prune",
 ]

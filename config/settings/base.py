@@ -169,6 +169,8 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 # Seconds an SMTP connection waits for the server: one that accepts and never answers must not
 # hold a request (allauth's sign-in codes, password resets) until gunicorn kills the worker.
 EMAIL_TIMEOUT = env.int("ECOCYCLE_EMAIL_TIMEOUT", default=10)
+# An unsent email is retried (every 6 hours at most) until it is this old, then marked failed.
+ECOCYCLE_MAIL_RETRY_DAYS = env.int("ECOCYCLE_MAIL_RETRY_DAYS", default=7)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="ecocycle <noreply@ecocycle.kr>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Every email is sent from a no-reply address; answers go here, to the people who can act on them.
@@ -216,6 +218,11 @@ CELERY_BEAT_SCHEDULE = {
     "alumni-updates": {
         "task": "students.tasks.request_alumni_updates",
         "schedule": crontab(hour=10, minute=0, day_of_month=15),
+    },
+    # Drops the placements of superseded match runs past ECOCYCLE_SUPERSEDED_RUN_DAYS.
+    "prune-superseded-runs": {
+        "task": "candidates.tasks.prune_superseded_runs",
+        "schedule": crontab(hour=4, minute=30),
     },
     # 02:00 in CELERY_TIMEZONE (Asia/Seoul): eligibility, then every round in its matching phase.
     "nightly-matching": {
@@ -306,6 +313,8 @@ ECOCYCLE_MENTOR_REMINDER_DAYS = env.int("ECOCYCLE_MENTOR_REMINDER_DAYS", default
 # Personal data of candidates not admitted is removed this many days after their round's
 # decisions; alumni are asked for news once a year; their update link lives this long.
 ECOCYCLE_RETENTION_DAYS = env.int("ECOCYCLE_RETENTION_DAYS", default=365)
+# Superseded match runs keep their digests and counts; their placements go after this many days.
+ECOCYCLE_SUPERSEDED_RUN_DAYS = env.int("ECOCYCLE_SUPERSEDED_RUN_DAYS", default=30)
 ECOCYCLE_ALUMNI_UPDATE_DAYS = env.int("ECOCYCLE_ALUMNI_UPDATE_DAYS", default=365)
 ECOCYCLE_ALUMNI_LINK_DAYS = env.int("ECOCYCLE_ALUMNI_LINK_DAYS", default=60)
 # The staff digest names the candidates still without consent this many days before their

@@ -7,7 +7,8 @@ pytestmark = pytest.mark.django_db
 def test_healthz_reports_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+    assert response.json() == {
+        "status": "ok", "checks": {"database": "ok", "broker": "ok", "outbox": "ok"}}
 
 
 def test_healthz_is_503_when_the_database_is_down(client, monkeypatch):
