@@ -2,8 +2,11 @@
 
 from functools import wraps
 
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+
+from .models import User
 
 
 def staff_required(view):
@@ -17,3 +20,18 @@ def staff_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def is_staff_account(user) -> bool:
+    """The admin's and KITECH staff's accounts: they must sign in with a second factor."""
+    return user.is_authenticated and (user.is_staff or user.role == User.Role.STAFF)
+
+
+def has_second_factor(user) -> bool:
+    return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
+
+
+def may_sign_in_by_code(user) -> bool:
+    """Only accounts without a password (mentors) sign in by an emailed code: for the others the
+    mailbox alone must not be a key. Staff never do, password or not."""
+    return not user.has_usable_password() and not is_staff_account(user)

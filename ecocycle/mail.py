@@ -65,6 +65,19 @@ def email_queue(
     return email
 
 
+def email_queue_rendered(
+    *, to: str, subject: str, body_text: str, body_html: str = "", language: str, topic: str
+) -> OutboundEmail:
+    """Put an email rendered elsewhere (allauth's sign-in codes and password resets) in the
+    outbox, subject prefix included; sent on commit like `email_queue`'s."""
+    email = OutboundEmail.objects.create(
+        topic=topic[:OutboundEmail._meta.get_field("topic").max_length], to=to,
+        language=language, subject=subject[:300], body_text=body_text, body_html=body_html,
+    )
+    transaction.on_commit(lambda: _enqueue(email.pk))
+    return email
+
+
 def _enqueue(email_id: int) -> None:
     # In here: ecocycle.tasks imports this module.
     from .tasks import send_outbound_email  # noqa: PLC0415

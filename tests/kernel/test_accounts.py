@@ -10,13 +10,14 @@ from tests.kernel.factories import DEFAULT_PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-def test_login_by_email_and_password(client, staff_user):
+def test_login_by_email_and_password(client, coordinator_user):
+    # Staff also give a second factor: tests/kernel/test_auth_mfa.py.
     response = client.post(
-        reverse("account_login"), {"login": staff_user.email, "password": DEFAULT_PASSWORD}
+        reverse("account_login"), {"login": coordinator_user.email, "password": DEFAULT_PASSWORD}
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
-    assert client.get(reverse("home")).context["user"] == staff_user
+    assert client.get(reverse("home")).context["user"] == coordinator_user
 
 
 def test_wrong_password_is_refused_with_a_clear_message(client, staff_user):
@@ -39,8 +40,11 @@ def test_open_sign_up_is_closed(client):
     assert not User.objects.filter(email="intruder@example.test").exists()
 
 
-def test_password_reset_by_email_link(client, coordinator_user):
-    response = client.post(reverse("account_reset_password"), {"email": coordinator_user.email})
+def test_password_reset_by_email_link(client, coordinator_user,
+                                     django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_reset_password"),
+                               {"email": coordinator_user.email})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     link = re.search(r"https?://\S+", mail.outbox[0].body).group(0)

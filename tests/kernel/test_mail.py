@@ -28,12 +28,17 @@ def test_a_queued_email_once_sent_carries_the_reply_to(settings):
     assert message.message()["Reply-To"] == REPLY_TO
 
 
-def test_allauths_sign_in_code_email_carries_the_reply_to(client, settings, staff_user):
+def test_allauths_sign_in_code_email_carries_the_reply_to(client, settings, mentor_user,
+                                                          django_capture_on_commit_callbacks):
     settings.ECOCYCLE_REPLY_TO = REPLY_TO
-    response = client.post(reverse("account_request_login_code"), {"email": staff_user.email})
+    mentor_user.set_unusable_password()
+    mentor_user.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_request_login_code"),
+                               {"email": mentor_user.email})
     assert response.status_code == 302
     (message,) = mail.outbox
-    assert message.to == [staff_user.email]
+    assert message.to == [mentor_user.email]
     assert message.message()["Reply-To"] == REPLY_TO
 
 
