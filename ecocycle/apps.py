@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
+from django.utils.module_loading import import_string
 
 from .broker import broker_folders_ensure
 
@@ -11,3 +13,6 @@ class EcocycleConfig(AppConfig):
 
     def ready(self) -> None:
         broker_folders_ensure()
+        # By name: the middleware module reads models, which are not loaded when this one is.
+        user_logged_in.connect(import_string("ecocycle.middleware.second_factor_remember"),
+                               dispatch_uid="ecocycle_second_factor_remember")

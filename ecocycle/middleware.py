@@ -36,9 +36,10 @@ class StaffSecondFactorMiddleware:
     """A staff member without an authenticator app is sent to set one up and can do nothing else.
 
     Whoever controls a staff mailbox can reset the password; with a second factor that is not
-    enough. Once enrolled, allauth asks for the code at every sign-in. The check is remembered in
-    the session (for this user) so that staff pages cost no extra query; staff cannot remove
-    their authenticator (ecocycle.accounts.StaffMFAAdapter).
+    enough. Once enrolled, allauth asks for the code at every sign-in. The check is made at
+    sign-in (`second_factor_remember`) or on the first page after, and remembered in the session
+    for this user, so that staff pages cost no extra query; staff cannot remove their
+    authenticator (ecocycle.accounts.StaffMFAAdapter).
     """
 
     def __init__(self, get_response):
@@ -59,3 +60,11 @@ class StaffSecondFactorMiddleware:
                 return redirect("mfa_activate_totp")
             request.session[STAFF_SECOND_FACTOR_SESSION_KEY] = user.pk
         return self.get_response(request)
+
+
+def second_factor_remember(sender, request, user, **kwargs) -> None:
+    """On user_logged_in (connected in EcocycleConfig.ready): an enrolled staff member's session
+    remembers it, so their first page costs no query either."""
+    session = getattr(request, "session", None)
+    if session is not None and is_staff_account(user) and has_second_factor(user):
+        session[STAFF_SECOND_FACTOR_SESSION_KEY] = user.pk
