@@ -155,9 +155,11 @@ def test_pausing_keeps_a_mentor_out_of_the_next_matching(client):
     assert nightly_matching()["mentor_proposals"] == 0
 
 
-def test_mentor_signs_in_with_a_code_sent_by_email(client):
+def test_mentor_signs_in_with_a_code_sent_by_email(client, django_capture_on_commit_callbacks):
     mentor = _mentor_with_account()
-    response = client.post(reverse("account_request_login_code"), {"email": mentor.email})
+    # The code goes through the outbox, sent on commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_request_login_code"), {"email": mentor.email})
     assert response.status_code == 302
     code = re.search(r"^\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*$", mail.outbox[-1].body, re.M).group(1)
     response = client.post(reverse("account_confirm_login_code"), {"code": code})
