@@ -173,7 +173,7 @@ STORAGES = {
 # --- Email ----------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 # Seconds an SMTP connection waits for the server: one that accepts and never answers must not
-# hold a request (allauth's sign-in codes, password resets) until gunicorn kills the worker.
+# hold a worker. No request talks to it: every email, allauth's too, goes through the outbox.
 EMAIL_TIMEOUT = env.int("ECOCYCLE_EMAIL_TIMEOUT", default=10)
 # An unsent email is retried (every 6 hours at most) until it is this old, then marked failed.
 ECOCYCLE_MAIL_RETRY_DAYS = env.int("ECOCYCLE_MAIL_RETRY_DAYS", default=7)

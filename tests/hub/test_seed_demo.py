@@ -1,14 +1,17 @@
 import re
 from io import StringIO
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core import mail
 from django.core.management import call_command
+from django.urls import reverse
 
 from candidates.models import Cohort, Coordinator, Nomination
 from ecocycle.models import AuditEntry, OutboundEmail, User
-from hub.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from hub.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from mentors.models import Mentor, MentorAssignment
 from programs.models import (
     DegreeTrack,
@@ -19,6 +22,7 @@ from programs.models import (
     University,
 )
 from students.models import AlumniOutcome, Enrolment
+from tests.kernel.factories import totp_code
 from tests.worlds import module_world, reads_world
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +56,7 @@ def test_seed_demo_builds_the_world_and_is_idempotent(capsys):
     for email, *_ in DEMO_ACCOUNTS:
         assert email in output
         assert authenticate(email=email, password=DEMO_PASSWORD) is not None
+    assert DEMO_TOTP_SECRET in output
 
     call_command("seed_demo")
     assert _counts() == first
@@ -108,3 +113,15 @@ def test_seed_demo_shows_the_whole_cycle(demo):
     assert Mentor.objects.filter(alumnus__isnull=False, confirmed_at__isnull=False).exists()
     assert PartnerCompany.objects.filter(kind="onshore").exists()
     assert PartnerCompany.objects.filter(kind="offshore").exists()
+
+
+@reads_world
+def test_seed_demo_staff_signs_in_with_the_documented_authenticator_secret(demo, client):
+    staff = User.objects.get(email="staff@kitech.test")
+    response = client.post(reverse("account_login"),
+                           {"login": staff.email, "password": DEMO_PASSWORD})
+    assert response["Location"] == reverse("mfa_authenticate")
+    client.post(reverse("mfa_authenticate"), {"code": totp_code(DEMO_TOTP_SECRET)})
+    assert client.get("/staff/cycle/").status_code == 200
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+    assert DEMO_TOTP_SECRET in readme

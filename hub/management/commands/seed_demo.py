@@ -1,5 +1,7 @@
 """Build the demo world on an empty or existing database; running it twice changes nothing."""
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -14,10 +16,14 @@ from programs.scenarios import build_companies, build_programs
 from students.scenarios import build_career_proposals, build_cycle
 
 DEMO_PASSWORD = "ecocycle-demo"
+# Staff sign in with a second factor: the demo staff member's authenticator app holds this secret
+# (add it to any TOTP app, or `oathtool --totp -b <secret>`). Published in the README: demo only.
+DEMO_TOTP_SECRET = "ECOCYCLEDEMOSTAFFKITECHTOTPCODES"
+DEMO_STAFF_EMAIL = "staff@kitech.test"
 
 DEMO_ACCOUNTS = [
     # email, role, full name, language, university (coordinators), time zone
-    ("staff@kitech.test", User.Role.STAFF, "Demo KITECH Staff", "ko", None, ""),
+    (DEMO_STAFF_EMAIL, User.Role.STAFF, "Demo KITECH Staff", "ko", None, ""),
     ("coordinator@itb.test", User.Role.COORDINATOR, "Demo Coordinator (ITB)", "id",
      "Institut Teknologi Bandung", "Asia/Jakarta"),
     ("coordinator@hust.test", User.Role.COORDINATOR, "Demo Coordinator (HUST)", "vi",
@@ -49,6 +55,7 @@ class Command(BaseCommand):
                 if role == User.Role.STAFF:
                     # The demo staff member may do everything in the admin.
                     model_update(instance=user, data={"is_superuser": True}, actor=None)
+        self._staff_authenticator()
         build_nominations()
         build_matching_round()
         build_approved_cohorts()
@@ -64,5 +71,12 @@ class Command(BaseCommand):
         for email, role, *_rest in DEMO_ACCOUNTS:
             where = f" — {coordinators[email]}" if email in coordinators else ""
             self.stdout.write(f"  {role:<12} {email:<26} password: {DEMO_PASSWORD}{where}")
+        self.stdout.write(f"  KITECH staff also give the code of an authenticator app holding the "
+                          f"secret {DEMO_TOTP_SECRET} (`oathtool --totp -b {DEMO_TOTP_SECRET}`).")
         self.stdout.write("Mentor invitations wait for an answer: `python manage.py "
                           "send_mentor_reminders --force` prints them with working links.")
+
+    def _staff_authenticator(self) -> None:
+        staff = User.objects.get(email=DEMO_STAFF_EMAIL)
+        if not Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).exists():
+            TOTP.activate(staff, DEMO_TOTP_SECRET)
