@@ -1,6 +1,6 @@
 import pytest
 
-from tests.kernel.factories import DEFAULT_PASSWORD
+from tests.kernel.factories import DEFAULT_PASSWORD, totp_code
 from tests.programs.factories import IntakeRoundFactory, ProgramUniversityFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -17,6 +17,9 @@ def test_staff_signs_in_switches_to_korean_and_opens_the_admin(page, staff_user)
     IntakeRoundFactory(program=ProgramUniversityFactory(program__name="Palm oil").program,
                        name="2027 Spring")
     _sign_in(page, staff_user.email)
+    # Staff give the code of their authenticator app too.
+    page.fill("input[name=code]", totp_code())
+    page.click("button[type=submit]")
     page.wait_for_selector("text=Welcome")
     assert page.locator("td", has_text="2027 Spring").count() == 1
 

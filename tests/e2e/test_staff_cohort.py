@@ -8,7 +8,7 @@ from candidates import services
 from candidates.models import Cohort, CohortOverride, MatchRun, Placement
 from programs.models import RoundTrack
 from tests.candidates.factories import open_round_with_tracks, submitted_nomination
-from tests.kernel.factories import DEFAULT_PASSWORD
+from tests.kernel.factories import DEFAULT_PASSWORD, totp_code
 from tests.programs.factories import CoordinatorFactory, close_nominations
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,6 +41,8 @@ def test_staff_reviews_overrides_previews_and_approves(page, staff_user):
     page.goto("/accounts/login/")
     page.fill("input[name=login]", staff_user.email)
     page.fill("input[name=password]", DEFAULT_PASSWORD)
+    page.click("button[type=submit]")
+    page.fill("input[name=code]", totp_code())
     page.click("button[type=submit]")
     page.wait_for_selector("text=Welcome")
 
