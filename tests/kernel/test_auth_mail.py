@@ -102,3 +102,12 @@ def test_the_request_language_serves_an_address_without_an_account(client):
                 HTTP_ACCEPT_LANGUAGE="id")
     email = OutboundEmail.objects.get(to="nobody@example.test")
     assert email.language == "id"
+
+
+def test_an_address_without_an_account_is_not_invited_to_sign_up(
+        client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_request_login_code"), {"email": "nobody@example.test"})
+    (message,) = mail.outbox
+    assert "/accounts/signup/" not in message.body
+    assert "invitation" in message.body
