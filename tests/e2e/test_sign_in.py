@@ -1,6 +1,6 @@
 import pytest
 
-from tests.kernel.factories import DEFAULT_PASSWORD, totp_code
+from tests.kernel.factories import DEFAULT_PASSWORD, StaffFactory, totp_code
 from tests.programs.factories import IntakeRoundFactory, ProgramUniversityFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,3 +39,19 @@ def test_wrong_password_keeps_the_email_and_says_why(page, coordinator_user):
     page.click("button[type=submit]")
     page.wait_for_selector("text=not correct")
     assert page.input_value("input[name=login]") == coordinator_user.email
+
+
+def test_staff_without_a_second_factor_sets_one_up_before_anything_else(page):
+    staff = StaffFactory(totp=False)
+    _sign_in(page, staff.email)
+    # Sent to the set-up, which asks for the password again first.
+    page.wait_for_selector("input[name=password]")
+    assert "Staff accounts need a second factor" in page.inner_text("main")
+    page.fill("input[name=password]", DEFAULT_PASSWORD)
+    page.click("main button[type=submit]")
+    secret = page.input_value("#authenticator_secret")
+    page.fill("input[name=code]", totp_code(secret))
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/recovery-codes/")
+    page.goto("/staff/cycle/")
+    assert page.url.endswith("/staff/cycle/")
