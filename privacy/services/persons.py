@@ -8,7 +8,9 @@ What anonymising a nomination removes, and what it keeps for the program's stati
   after commit); the reason text of cohort overrides; after enrolment also the thesis title,
   the preferred region, the notes of progress milestones, the "why" of career proposals, and
   the alumni outcome's organisation, region and the name of a Korean company not in the
-  partner list;
+  partner list; what mentors wrote about the person (reasons for declining or withdrawing,
+  meeting notes); on request (`person_erase`), also the mentor profile made from the person's
+  own alumni offer, with its account (as `mentor_erase` does);
 * kept: the round, university, status and dates of the nomination, nationality, the language
   for emails, degree and major, GPA, language test and score, the university's rank,
   eligibility, preferences, related courses, scores, placements, duplicate refusals (ids only),
