@@ -205,6 +205,7 @@ def _email_plan(people: Sequence[tuple[Collection[str], Collection[str], str]]) 
                 else:
                     email.to = f"removed@{REMOVED_EMAIL_DOMAIN}"
                     email.subject, email.body_text, email.body_html = REMOVED, REMOVED, ""
+                    email.links = None
                     plan.scrub.append(email)
                 continue
             # One email may name people of several chunks (a university's summary): the
@@ -228,7 +229,8 @@ def _email_plan(people: Sequence[tuple[Collection[str], Collection[str], str]]) 
 def _email_apply(plan: _EmailPlan) -> None:
     OutboundEmail.objects.filter(pk__in=plan.delete).delete()
     OutboundEmail.objects.bulk_update([*plan.scrub, *plan.rename],
-                                      ["to", "subject", "body_text", "body_html"], batch_size=500)
+                                      ["to", "subject", "body_text", "body_html", "links"],
+                                      batch_size=500)
 
 
 def outbound_emails_anonymise(*, addresses: Collection[str], names: Collection[str],

@@ -6,13 +6,13 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from ecocycle.models import AuditEntry, User
+from ecocycle.models import AuditEntry, OutboundEmail, User
 from mentors.models import Mentor, MentorAssignment, MentoringActivity
 from mentors.services.alumni import mentor_profile_from_alumnus
 from privacy.selectors import REMOVED, mentor_is_erased
 from privacy.services import person_erase
 from students.models import AlumniOutcome
-from tests.candidates.factories import enrolled_round
+from tests.candidates.factories import enrolled_round, submitted_nomination
 from tests.mentors.factories import MentorFactory
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +83,13 @@ def test_the_privacy_page_shows_the_mentor_profile_that_goes_too(alumnus, client
     body = page.content.decode()
     assert 'id="mentor-profile"' in body
     assert reverse("staff_privacy:mentor", args=[alumnus["profile"].pk]) in body
+
+
+def test_erasure_drops_the_links_kept_for_an_unsent_email(staff_user):
+    nomination = submitted_nomination(via_services=True)
+    email = OutboundEmail.objects.filter(to=nomination.email).latest("id")
+    assert email.links
+    OutboundEmail.objects.filter(pk=email.pk).update(status=OutboundEmail.Status.FAILED)
+    person_erase(actor=staff_user, nomination=nomination, reason="Asked by email")
+    email.refresh_from_db()
+    assert not email.links and email.body_text == REMOVED
