@@ -167,6 +167,8 @@ class OutboundEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "topic", "language"]
     search_fields = ["to", "subject"]
     date_hierarchy = "created_at"
+    # The live links of an unsent email: the bodies show "[[link:N]]" in their place.
+    exclude = ["links"]
     actions = ["send_now"]
 
     @admin.action(description=_("Send the selected unsent emails now"))

@@ -36,7 +36,7 @@ from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from .mail import absolute_url
+from .mail import SecretLink, absolute_url
 
 T = TypeVar("T")
 
@@ -163,7 +163,7 @@ def link_make(kind: LinkKind[T], obj: T) -> str:
 
 def link_url(kind: LinkKind[T], obj: T) -> str:
     """The absolute address to email, built from the configured site URL."""
-    return absolute_url(reverse(kind.url_name, args=[link_make(kind, obj)]))
+    return SecretLink(absolute_url(reverse(kind.url_name, args=[link_make(kind, obj)])))
 
 
 def link_check(kind: LinkKind[T], token: str, *, now: datetime | None = None) -> LinkCheck[T]:

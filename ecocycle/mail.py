@@ -2,9 +2,18 @@
 
 Links in emails are absolute, built from settings.SITE_URL, never from a request, so batch jobs
 send the same emails as pages do.
+
+A link that acts on its own (a `SecretLink`: consent, mentor, alumni and invitation links) is
+not kept in the stored subject and bodies, which staff read in the admin: they hold "[[link:N]]"
+instead, the links are stored encrypted beside them (`OutboundEmail.links`), put back at send
+time, and forgotten once the email has gone.
 """
 
+import html
+import json
 import logging
+import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -26,8 +35,47 @@ MAX_RETRY_DELAY = timedelta(hours=6)
 SEND_LEASE = timedelta(minutes=10)
 
 
+LINK_PLACEHOLDER = "[[link:{number}]]"
+_PLACEHOLDER = re.compile(r"\[\[link:(\d+)\]\]")
+
+
+class SecretLink(str):
+    """An address that opens something by itself (a signed token): kept out of stored emails."""
+
+    __slots__ = ()
+
+
 def absolute_url(path: str) -> str:
     return settings.SITE_URL + path
+
+
+def _secret_links(value, depth: int = 0) -> Iterator[SecretLink]:
+    if isinstance(value, SecretLink):
+        yield value
+    elif depth < 3 and isinstance(value, dict):
+        for item in value.values():
+            yield from _secret_links(item, depth + 1)
+    elif depth < 3 and isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _secret_links(item, depth + 1)
+
+
+def _mask(texts: list[str], links: list[str]) -> list[str]:
+    # Longest first: a link that begins another is not replaced inside it.
+    for number, link in sorted(enumerate(links, 1), key=lambda pair: -len(pair[1])):
+        placeholder = LINK_PLACEHOLDER.format(number=number)
+        texts = [text.replace(link, placeholder).replace(html.escape(link), placeholder)
+                 for text in texts]
+    return texts
+
+
+def _unmask(text: str, links: list[str], *, escape: bool = False) -> str:
+    def link(match: re.Match) -> str:
+        number = int(match.group(1))
+        if not 1 <= number <= len(links):
+            return match.group(0)
+        return html.escape(links[number - 1]) if escape else links[number - 1]
+    return _PLACEHOLDER.sub(link, text) if links else text
 
 
 def reply_to() -> list[str]:
@@ -53,13 +101,15 @@ def email_queue(
         subject = " ".join(_render(template, "subject.txt", language, context).split())
         text = _render(template, "body.txt", language, context)
         try:
-            html = _render(template, "body.html", language, context)
+            html_body = _render(template, "body.html", language, context)
         except TemplateDoesNotExist:
-            html = ""
+            html_body = ""
+    links = list(dict.fromkeys(str(link) for link in _secret_links(context)))
+    subject, text, html_body = _mask([subject, text, html_body], links)
     email = OutboundEmail.objects.create(
         topic=topic or template, to=to, language=language,
         subject=(settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject)[:300],
-        body_text=text, body_html=html,
+        body_text=text, body_html=html_body, links=json.dumps(links) if links else None,
     )
     transaction.on_commit(lambda: _enqueue(email.pk))
     return email
@@ -119,6 +169,13 @@ def _record_failure(email: OutboundEmail, error: Exception, *, retry_failed: boo
     logger.warning("Email %s not sent (attempt %s): %s", email.pk, email.attempts, error)
 
 
+def outbound_email_rendered(email: OutboundEmail) -> tuple[str, str, str]:
+    """Subject, text and HTML as they are sent: with the links put back while it is unsent."""
+    links = json.loads(email.links) if email.links else []
+    return (_unmask(email.subject, links), _unmask(email.body_text, links),
+            _unmask(email.body_html, links, escape=True))
+
+
 def outbound_email_send(*, email_id: int, retry_failed: bool = False) -> bool:
     """Send one pending email that is due. Returns True when it went out now.
 
@@ -131,12 +188,13 @@ def outbound_email_send(*, email_id: int, retry_failed: bool = False) -> bool:
     if not _claim(email_id, retry_failed=retry_failed):
         return False
     email = OutboundEmail.objects.get(pk=email_id)
+    subject, text, html_body = outbound_email_rendered(email)
     message = EmailMultiAlternatives(
-        subject=email.subject, body=email.body_text, to=[email.to],
-        from_email=settings.DEFAULT_FROM_EMAIL, reply_to=reply_to(),
+        subject=subject, body=text, to=[email.to], from_email=settings.DEFAULT_FROM_EMAIL,
+        reply_to=reply_to(),
     )
-    if email.body_html:
-        message.attach_alternative(email.body_html, "text/html")
+    if html_body:
+        message.attach_alternative(html_body, "text/html")
     try:
         message.send()
     except Exception as error:
@@ -145,7 +203,9 @@ def outbound_email_send(*, email_id: int, retry_failed: bool = False) -> bool:
     email.status = OutboundEmail.Status.SENT
     email.sent_at = timezone.now()
     email.last_error = ""
-    email.save(update_fields=["status", "sent_at", "last_error"])
+    # Sent: the links are not needed again, so the outbox keeps none of them.
+    email.links = None
+    email.save(update_fields=["status", "sent_at", "last_error", "links"])
     return True
 
 

@@ -4,6 +4,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from encrypted_fields.fields import EncryptedTextField
 
 
 class TimeStampedModel(models.Model):
@@ -143,6 +144,9 @@ class OutboundEmail(models.Model):
     subject = models.CharField(_("subject"), max_length=300)
     body_text = models.TextField(_("text"))
     body_html = models.TextField(_("HTML"), blank=True)
+    # The signed links the bodies hold as "[[link:N]]", as a JSON list, encrypted; put back at
+    # send time and cleared once sent (ecocycle.mail). Never shown in the admin.
+    links = EncryptedTextField(_("links"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )

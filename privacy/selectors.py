@@ -174,6 +174,14 @@ def person_nominations(nomination: Nomination) -> QuerySet[Nomination]:
             .select_related("intake_round", "university").order_by("id"))
 
 
+def person_mentor_profiles(nomination: Nomination) -> QuerySet[Mentor]:
+    """Mentor profiles made from the person's own alumni offer (not erased yet): an erasure of
+    the person erases them too."""
+    return (Mentor.objects.filter(alumnus__nomination=nomination)
+            .exclude(email__endswith="@" + REMOVED_EMAIL_DOMAIN)
+            .select_related("user").order_by("id"))
+
+
 def person_held(nomination: Nomination) -> dict[str, int]:
     """How much is held about the person: counts for the staff page."""
     return {

@@ -101,6 +101,7 @@ def _person_context(nomination: Nomination, form: ErasureForm) -> dict:
         "admission": getattr(nomination, "admission", None),
         "held": selectors.person_held(nomination),
         "others": list(selectors.person_nominations(nomination)),
+        "mentor_profiles": list(selectors.person_mentor_profiles(nomination)),
         "form": form,
     }
 

@@ -9,8 +9,8 @@ submissions included, in one.
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NoReturn
 
 import puremagic
 from django.conf import settings
@@ -96,16 +96,25 @@ def _audit_view(snapshot: dict) -> dict:
     return out
 
 
-@transaction.atomic
 def nomination_update(
     *, actor: User | None, nomination: Nomination, data: Mapping[str, Any],
     now: datetime | None = None,
 ) -> Nomination:
     """Change a draft or submitted nomination until the deadline.
 
-    A submitted nomination is checked again for duplicates and eligibility.
+    A submitted nomination is checked again for duplicates and eligibility; a change that makes
+    it a duplicate is refused and recorded for staff, as a submission would be.
     """
     now = _now(now)
+    try:
+        with transaction.atomic():
+            return _update(actor=actor, nomination=nomination, data=data, now=now)
+    except _Duplicate as duplicate:
+        _duplicate_refuse(actor=actor, nomination=nomination, duplicate=duplicate)
+
+
+def _update(*, actor: User | None, nomination: Nomination, data: Mapping[str, Any],
+            now: datetime) -> Nomination:
     nomination = _locked(nomination)
     _ensure_editable(nomination, now)
     values = _coerce(data)
@@ -124,14 +133,20 @@ def nomination_update(
     if not changed:
         return nomination
     if nomination.status == Nomination.Status.SUBMITTED:
-        _refuse_duplicates(nomination)
+        found = _duplicate_of(nomination)
+        if found is not None:
+            raise _Duplicate(*found)
         _check_complete(nomination)
     nomination.full_clean()
     try:
         with transaction.atomic():
             nomination.save()
     except IntegrityError as error:
-        raise DomainError(_("This person has already been nominated in this round.")) from error
+        # Another university submitted the same person at the same moment.
+        found = _duplicate_of(nomination)
+        if found is None:
+            raise DomainError(_duplicate_message()) from error
+        raise _Duplicate(*found) from None
     audit_entry_create(actor=actor, action="nomination_update", target=nomination,
                        before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
     if nomination.status == Nomination.Status.SUBMITTED:
@@ -245,9 +260,6 @@ def nomination_set_courses(
     return nomination
 
 
-# Unlike the steps it calls, a savepoint when nested: a caller inside a transaction (a test, the
-# CSV import) may catch the refusal and go on.
-@transaction.atomic
 def nomination_save(
     *, actor: User | None, data: Mapping[str, Any], nomination: Nomination | None = None,
     intake_round: IntakeRound | None = None, university: University | None = None,
@@ -259,9 +271,26 @@ def nomination_save(
     everything as it was.
 
     Only the fields in `data` are written (an empty `data` writes none); `preferences` and
-    `courses` replace what is stored, and None keeps it.
+    `courses` replace what is stored, and None keeps it. A change that makes a submitted
+    nomination a duplicate is refused and recorded for staff (see `nomination_update`).
     """
-    now = _now(now)
+    # Unlike the steps it calls, a savepoint when nested: a caller inside a transaction (a
+    # test, the CSV import) may catch the refusal and go on.
+    try:
+        with transaction.atomic():
+            return _save(actor=actor, data=data, nomination=nomination,
+                         intake_round=intake_round, university=university,
+                         preferences=preferences, courses=courses, now=_now(now))
+    except _Duplicate as duplicate:
+        _duplicate_refuse(actor=actor, nomination=nomination, duplicate=duplicate)
+
+
+def _save(
+    *, actor: User | None, data: Mapping[str, Any], nomination: Nomination | None,
+    intake_round: IntakeRound | None, university: University | None,
+    preferences: Sequence[DegreeTrack] | None, courses: Sequence[Mapping[str, Any]] | None,
+    now: datetime,
+) -> Nomination:
     if nomination is None:
         if intake_round is None or university is None:
             raise TypeError("A new nomination needs its intake_round and university.")
@@ -271,7 +300,7 @@ def nomination_save(
         preferences = preferences or None
         courses = courses or None
     elif data:
-        nomination = nomination_update(actor=actor, nomination=nomination, data=data, now=now)
+        nomination = _update(actor=actor, nomination=nomination, data=data, now=now)
     if preferences is not None:
         nomination = nomination_set_preferences(actor=actor, nomination=nomination,
                                                 tracks=preferences, now=now)
@@ -422,19 +451,32 @@ def _duplicate_of(nomination: Nomination) -> tuple[Nomination, str] | None:
     return None
 
 
-def _duplicate_message(label: str) -> str:
-    what = {"passport": _("the same passport number"), "email": _("the same email address"),
-            "name and date of birth": _("the same name and date of birth")}[label]
-    return _(
-        "This person has already been nominated in this round (%(what)s). A candidate can be "
-        "nominated only once per round. If you think this is a mistake, contact KITECH staff."
-    ) % {"what": what}
+def _duplicate_message() -> str:
+    # Says nothing of what matched, where, or whether the person was nominated in this round:
+    # the refusal must not tell one university about another's candidates (issue 14).
+    return _("This candidate cannot be nominated again. KITECH staff have been told and will "
+             "look into it; you do not need to do anything now.")
 
 
-def _refuse_duplicates(nomination: Nomination) -> None:
-    found = _duplicate_of(nomination)
-    if found is not None:
-        raise DomainError(_duplicate_message(found[1]))
+class _Duplicate(Exception):
+    def __init__(self, existing: Nomination, label: str):
+        self.existing, self.label = existing, label
+
+
+def _duplicate_refuse(*, actor: User | None, nomination: Nomination,
+                      duplicate: _Duplicate) -> NoReturn:
+    """Record a refused duplicate for staff (the digest's duplicates line) and refuse it.
+
+    Called once the refused change's transaction has been rolled back, so the record stays.
+    Nobody is emailed: the probed person is not sent a consent link.
+    """
+    with transaction.atomic():
+        DuplicateAttempt.objects.create(nomination_id=nomination.pk, existing=duplicate.existing,
+                                        matched_on=duplicate.label)
+        audit_entry_create(actor=actor, action="nomination_duplicate_refused",
+                           target=nomination, after={"matched_on": duplicate.label,
+                                                     "existing": duplicate.existing.pk})
+    raise DomainError(_duplicate_message())
 
 
 def _store_eligibility(nomination: Nomination, now: datetime) -> None:
@@ -489,23 +531,36 @@ def nomination_submit(
     the record is written after the submission's transaction has been rolled back.
     """
     now = _now(now)
+    _submissions_limit_check(actor)
     try:
         with transaction.atomic():
             return _submit(actor=actor, nomination=nomination, now=now)
     except _Duplicate as duplicate:
-        with transaction.atomic():
-            DuplicateAttempt.objects.create(nomination_id=nomination.pk,
-                                            existing=duplicate.existing,
-                                            matched_on=duplicate.label)
-            audit_entry_create(actor=actor, action="nomination_duplicate_refused",
-                               target=nomination, after={"matched_on": duplicate.label,
-                                                         "existing": duplicate.existing.pk})
-        raise DomainError(_duplicate_message(duplicate.label)) from None
+        _duplicate_refuse(actor=actor, nomination=nomination, duplicate=duplicate)
 
 
-class _Duplicate(Exception):
-    def __init__(self, existing: Nomination, label: str):
-        self.existing, self.label = existing, label
+SUBMISSION_ACTIONS = ("nomination_submit", "nomination_duplicate_refused")
+
+
+def _submissions_limit_check(actor: User | None) -> None:
+    """At most ECOCYCLE_SUBMISSIONS_PER_HOUR submissions, refused duplicates included, per
+    coordinator in the last hour, whatever the door (page, API).
+
+    Counted from the audit log rather than a cache: the same figure for every web process and
+    worker, and refused probes count too.
+    """
+    if actor is None or actor.role != User.Role.COORDINATOR:
+        return
+    limit = int(settings.ECOCYCLE_SUBMISSIONS_PER_HOUR)
+    since = timezone.now() - timedelta(hours=1)
+    used = AuditEntry.objects.filter(actor=actor, action__in=SUBMISSION_ACTIONS,
+                                     created_at__gt=since).count()
+    if used >= limit:
+        raise DomainError(ngettext(
+            "You have submitted %(count)s nomination in the last hour, the most allowed. "
+            "Try again later; what you entered is kept.",
+            "You have submitted %(count)s nominations in the last hour, the most allowed. "
+            "Try again later; what you entered is kept.", limit) % {"count": limit})
 
 
 def _submit(*, actor: User | None, nomination: Nomination, now: datetime) -> Nomination:

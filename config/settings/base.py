@@ -319,6 +319,8 @@ ECOCYCLE_MENTOR_REMINDER_DAYS = env.int("ECOCYCLE_MENTOR_REMINDER_DAYS", default
 # Personal data of candidates not admitted is removed this many days after their round's
 # decisions; alumni are asked for news once a year; their update link lives this long.
 ECOCYCLE_RETENTION_DAYS = env.int("ECOCYCLE_RETENTION_DAYS", default=365)
+# Nominations one coordinator may submit in an hour, refused duplicates included (issue 14).
+ECOCYCLE_SUBMISSIONS_PER_HOUR = env.int("ECOCYCLE_SUBMISSIONS_PER_HOUR", default=60)
 # Superseded match runs keep their digests and counts; their placements go after this many days.
 ECOCYCLE_SUPERSEDED_RUN_DAYS = env.int("ECOCYCLE_SUPERSEDED_RUN_DAYS", default=30)
 ECOCYCLE_ALUMNI_UPDATE_DAYS = env.int("ECOCYCLE_ALUMNI_UPDATE_DAYS", default=365)

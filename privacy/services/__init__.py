@@ -1,6 +1,7 @@
 """Writes of data protection: the retention job, and a person's data (a candidate's, a student's
 or a mentor's) exported or erased on request. Reads are in `privacy.selectors`."""
 
+from .erasure import person_erase
 from .mentors import (
     EXPORT_FORMAT as MENTOR_EXPORT_FORMAT,
 )
@@ -18,7 +19,6 @@ from .persons import (
     audit_trail_anonymise,
     nomination_label,
     outbound_emails_anonymise,
-    person_erase,
     person_export,
     retention_apply,
 )

@@ -129,9 +129,9 @@ def mentor_erase(*, actor: User, mentor: Mentor, reason: str,
 
 @transaction.atomic
 def mentee_notes_anonymise() -> int:
-    """What mentors wrote about candidates whose data was removed (retention or erasure):
-    decline and withdraw reasons, meeting notes. The candidates domain cannot reach these
-    rows, so the nightly job clears them; safe to run twice."""
+    """What mentors wrote about candidates whose data was removed: decline and withdraw
+    reasons, meeting notes. Retention and erasure clear them at once; the nightly job catches
+    what was written afterwards. Safe to run twice."""
     gone = MentorAssignment.objects.filter(nomination__anonymised_at__isnull=False)
     changed = gone.exclude(decline_reason__in=["", REMOVED]).update(decline_reason=REMOVED)
     changed += gone.exclude(withdraw_reason__in=["", REMOVED]).update(withdraw_reason=REMOVED)

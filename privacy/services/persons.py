@@ -8,7 +8,9 @@ What anonymising a nomination removes, and what it keeps for the program's stati
   after commit); the reason text of cohort overrides; after enrolment also the thesis title,
   the preferred region, the notes of progress milestones, the "why" of career proposals, and
   the alumni outcome's organisation, region and the name of a Korean company not in the
-  partner list;
+  partner list; what mentors wrote about the person (reasons for declining or withdrawing,
+  meeting notes); on request (`person_erase`), also the mentor profile made from the person's
+  own alumni offer, with its account (as `mentor_erase` does);
 * kept: the round, university, status and dates of the nomination, nationality, the language
   for emails, degree and major, GPA, language test and score, the university's rank,
   eligibility, preferences, related courses, scores, placements, duplicate refusals (ids only),
@@ -50,7 +52,7 @@ from ecocycle.exceptions import DomainError
 from ecocycle.locks import exclusive_job
 from ecocycle.models import AuditEntry, JobLock, OutboundEmail, User
 from ecocycle.services import audit_entry_build, audit_entry_create
-from mentors.models import MentorAssignment
+from mentors.models import MentorAssignment, MentoringActivity
 from students.models import AlumniOutcome, CareerProposal, Enrolment, ProgressMilestone
 
 from ..selectors import (
@@ -203,6 +205,7 @@ def _email_plan(people: Sequence[tuple[Collection[str], Collection[str], str]]) 
                 else:
                     email.to = f"removed@{REMOVED_EMAIL_DOMAIN}"
                     email.subject, email.body_text, email.body_html = REMOVED, REMOVED, ""
+                    email.links = None
                     plan.scrub.append(email)
                 continue
             # One email may name people of several chunks (a university's summary): the
@@ -226,7 +229,8 @@ def _email_plan(people: Sequence[tuple[Collection[str], Collection[str], str]]) 
 def _email_apply(plan: _EmailPlan) -> None:
     OutboundEmail.objects.filter(pk__in=plan.delete).delete()
     OutboundEmail.objects.bulk_update([*plan.scrub, *plan.rename],
-                                      ["to", "subject", "body_text", "body_html"], batch_size=500)
+                                      ["to", "subject", "body_text", "body_html", "links"],
+                                      batch_size=500)
 
 
 def outbound_emails_anonymise(*, addresses: Collection[str], names: Collection[str],
@@ -302,6 +306,12 @@ def _apply(plan: _Plan, now: datetime) -> None:
             organisation="", region="", updated_at=now)
         AlumniOutcome.objects.filter(enrolment__nomination_id__in=chunk).exclude(
             cooperating_company_name="").update(cooperating_company_name=REMOVED)
+        # What mentors wrote about the person goes with them, not with the next nightly job.
+        assignments = MentorAssignment.objects.filter(nomination_id__in=chunk)
+        assignments.exclude(decline_reason__in=["", REMOVED]).update(decline_reason=REMOVED)
+        assignments.exclude(withdraw_reason__in=["", REMOVED]).update(withdraw_reason=REMOVED)
+        MentoringActivity.objects.filter(assignment__nomination_id__in=chunk).exclude(
+            notes__in=["", REMOVED]).update(notes=REMOVED)
     _email_apply(plan.emails)
     _audit_anonymise(plan.audit_labels, PERSONAL_AUDIT_FIELDS, write=True)
     files = [name for _pk, name in plan.documents if name]
@@ -431,29 +441,10 @@ def person_export(*, actor: User, nomination: Nomination) -> dict[str, Any]:
     return data
 
 
-def _reason_required(reason: str) -> str:
+def reason_required(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise DomainError({"reason": _(
             "Give the reason for erasing this person's data, for example when and how they "
             "asked for it.")})
     return reason[:2000]
-
-
-@transaction.atomic
-def person_erase(*, actor: User, nomination: Nomination, reason: str,
-                 now: datetime | None = None) -> Nomination:
-    """Anonymise one nomination on the person's request, whatever its state (see the module's
-    notes for what is kept); admitted, enrolled and graduated candidates keep their statistical
-    rows. Erasing an anonymised nomination again changes nothing.
-    """
-    reason = _reason_required(reason)
-    now = now or timezone.now()
-    locked = Nomination.objects.select_for_update().get(pk=nomination.pk)
-    if locked.anonymised_at is not None:
-        return locked
-    plan = _plan([locked])
-    _apply(plan, now)
-    audit_entry_create(actor=actor, action="person_erase", target=locked,
-                       after={"reason": reason, "counts": plan.counts()})
-    return locked

@@ -14,6 +14,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from candidates import services
 from candidates.models import Nomination
 from ecocycle.links import LinkState
+from ecocycle.mail import outbound_email_rendered
 from ecocycle.models import AuditEntry, OutboundEmail
 from tests.candidates.factories import (
     PDF_BYTES,
@@ -76,7 +77,7 @@ def _emails(nomination: Nomination) -> list[tuple]:
     emails = []
     for email in OutboundEmail.objects.filter(to=nomination.email).order_by("id"):
         links = [services.consent_check(token).state
-                 for token in CONSENT_LINK.findall(email.body_text)]
+                 for token in CONSENT_LINK.findall(outbound_email_rendered(email)[1])]
         assert links, email.body_text
 
         def neutral(text):
@@ -140,7 +141,7 @@ def test_direct_rows_equal_the_services_rows(build, fields):
 def test_the_emailed_link_of_a_direct_nomination_works():
     nomination = submitted_nomination(via_services=False)
     (email,) = OutboundEmail.objects.filter(to=nomination.email, topic="consent_request")
-    token = CONSENT_LINK.search(email.body_text).group(1)
+    token = CONSENT_LINK.search(outbound_email_rendered(email)[1]).group(1)
     assert services.consent_check(token).state == LinkState.VALID
     assert services.consent_confirm(token=token).consent_given_at is not None
     for document in nomination.documents.all():

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from candidates import services, tasks
 from candidates.models import DeadlineReminder, Nomination
+from ecocycle.mail import outbound_email_rendered
 from ecocycle.models import AuditEntry, OutboundEmail
 from programs.models import RoundMilestone
 from tests.candidates.factories import (
@@ -131,7 +132,8 @@ def test_resend_kills_the_old_link_sends_a_working_one_and_is_audited(client):
     assert services.consent_check(old).state.value == "stale"
     emails = OutboundEmail.objects.filter(topic="consent_request", to=nomination.email)
     assert emails.count() == 2
-    link = next(w for w in emails.latest("id").body_text.split() if "/consent/" in w)
+    link = next(w for w in outbound_email_rendered(emails.latest("id"))[1].split()
+                if "/consent/" in w)
     new = _token(link)
     assert services.consent_check(new).state.value == "valid"
     services.consent_confirm(token=new)
@@ -191,7 +193,7 @@ def test_correcting_the_email_sends_the_consent_link_to_the_new_address(client):
     email = OutboundEmail.objects.filter(topic="consent_request").latest("id")
     assert email.to == "right@student.example"
     assert services.consent_check(old).state.value == "stale"
-    link = next(w for w in email.body_text.split() if "/consent/" in w)
+    link = next(w for w in outbound_email_rendered(email)[1].split() if "/consent/" in w)
     assert services.consent_check(_token(link)).state.value == "valid"
 
 

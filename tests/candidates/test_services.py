@@ -81,7 +81,7 @@ def test_duplicate_across_universities_is_refused_without_revealing_the_other():
     with pytest.raises(ValidationError) as excinfo:
         services.nomination_submit(actor=other.user, nomination=second)
     message = excinfo.value.messages[0]
-    assert "same passport number" in message
+    assert "cannot be nominated again" in message and "passport" not in message
     assert first.university.name not in message
     attempt = DuplicateAttempt.objects.get()
     assert (attempt.nomination_id, attempt.existing_id) == (second.pk, first.pk)
@@ -94,8 +94,9 @@ def test_duplicate_by_name_and_birth_date():
     second = complete_nomination(intake_round=intake_round, family_name="NGUYEN",
                                  given_names="Van An", date_of_birth=first.date_of_birth,
                                  passport_number="Z9", email="x@student.example")
-    with pytest.raises(ValidationError, match="same name and date of birth"):
+    with pytest.raises(ValidationError, match="cannot be nominated again"):
         services.nomination_submit(actor=second.created_by, nomination=second)
+    assert DuplicateAttempt.objects.get().matched_on == "name and date of birth"
 
 
 def test_upload_refuses_an_exe_renamed_to_pdf_and_oversized_files(settings):

@@ -42,7 +42,7 @@ def _duplicate_refused():
     other = CoordinatorFactory()
     second = complete_nomination(coordinator=other, intake_round=intake_round,
                                  passport_number="D7654321", email="twice@student.example")
-    with pytest.raises(ValidationError, match="same passport number"):
+    with pytest.raises(ValidationError, match="cannot be nominated again"):
         candidate_services.nomination_submit(actor=other.user, nomination=second)
     return second
 

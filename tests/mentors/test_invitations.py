@@ -11,6 +11,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from ecocycle.mail import outbound_email_rendered
 from ecocycle.models import AuditEntry, OutboundEmail
 from hub.services import nightly_matching
 from mentors import services
@@ -37,7 +38,7 @@ def _link_of(assignment) -> str:
     """The link in the invitation email sent for `assignment`."""
     for email in OutboundEmail.objects.filter(topic="mentor_invitation",
                                               to=assignment.mentor.email).order_by("-id"):
-        link = LINK.search(email.body_text).group(0)
+        link = LINK.search(outbound_email_rendered(email)[1]).group(0)
         if services.invitation_check(_token(link)).object.pk == assignment.pk:
             return link
     raise AssertionError(f"no invitation email for {assignment}")
@@ -61,7 +62,7 @@ def test_nightly_job_turns_every_proposal_into_an_emailed_invitation():
     assert emails.count() == 2 and {e.to for e in emails} == {mentor.email}
     email = emails.first()
     assert email.body_html and "<a href=" in email.body_html
-    assert LINK.search(email.body_html)
+    assert LINK.search(outbound_email_rendered(email)[2])
     texts = " ".join(e.body_text for e in emails)
     assert all(n.university.name in texts and n.family_name.upper() in texts.upper()
                for n in nominations)
@@ -276,7 +277,7 @@ def test_the_reminders_link_works(client, settings):
     _round, _nominations, mentor = _invited()
     services.invitation_reminders_send(force=True)
     email = OutboundEmail.objects.get(topic="mentor_reminder")
-    path = _path(LINK.search(email.body_text).group(0))
+    path = _path(LINK.search(outbound_email_rendered(email)[1]).group(0))
     assert client.post(path, {"answer": "accept"}).status_code == 200
     assert MentorAssignment.objects.get(mentor=mentor).status == Status.ACCEPTED
 

@@ -207,6 +207,10 @@ def test_the_nightly_job_clears_what_mentors_wrote_about_an_erased_candidate(sta
     MentoringActivity.objects.create(assignment=assignment, date="2026-11-01", mode="online",
                                      notes=f"{nomination.given_names} is worried about housing.")
     person_erase(actor=staff_user, nomination=nomination, reason="The person asked.")
+    # The erasure cleared the notes itself; the job catches what is written afterwards.
+    assert MentoringActivity.objects.get().notes == "[removed]"
+    assert nightly_matching()["mentee_notes_removed"] == 0
+    MentoringActivity.objects.update(notes="Written after the erasure.")
     assert nightly_matching()["mentee_notes_removed"] == 1
     assert MentoringActivity.objects.get().notes == "[removed]"
     assert nightly_matching()["mentee_notes_removed"] == 0

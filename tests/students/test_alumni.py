@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertTemplateUsed
 
+from ecocycle.mail import outbound_email_rendered
 from ecocycle.models import AuditEntry, OutboundEmail
 from hub.services import nightly_matching
 from mentors.models import Mentor
@@ -37,7 +38,7 @@ def _graduate(staff_user=None, **outcome):
 def _requested_link(outcome) -> str:
     assert student_services.alumni_update_requests_send(force=True) >= 1
     email = OutboundEmail.objects.filter(topic="alumni_update_request").latest("id")
-    return LINK.search(email.body_text).group(1)
+    return LINK.search(outbound_email_rendered(email)[1]).group(1)
 
 
 def test_staff_record_an_outcome_and_it_is_audited(staff_user):
