@@ -116,13 +116,18 @@ def email_queue(
 
 
 def email_queue_rendered(
-    *, to: str, subject: str, body_text: str, body_html: str = "", language: str, topic: str
+    *, to: str, subject: str, body_text: str, body_html: str = "", language: str, topic: str,
+    secrets: list[str] = (),
 ) -> OutboundEmail:
     """Put an email rendered elsewhere (allauth's sign-in codes and password resets) in the
-    outbox, subject prefix included; sent on commit like `email_queue`'s."""
+    outbox, subject prefix included; sent on commit like `email_queue`'s. `secrets` (a reset
+    link, a sign-in code) are masked in the stored text like a SecretLink."""
+    links = list(dict.fromkeys(str(secret) for secret in secrets if secret))
+    subject, body_text, body_html = _mask([subject, body_text, body_html], links)
     email = OutboundEmail.objects.create(
         topic=topic[:OutboundEmail._meta.get_field("topic").max_length], to=to,
         language=language, subject=subject[:300], body_text=body_text, body_html=body_html,
+        links=json.dumps(links) if links else None,
     )
     transaction.on_commit(lambda: _enqueue(email.pk))
     return email

@@ -46,9 +46,9 @@ def test_the_stored_email_holds_no_token(consent_email):
     assert not _tokens(_raw_row(email))  # not even in the column that keeps it, encrypted
 
 
-def test_the_admin_does_not_show_the_token(consent_email, client, admin_user):
+def test_the_admin_does_not_show_the_token(consent_email, client, staff_user):
     _nomination, email = consent_email
-    client.force_login(admin_user)
+    client.force_login(staff_user)
     change = client.get(reverse("admin:ecocycle_outboundemail_change", args=[email.pk]))
     changelist = client.get(reverse("admin:ecocycle_outboundemail_changelist"))
     assert change.status_code == changelist.status_code == 200
