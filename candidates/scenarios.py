@@ -29,15 +29,18 @@ from .models import (
     ScoringPolicy,
 )
 
-# A minimal valid one-page PDF, so that demo documents open in a viewer.
+# A minimal valid one-page PDF, so that demo documents open in a viewer (and pass the upload's
+# parse: the cross-reference table's offsets are those of the objects above it).
 DEMO_PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
     b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
     b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R"
     b"/Resources<</Font<</F1 5 0 R>>>>>>endobj\n"
-    b"4 0 obj<</Length 60>>stream\nBT /F1 24 Tf 72 760 Td (ecocycle demo document) Tj ET\n"
+    b"4 0 obj<</Length 53>>stream\nBT /F1 24 Tf 72 760 Td (ecocycle demo document) Tj ET\n"
     b"endstream endobj\n5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    b"xref\n0 6\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \n"
+    b"0000000101 00000 n \n0000000211 00000 n \n0000000310 00000 n \n"
+    b"trailer<</Size 6/Root 1 0 R>>\nstartxref\n371\n%%EOF\n"
 )
 
 CANDIDATES = {

@@ -16,6 +16,7 @@ from ecocycle.tokens import (
 from programs.calendar import moment, nominations_closed
 from programs.models import IntakeRound, ProgramUniversity, University
 
+from .. import documents as document_types
 from .. import eligibility
 from ..models import (
     Nomination,
@@ -36,7 +37,7 @@ REQUIRED_FIELDS = {
     "language": ["language_test"],
     "preferences": ["university_rank"],
 }
-ALLOWED_CONTENT_TYPES = {"application/pdf", "image/jpeg", "image/png"}
+ALLOWED_CONTENT_TYPES = document_types.ALLOWED_CONTENT_TYPES
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
-import puremagic
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -30,6 +29,7 @@ from ecocycle.services import (
 from programs.models import DegreeTrack, IntakeRound, ProgramUniversity, RoundTrack, University
 
 from .. import eligibility
+from ..documents import document_content_type
 from ..models import (
     DuplicateAttempt,
     EligibilityPolicy,
@@ -40,7 +40,6 @@ from ..models import (
 )
 from ..selectors import required_documents
 from ._common import (
-    ALLOWED_CONTENT_TYPES,
     EDITABLE_FIELDS,
     LANGUAGE_FIELDS,
     REQUIRED_FIELDS,
@@ -337,17 +336,7 @@ def document_upload(
         ) % {"name": file.name, "size": _human_size(file.size or 0), "limit": _human_size(limit)}})
     if file.size == 0:
         raise DomainError({"file": _("“%(name)s” is empty.") % {"name": file.name}})
-    file.seek(0)
-    head = file.read(4096)
-    try:
-        detected = puremagic.from_string(head, mime=True) if head else ""
-    except puremagic.PureError:
-        detected = ""
-    if detected not in ALLOWED_CONTENT_TYPES:
-        raise DomainError({"file": _(
-            "“%(name)s” is not a PDF, JPEG or PNG file, whatever its name says. Upload the "
-            "document as PDF, JPEG or PNG."
-        ) % {"name": file.name}})
+    detected = document_content_type(file=file, name=file.name)
     digest = hashlib.sha256()
     file.seek(0)
     for chunk in file.chunks():

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -47,10 +48,12 @@ INSTALLED_APPS = [
     "mentors",
     "privacy",
     "hub",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -58,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "ecocycle.middleware.UserLanguageMiddleware",
+    # Refuses an oversized body with a 413 in the user's language, before CSRF reads it.
+    "ecocycle.limits.RequestSizeLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -168,6 +173,23 @@ MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- Content-Security-Policy (django-csp 4) ------------------------------------------------
+# Strict on every response: scripts and styles only from our own static files, never inline
+# (no page of ours has inline script, handlers or style; tests/kernel/test_csp.py keeps it so).
+# `data:` images for the icons the admin and Swagger UI draw from their CSS.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
 }
 
 # --- Email ----------------------------------------------------------------------------------
@@ -305,6 +327,17 @@ SALT_KEY = env.list("DJANGO_FIELD_ENCRYPTION_SALTS", default=["ecocycle-field-en
 # Keyed hashes for duplicate detection; kept apart from SECRET_KEY so key rotation keeps them.
 ECOCYCLE_LOOKUP_HASH_KEY = env.str("ECOCYCLE_LOOKUP_HASH_KEY", default="ecocycle-lookup-v1")
 ECOCYCLE_MAX_UPLOAD_BYTES = env.int("ECOCYCLE_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+# Request bodies: a declared Content-Length above this is refused with 413 before it is read
+# (ecocycle.limits); one document plus the form around it. Keep the proxy's limit the same.
+ECOCYCLE_MAX_REQUEST_BYTES = env.int("ECOCYCLE_MAX_REQUEST_BYTES",
+                                     default=ECOCYCLE_MAX_UPLOAD_BYTES + 2 * 1024 * 1024)
+# Django's own, explicit: the non-file part of a body it holds in memory (JSON, form fields),
+# the size above which an uploaded file is spooled to disk, and how many fields and files one
+# form may carry (a nomination's documents come one per request).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
 ECOCYCLE_CONSENT_LINK_DAYS = env.int("ECOCYCLE_CONSENT_LINK_DAYS", default=14)
 ECOCYCLE_CONSENT_REMINDER_DAYS = env.int("ECOCYCLE_CONSENT_REMINDER_DAYS", default=3)
 # Coordinators may email a candidate a new consent link this many times a day at most.
