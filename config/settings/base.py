@@ -4,6 +4,7 @@ With no variables at all this is the embedded default: SQLite in WAL mode, a fil
 broker that needs no server, email printed to the console.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -33,7 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_countries",
@@ -257,7 +258,7 @@ else:
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "ecocycle.api_auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -271,6 +272,18 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "ecocycle.exceptions.api_exception_handler",
+}
+# Hashed tokens (django-rest-knox) that die after ECOCYCLE_API_TOKEN_TTL_DAYS unused: each use
+# pushes the expiry on, but never past ECOCYCLE_API_TOKEN_MAX_DAYS after creation.
+ECOCYCLE_API_TOKEN_TTL_DAYS = env.int("ECOCYCLE_API_TOKEN_TTL_DAYS", default=30)
+ECOCYCLE_API_TOKEN_MAX_DAYS = env.int("ECOCYCLE_API_TOKEN_MAX_DAYS", default=365)
+KNOX_TOKEN_MODEL = "ecocycle.ApiToken"
+REST_KNOX = {
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+    "TOKEN_TTL": timedelta(days=ECOCYCLE_API_TOKEN_TTL_DAYS),
+    "AUTO_REFRESH": True,
+    "AUTO_REFRESH_MAX_TTL": timedelta(days=ECOCYCLE_API_TOKEN_MAX_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ecocycle API",

@@ -5,14 +5,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from candidates import services
 from candidates.models import Nomination, NominationDocument
 from candidates.services import nominations
+from ecocycle import api_tokens
 from ecocycle.exceptions import DomainError
-from ecocycle.models import AuditEntry, OutboundEmail
+from ecocycle.models import ApiToken, AuditEntry, OutboundEmail
 from programs.models import ProgramUniversity, RoundTrack
 from tests.candidates.factories import (
     EXE_BYTES,
@@ -84,7 +84,8 @@ def test_other_roles_get_403(request, who, setup):
     intake_round, coordinator = setup
     nomination = NominationFactory(intake_round=intake_round, university=coordinator.university)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    key = api_tokens.api_token_create(actor=user, user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     session = APIClient()
     session.force_login(user)
     for c in (client, session):
@@ -501,7 +502,7 @@ def test_create_api_token_command_prints_a_working_token(setup, mentor_user):
     out = StringIO()
     call_command("create_api_token", coordinator.user.email.upper(), stdout=out)
     key = out.getvalue().strip()
-    assert Token.objects.get(user=coordinator.user).key == key
+    assert ApiToken.objects.get(user=coordinator.user).token_key == key[:15]
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get(reverse("api:round_list")).status_code == 200
