@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication
 from rest_framework import exceptions
 
@@ -44,3 +45,17 @@ class ApiTokenAuthentication(TokenAuthentication):
             ApiToken.objects.filter(pk=auth_token.pk).update(last_used_at=now)
             auth_token.last_used_at = now
         return answer
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """The schema's security scheme for our tokens: unchanged for clients (a `Token` header)."""
+
+    target_class = ApiTokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey", "in": "header", "name": "Authorization",
+            "description": 'Token-based authentication with required prefix "Token". Tokens '
+                           "are made on the account page and expire.",
+        }
