@@ -1,9 +1,10 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from candidates.apis import ApiNotFound
 from hub import views
 
 # The admin login gets allauth's rate limits too.
@@ -32,4 +33,7 @@ urlpatterns = [
     path("api/v1/", include("candidates.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last: whatever else is under /api/ answers a JSON 404. Only paths ending in a slash, so
+    # that Django still redirects /api/v1/rounds to /api/v1/rounds/.
+    re_path(r"^api/[\s\S]*/$", ApiNotFound.as_view(), name="api-not-found"),
 ]

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication
 from rest_framework import exceptions
+from rest_framework.throttling import UserRateThrottle
 
 from .models import ApiToken, User
 
@@ -59,3 +60,11 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "description": 'Token-based authentication with required prefix "Token". Tokens '
                            "are made on the account page and expire.",
         }
+
+
+class ApiRateThrottle(UserRateThrottle):
+    """At most ECOCYCLE_API_RATE requests per user (or per address, before sign-in): a runaway
+    script gets 429s with a Retry-After instead of slowing everyone down."""
+
+    def get_rate(self) -> str:
+        return settings.ECOCYCLE_API_RATE

@@ -272,7 +272,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "ecocycle.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["ecocycle.api_auth.ApiRateThrottle"],
 }
+ECOCYCLE_API_RATE = env.str("ECOCYCLE_API_RATE", default="600/minute")
 # Hashed tokens (django-rest-knox) that die after ECOCYCLE_API_TOKEN_TTL_DAYS unused: each use
 # pushes the expiry on, but never past ECOCYCLE_API_TOKEN_MAX_DAYS after creation.
 ECOCYCLE_API_TOKEN_TTL_DAYS = env.int("ECOCYCLE_API_TOKEN_TTL_DAYS", default=30)
@@ -291,6 +293,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "candidates.apis.schema_inputs_refuse_nul"],
     # Served from our own static files: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
