@@ -103,6 +103,20 @@ def schema_inputs_refuse_nul(result, generator, request, public):
     return result
 
 
+def schema_retry_after_headers(result, generator, request, public):
+    """drf-spectacular post-processing hook: a 429 or 503 says in Retry-After how many seconds
+    to wait before trying again."""
+    header = {"Retry-After": {"schema": {"type": "integer", "minimum": 0},
+                              "description": "Seconds to wait before trying again."}}
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            responses = operation.get("responses", {}) if isinstance(operation, dict) else {}
+            for code in ("429", "503"):
+                if code in responses:
+                    responses[code].setdefault("headers", {}).update(header)
+    return result
+
+
 class StrictPageNumberPagination(PageNumberPagination):
     """DRF's pages, except that a blank `?page=` is an invalid page (404) like `?page=x`, not
     the first page: the schema documents an integer."""

@@ -294,7 +294,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
-                             "candidates.apis.schema_inputs_refuse_nul"],
+                             "candidates.apis.schema_inputs_refuse_nul",
+                             "candidates.apis.schema_retry_after_headers"],
     # Served from our own static files: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

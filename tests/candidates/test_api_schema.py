@@ -209,3 +209,12 @@ def test_fuzzed_requests_pass_every_check(case, fuzz_world):
     _aim_at_real_objects(case, fuzz_world)
     case.call_and_validate(headers={"Authorization": f"Token {fuzz_world['token']}"},
                            checks=ALL_CHECKS)
+
+
+def test_429_and_503_document_their_retry_after_header(client):
+    document = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    for item in document["paths"].values():
+        for operation in item.values():
+            for code in ("429", "503"):
+                header = operation["responses"][code]["headers"]["Retry-After"]
+                assert header["schema"]["type"] == "integer"
