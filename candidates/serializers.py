@@ -38,20 +38,19 @@ def _json_type_error(field: serializers.Field, value) -> str | None:
     if value is None:
         return None  # whether null is allowed is the field's own check
     if isinstance(field, serializers.BooleanField):
-        valid = isinstance(value, bool)
+        valid, expected = isinstance(value, bool), _("true or false")
     elif isinstance(field, serializers.IntegerField):
-        valid = isinstance(value, int) and not isinstance(value, bool)
-    elif isinstance(field, serializers.DecimalField):
-        # Decimals are documented as strings, like DRF writes them.
-        valid = isinstance(value, str) and value == value.strip()
+        valid, expected = isinstance(value, int) and not isinstance(value, bool), _("an integer")
     elif isinstance(field, serializers.CharField | serializers.ChoiceField
-                    | serializers.DateField | serializers.DateTimeField):
-        valid = isinstance(value, str)
+                    | serializers.DecimalField | serializers.DateField
+                    | serializers.DateTimeField):
+        # Decimals and dates are documented as strings, as DRF writes them.
+        valid, expected = isinstance(value, str), _("a string")
     elif isinstance(field, serializers.ListField) and isinstance(value, list):
         return next(filter(None, (_json_type_error(field.child, item) for item in value)), None)
     else:
         return None
-    return None if valid else _("Not of the documented type.")
+    return None if valid else _("Expected %(type)s.") % {"type": expected}
 
 
 class JsonTypedSerializer(serializers.Serializer):
