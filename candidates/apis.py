@@ -13,10 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from ecocycle.parsers import BoundedJSONParser
 from programs.models import DegreeTrack, IntakeRound
@@ -53,6 +56,10 @@ ERRORS = {
     401: OpenApiResponse(ErrorSerializer, description="No or an invalid token."),
     403: OpenApiResponse(ErrorSerializer, description="Not a university coordinator."),
     404: OpenApiResponse(ErrorSerializer, description="No such object of your university."),
+    429: OpenApiResponse(ErrorSerializer, description="Too many requests: wait for the seconds "
+                                                      "in the Retry-After header."),
+    503: OpenApiResponse(ErrorSerializer, description="The service is busy: try again after the "
+                                                      "seconds in the Retry-After header."),
 }
 WRITE_ERRORS = {
     400: OpenApiResponse(ValidationErrorSerializer,
@@ -62,10 +69,69 @@ WRITE_ERRORS = {
 }
 
 
+# DRF's CharField refuses NUL characters; the schema says so in a pattern on every string input
+# that has no pattern, format or choices of its own.
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+
+
+def _strings_refuse_nul(schema: dict) -> None:
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not {"pattern", "format", "enum"} & schema.keys():
+        schema["pattern"] = NO_NUL_PATTERN
+    for key in ("properties",):
+        for child in schema.get(key, {}).values():
+            _strings_refuse_nul(child)
+    for key in ("items", "additionalProperties"):
+        _strings_refuse_nul(schema.get(key))
+    for key in ("allOf", "oneOf", "anyOf"):
+        for child in schema.get(key, []):
+            _strings_refuse_nul(child)
+
+
+def schema_inputs_refuse_nul(result, generator, request, public):
+    """drf-spectacular post-processing hook: input strings (request bodies, query parameters)
+    are documented as refusing NUL characters, as DRF does."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            _strings_refuse_nul(component)
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "query":
+                    _strings_refuse_nul(parameter.get("schema"))
+    return result
+
+
+def schema_retry_after_headers(result, generator, request, public):
+    """drf-spectacular post-processing hook: a 429 or 503 says in Retry-After how many seconds
+    to wait before trying again."""
+    header = {"Retry-After": {"schema": {"type": "integer", "minimum": 0},
+                              "description": "Seconds to wait before trying again."}}
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            responses = operation.get("responses", {}) if isinstance(operation, dict) else {}
+            for code in ("429", "503"):
+                if code in responses:
+                    responses[code].setdefault("headers", {}).update(header)
+    return result
+
+
+class StrictPageNumberPagination(PageNumberPagination):
+    """DRF's pages, except that a blank `?page=` is an invalid page (404) like `?page=x`, not
+    the first page: the schema documents an integer."""
+
+    def get_page_number(self, request, paginator):
+        if request.query_params.get(self.page_query_param) == "":
+            raise NotFound(_("Invalid page."))
+        return super().get_page_number(request, paginator)
+
+
 class CoordinatorApi(generics.GenericAPIView):
     permission_classes = [IsAuthenticated, IsCoordinator]
     # JSON only: people explore the API through /api/docs/.
     renderer_classes = [JSONRenderer]
+    pagination_class = StrictPageNumberPagination
 
     @cached_property
     def coordinator(self) -> Coordinator:
@@ -73,6 +139,19 @@ class CoordinatorApi(generics.GenericAPIView):
 
     def is_schema_generation(self) -> bool:
         return getattr(self, "swagger_fake_view", False)
+
+
+@extend_schema(exclude=True)
+class ApiNotFound(APIView):
+    """Any other path under /api/ (a non-numeric id, an unknown version): a JSON 404, after the
+    same authentication as every operation, instead of Django's HTML page."""
+
+    permission_classes = [IsAuthenticated]
+    renderer_classes = [JSONRenderer]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raise NotFound()
 
 
 # --- rounds and tracks ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import RegexValidator
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -32,9 +33,57 @@ PASSPORT_CHARACTERS = RegexValidator(r"^(?:[^\W_]|[ -])+$", _(
     "Use only letters, digits, spaces and hyphens."))
 
 
+def _json_type_error(field: serializers.Field, value) -> str | None:
+    """Why `value` is not of the JSON type the schema gives `field`, or None if it is."""
+    if value is None:
+        return None  # whether null is allowed is the field's own check
+    if isinstance(field, serializers.BooleanField):
+        valid, expected = isinstance(value, bool), _("true or false")
+    elif isinstance(field, serializers.IntegerField):
+        valid, expected = isinstance(value, int) and not isinstance(value, bool), _("an integer")
+    elif isinstance(field, serializers.CharField | serializers.ChoiceField
+                    | serializers.DecimalField | serializers.DateField
+                    | serializers.DateTimeField):
+        # Decimals and dates are documented as strings, as DRF writes them.
+        valid, expected = isinstance(value, str), _("a string")
+    elif isinstance(field, serializers.ListField) and isinstance(value, list):
+        return next(filter(None, (_json_type_error(field.child, item) for item in value)), None)
+    else:
+        return None
+    return None if valid else _("Expected %(type)s.") % {"type": expected}
+
+
+class JsonTypedSerializer(serializers.Serializer):
+    """A JSON body read with the types its schema documents. DRF is lenient (5 for a string,
+    "5" for an integer, "yes" for a boolean); here such values are refused, so that what the
+    published schema refuses the API refuses too. Forms and multipart bodies are left alone."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and not hasattr(data, "getlist"):
+            errors = {name: [error] for name, field in self.fields.items()
+                      if not field.read_only and name in data
+                      and (error := _json_type_error(field, data[name]))}
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class QueryParamsSerializer(serializers.Serializer):
+    """Query parameters, read strictly: `?status=` is refused like any value outside the
+    documented ones, rather than read as if the parameter were absent (DRF's default for
+    optional fields)."""
+
+    def to_internal_value(self, data):
+        blank = {name: [_("This field may not be blank.")] for name, field in self.fields.items()
+                 if data.get(name) == "" and not getattr(field, "allow_blank", False)}
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)
+
+
 # --- rounds and tracks ------------------------------------------------------------------------
 
-class RoundFilterSerializer(serializers.Serializer):
+class RoundFilterSerializer(QueryParamsSerializer):
     phase = serializers.ChoiceField(choices=IntakeRound.Phase.choices, required=False,
                                     help_text=_("Only rounds in this phase now."))
 
@@ -102,7 +151,7 @@ class TrackSerializer(serializers.ModelSerializer):
 
 # --- nominations: input -----------------------------------------------------------------------
 
-class NominationFilterSerializer(serializers.Serializer):
+class NominationFilterSerializer(QueryParamsSerializer):
     round = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID,
                                      help_text=_("Only nominations for this intake round (id)."))
     status = serializers.ChoiceField(choices=Nomination.Status.choices, required=False)
@@ -113,7 +162,7 @@ class NominationFilterSerializer(serializers.Serializer):
                               help_text=_("Search in names, email and major."))
 
 
-class CourseInputSerializer(serializers.Serializer):
+class CourseInputSerializer(JsonTypedSerializer):
     name = serializers.CharField(max_length=200)
     grade = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     technologies = serializers.ListField(
@@ -123,7 +172,7 @@ class CourseInputSerializer(serializers.Serializer):
     )
 
 
-class NominationWriteSerializer(serializers.ModelSerializer):
+class NominationWriteSerializer(JsonTypedSerializer, serializers.ModelSerializer):
     """The editable fields of a nomination, its ranked tracks and its related courses.
 
     On create `round` is required; on update every field is optional and only the fields sent
@@ -302,7 +351,7 @@ class NominationCreateSerializer(NominationWriteSerializer):
         return intake_round
 
 
-class WithdrawSerializer(serializers.Serializer):
+class WithdrawSerializer(JsonTypedSerializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
@@ -375,7 +424,18 @@ class OutcomeSerializer(serializers.Serializer):
                                      help_text=_("The degree track (id) admitted to."))
 
 
+@extend_schema_field({"type": "string", "format": "email", "nullable": True})
+class DraftEmailField(serializers.EmailField):
+    """A draft may have no email address yet: it reads as null, not as "" (which is no email
+    address, so the documented format would not hold)."""
+
+    def to_representation(self, value):
+        return value or None
+
+
 class NominationListSerializer(serializers.ModelSerializer):
+    """Drafts may leave choices blank: those fields read "" (documented beside their choices)."""
+
     round = serializers.IntegerField(source="intake_round_id", read_only=True)
     round_name = serializers.CharField(source="intake_round.name", read_only=True)
     nationality = serializers.CharField(source="nationality.code", read_only=True)
@@ -394,6 +454,18 @@ class NominationListSerializer(serializers.ModelSerializer):
             "withdrawn_at", "created_at", "updated_at", "outcome",
         ]
         read_only_fields = fields
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping, models.EmailField: DraftEmailField}
+
+    def include_extra_kwargs(self, kwargs, extra_kwargs):
+        # DRF drops allow_blank from read-only fields; keep it, so that the schema shows that a
+        # draft's choice may be "".
+        allow_blank = kwargs.get("allow_blank", False)
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if allow_blank and "choices" in kwargs:
+            kwargs["allow_blank"] = True
+        return kwargs
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_preferences(self, obj: Nomination) -> list[int]:

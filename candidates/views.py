@@ -10,6 +10,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -24,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ecocycle.exceptions import form_add_error, messages_add_error
+from ecocycle.exceptions import DomainError, form_add_error, messages_add_error
 from ecocycle.links import LinkState, link_dead_render, link_language_activate, link_page
 from ecocycle.services import user_staff_digest_set
 from programs.models import IntakeRound
@@ -397,15 +398,22 @@ def account(request):
         return redirect("candidates:account")
     if request.method == "POST" and coordinator is not None:
         if "create_token" in request.POST:
-            new_key = services.api_token_create(actor=request.user, user=request.user)
-            messages.success(request, _("A new API token was created. Copy it now: it is shown "
-                                        "only once."))
+            try:
+                new_key = services.api_token_create(actor=request.user, user=request.user)
+            except DomainError as error:
+                messages_add_error(request, error)
+            else:
+                messages.success(request, _("A new API token was created. Copy it now: it is "
+                                            "shown only once."))
         elif "revoke_token" in request.POST:
-            services.api_token_revoke(actor=request.user, user=request.user)
-            messages.success(request, _("The API token was revoked."))
+            # Scoped to the signed-in user: another user's digest revokes nothing.
+            if services.api_token_revoke(actor=request.user, user=request.user,
+                                         digest=request.POST["revoke_token"]):
+                messages.success(request, _("The API token was revoked."))
             return redirect("candidates:account")
-    token = selectors.api_token_for_user(request.user)
     return render(request, "candidates/account.html", {
-        "coordinator": coordinator, "token": token, "new_key": new_key,
+        "coordinator": coordinator, "new_key": new_key,
+        "tokens": selectors.api_tokens_for_user(request.user) if coordinator else [],
+        "token_ttl_days": settings.ECOCYCLE_API_TOKEN_TTL_DAYS,
         "api_docs": reverse("api-docs"),
     })

@@ -1,9 +1,10 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from candidates.apis import ApiNotFound
 from hub import views
 
 # The admin login gets allauth's rate limits too.
@@ -34,4 +35,7 @@ urlpatterns = [
     # The split view serves its script from its own URL: no inline script under the CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"),
          name="api-docs"),
+    # Last: whatever else is under /api/ answers a JSON 404. Only paths ending in a slash, so
+    # that Django still redirects /api/v1/rounds to /api/v1/rounds/.
+    re_path(r"^api/[\s\S]*/$", ApiNotFound.as_view(), name="api-not-found"),
 ]

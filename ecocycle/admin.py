@@ -4,9 +4,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
+from knox.models import AuthToken as KnoxAuthToken
 
+from .api_tokens import api_token_revoke
 from .mail import outbound_email_send
-from .models import AuditEntry, OutboundEmail, User
+from .models import ApiToken, AuditEntry, OutboundEmail, User
 from .services import model_create, model_delete, model_update, user_create
 
 
@@ -176,3 +178,37 @@ class OutboundEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         sent = sum(outbound_email_send(email_id=pk, retry_failed=True) for pk in queryset.exclude(
             status=OutboundEmail.Status.SENT).values_list("pk", flat=True))
         self.message_user(request, _("%(count)s sent.") % {"count": sent})
+
+
+# knox registers its own token model, which ApiToken replaces: its page would show nothing.
+if admin.site.is_registered(KnoxAuthToken):
+    admin.site.unregister(KnoxAuthToken)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Staff see who holds API tokens and can revoke them; keys exist only as hashes, so there is
+    nothing to show or edit. Tokens are made on the account page or by `create_api_token`."""
+
+    list_display = ("user", "key_start", "created", "expiry", "last_used_at")
+    list_select_related = ("user",)
+    search_fields = ("user__email",)
+    fields = ("user", "key_start", "created", "expiry", "last_used_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("token"))
+    def key_start(self, token: ApiToken) -> str:
+        return token.token_key[:8] + "…"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def delete_model(self, request, obj: ApiToken) -> None:
+        api_token_revoke(actor=request.user, user=obj.user, digest=obj.digest)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for token in queryset.select_related("user"):
+            api_token_revoke(actor=request.user, user=token.user, digest=token.digest)

@@ -1,10 +1,16 @@
 """One exception type for domain rules, turned into a page error or a JSON 400 in one place."""
 
+import logging
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
 
 
 class DomainError(ValidationError):
@@ -15,15 +21,37 @@ class DomainError(ValidationError):
     """
 
 
+class ServiceBusy(drf_exceptions.APIException):
+    status_code = 503
+    default_detail = _("The service is busy. Try again in a few seconds.")
+    default_code = "service_busy"
+
+
+# Seconds a client waits before trying again after a 503.
+BUSY_RETRY_AFTER = 5
+
+
 def api_exception_handler(exc, context):
-    if isinstance(exc, ValidationError):
+    if isinstance(exc, OperationalError):
+        # A database that is locked (SQLite under the nightly job) or unreachable: worth a retry.
+        logger.warning("API answered 503: %s", exc)
+        exc = ServiceBusy()
+    elif isinstance(exc, ValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = drf_exceptions.ValidationError(detail=detail)
     elif isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = drf_exceptions.PermissionDenied()
-    return exception_handler(exc, context)
+    response = exception_handler(exc, context)
+    # One shape for every 400, as documented: `detail` is a list of messages there (a parse
+    # error's single message included), and a string in every other error.
+    if (response is not None and response.status_code == 400 and isinstance(response.data, dict)
+            and isinstance(response.data.get("detail"), str)):
+        response.data["detail"] = [response.data["detail"]]
+    if response is not None and response.status_code == 503:
+        response["Retry-After"] = str(BUSY_RETRY_AFTER)
+    return response
 
 
 def form_add_error(form, error: ValidationError) -> None:

@@ -5,6 +5,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedTextField
+from knox.models import AbstractAuthToken
 
 
 class TimeStampedModel(models.Model):
@@ -178,3 +179,16 @@ class JobLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.holder or 'free'})"
+
+
+class ApiToken(AbstractAuthToken):
+    """A REST API token: django-rest-knox's hashed, expiring token, plus when it was last used
+    and a stamp of the password it was made under, so that a new password kills it."""
+
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    password_stamp = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created"]

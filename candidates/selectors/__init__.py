@@ -28,7 +28,7 @@ from .dashboard import (
 from .exports import EXPORT_TABLES, cohort_table, tracks_table, universities_table
 from .nominations import (
     admitted_nominations,
-    api_token_for_user,
+    api_tokens_for_user,
     coordinator_for_user,
     coordinator_list_for_university,
     document_get_for_user,
@@ -57,7 +57,7 @@ __all__ = [
     "NominationOutcome",
     "OutcomeCode",
     "admitted_nominations",
-    "api_token_for_user",
+    "api_tokens_for_user",
     "audit_for_round",
     "cohort_approval_summary",
     "cohort_get_for_round",

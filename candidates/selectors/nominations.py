@@ -3,9 +3,9 @@ rounds, scoped to what the user may see, with joins applied."""
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
-from rest_framework.authtoken.models import Token
 
-from ecocycle.models import User
+from ecocycle.api_tokens import api_token_list
+from ecocycle.models import ApiToken, User
 from programs.models import (
     DegreeTrack,
     IntakeRound,
@@ -150,6 +150,6 @@ def required_documents(nomination: Nomination) -> list[str]:
     return kinds
 
 
-def api_token_for_user(user: User) -> Token | None:
-    """The user's API token, if they made one (its key is shown only when made)."""
-    return Token.objects.filter(user=user).first()
+def api_tokens_for_user(user: User) -> QuerySet[ApiToken]:
+    """The user's live API tokens, newest first (their keys are shown only when made)."""
+    return api_token_list(user=user)

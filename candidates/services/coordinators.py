@@ -6,14 +6,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from rest_framework.authtoken.models import Token
 
+from ecocycle import api_tokens
 from ecocycle.exceptions import DomainError
 from ecocycle.links import DeadLinkText, LinkCheck, LinkKind, LinkState, link_check, link_url
 from ecocycle.mail import email_queue
 from ecocycle.models import User
 from ecocycle.services import (
-    audit_entry_create,
     model_create,
     model_update,
     user_create,
@@ -125,24 +124,17 @@ def invitation_accept(*, token: str, password: str) -> Coordinator:
 
 # --- API tokens --------------------------------------------------------------------------------
 
-@transaction.atomic
 def api_token_create(*, actor: User, user: User) -> str:
-    """A new API token for a coordinator, replacing any earlier one; the key is shown once."""
+    """A new API token for a coordinator (hashed and expiring, see ecocycle.api_tokens); the key
+    is shown once."""
     if coordinator_for_user(user) is None:
         raise DomainError(_("API tokens are only for university coordinators."))
-    Token.objects.filter(user=user).delete()
-    token = Token.objects.create(user=user)
-    audit_entry_create(actor=actor, action="api_token_create", target=user,
-                       after={"token": token.key[:4] + "…"})
-    return token.key
+    return api_tokens.api_token_create(actor=actor, user=user)
 
 
-@transaction.atomic
-def api_token_revoke(*, actor: User, user: User) -> bool:
-    deleted, _rows = Token.objects.filter(user=user).delete()
-    if deleted:
-        audit_entry_create(actor=actor, action="api_token_revoke", target=user)
-    return bool(deleted)
+def api_token_revoke(*, actor: User, user: User, digest: str | None = None) -> int:
+    """Revoke one of the user's own tokens, or all of them."""
+    return api_tokens.api_token_revoke(actor=actor, user=user, digest=digest)
 
 
 # --- invitations withdrawn by staff ------------------------------------------------------------

@@ -4,6 +4,7 @@ With no variables at all this is the embedded default: SQLite in WAL mode, a fil
 broker that needs no server, email printed to the console.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -34,7 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_countries",
@@ -285,7 +286,7 @@ else:
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "ecocycle.api_auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -299,6 +300,20 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "ecocycle.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["ecocycle.api_auth.ApiRateThrottle"],
+}
+ECOCYCLE_API_RATE = env.str("ECOCYCLE_API_RATE", default="600/minute")
+# Hashed tokens (django-rest-knox) that die after ECOCYCLE_API_TOKEN_TTL_DAYS unused: each use
+# pushes the expiry on, but never past ECOCYCLE_API_TOKEN_MAX_DAYS after creation.
+ECOCYCLE_API_TOKEN_TTL_DAYS = env.int("ECOCYCLE_API_TOKEN_TTL_DAYS", default=30)
+ECOCYCLE_API_TOKEN_MAX_DAYS = env.int("ECOCYCLE_API_TOKEN_MAX_DAYS", default=365)
+KNOX_TOKEN_MODEL = "ecocycle.ApiToken"
+REST_KNOX = {
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+    "TOKEN_TTL": timedelta(days=ECOCYCLE_API_TOKEN_TTL_DAYS),
+    "AUTO_REFRESH": True,
+    "AUTO_REFRESH_MAX_TTL": timedelta(days=ECOCYCLE_API_TOKEN_MAX_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ecocycle API",
@@ -306,6 +321,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "candidates.apis.schema_inputs_refuse_nul",
+                             "candidates.apis.schema_retry_after_headers"],
     # Served from our own static files: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

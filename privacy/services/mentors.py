@@ -22,10 +22,9 @@ from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 
 from ecocycle.exceptions import DomainError
-from ecocycle.models import User
+from ecocycle.models import ApiToken, User
 from ecocycle.services import audit_entry_create
 from mentors.models import Mentor, MentorAssignment, MentoringActivity
 
@@ -120,7 +119,7 @@ def mentor_erase(*, actor: User, mentor: Mentor, reason: str,
         user.set_unusable_password()
         user.save(update_fields=["email", "full_name", "is_active", "password"])
         EmailAddress.objects.filter(user=user).delete()
-        Token.objects.filter(user=user).delete()
+        ApiToken.objects.filter(user=user).delete()
     locked.refresh_from_db()
     audit_entry_create(actor=actor, action="mentor_erase", target=locked,
                        after={"reason": reason[:2000]})

@@ -3,16 +3,17 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import OperationalError
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from candidates import services
+from candidates import selectors, services
 from candidates.models import Nomination, NominationDocument
 from candidates.services import nominations
+from ecocycle import api_tokens
 from ecocycle.exceptions import DomainError
-from ecocycle.models import AuditEntry, OutboundEmail
+from ecocycle.models import ApiToken, AuditEntry, OutboundEmail
 from programs.models import ProgramUniversity, RoundTrack
 from tests.candidates.factories import (
     EXE_BYTES,
@@ -84,7 +85,8 @@ def test_other_roles_get_403(request, who, setup):
     intake_round, coordinator = setup
     nomination = NominationFactory(intake_round=intake_round, university=coordinator.university)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    key = api_tokens.api_token_create(actor=user, user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     session = APIClient()
     session.force_login(user)
     for c in (client, session):
@@ -290,7 +292,7 @@ def test_deeply_nested_json_is_refused_with_a_json_400(setup, api, depth):
                         (api.patch, reverse("api:nomination_detail", args=[nomination.pk]))]:
         response = method(url, body, content_type="application/json")
         assert response.status_code == 400
-        assert "nested too deeply" in response.json()["detail"]
+        assert any("nested too deeply" in message for message in response.json()["detail"])
 
 
 def test_field_errors_come_back_as_json(setup, api):
@@ -501,7 +503,7 @@ def test_create_api_token_command_prints_a_working_token(setup, mentor_user):
     out = StringIO()
     call_command("create_api_token", coordinator.user.email.upper(), stdout=out)
     key = out.getvalue().strip()
-    assert Token.objects.get(user=coordinator.user).key == key
+    assert ApiToken.objects.get(user=coordinator.user).token_key == key[:15]
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get(reverse("api:round_list")).status_code == 200
@@ -541,3 +543,103 @@ def test_round_and_detail_queries_are_bounded(setup, api, django_assert_max_num_
         assert api.get(reverse("api:round_list")).json()["count"] == 6
     with django_assert_max_num_queries(10):
         assert api.get(reverse("api:nomination_detail", args=[nomination.pk])).status_code == 200
+
+
+# --- answers agree with the schema ------------------------------------------------------------
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/nominations/null,null/", "/api/v1/rounds/abc/tracks/", "/api/v1/nowhere/",
+    "/api/v1/nominations/1/documents/x/download/", "/api/v2/",
+])
+def test_unknown_api_paths_answer_json_404_after_authentication(setup, api, path):
+    response = api.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert isinstance(response.json()["detail"], str)
+    assert APIClient().post(path).status_code == 401
+
+
+@pytest.mark.parametrize("query", ["status=", "phase=", "outcome=", "round=", "page="])
+def test_blank_query_parameters_are_refused_not_ignored(setup, api, query):
+    url = reverse("api:round_list" if query == "phase=" else "api:nomination_list")
+    response = api.get(f"{url}?{query}")
+    assert response.status_code in (400, 404)
+    assert response["Content-Type"] == "application/json"
+
+
+def test_every_400_carries_detail_as_a_list(setup, api):
+    nomination = NominationFactory(intake_round=setup[0], university=setup[1].university)
+    response = api.patch(reverse("api:nomination_detail", args=[nomination.pk]), data=b"\x00",
+                         content_type="application/json")
+    assert response.status_code == 400
+    assert isinstance(response.json()["detail"], list)
+
+
+def test_a_drafts_blank_values_read_as_documented(setup, api, client):
+    intake_round, coordinator = setup
+    nomination = NominationFactory(intake_round=intake_round, university=coordinator.university,
+                                   email="", degree="", language_test="")
+    body = api.get(reverse("api:nomination_detail", args=[nomination.pk])).json()
+    assert body["email"] is None and body["degree"] == "" and body["language_test"] == ""
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    detail = schema["components"]["schemas"]["NominationDetail"]["properties"]
+    assert detail["email"]["nullable"] is True
+    assert {"$ref": "#/components/schemas/BlankEnum"} in detail["degree"]["oneOf"]
+
+
+@pytest.mark.parametrize("body", [
+    {"reason": 0.15}, {"reason": ["x"]},
+])
+def test_withdraw_refuses_values_of_another_type(setup, api, body):
+    intake_round, coordinator = setup
+    nomination = submitted_nomination(coordinator=coordinator, intake_round=intake_round)
+    response = api.post(reverse("api:nomination_withdraw", args=[nomination.pk]), body,
+                        format="json")
+    assert response.status_code == 400 and "reason" in response.json()
+    nomination.refresh_from_db()
+    assert nomination.status == Nomination.Status.SUBMITTED
+
+
+@pytest.mark.parametrize("body", [
+    {"university_rank": "5"}, {"family_name": 7}, {"gpa": 3.5}, {"preferences": ["1"]},
+    {"courses": [{"name": 5}]},
+])
+def test_nomination_writes_take_json_values_of_the_documented_types_only(setup, api, body):
+    intake_round, coordinator = setup
+    nomination = NominationFactory(intake_round=intake_round, university=coordinator.university)
+    response = api.patch(reverse("api:nomination_detail", args=[nomination.pk]), body,
+                         format="json")
+    assert response.status_code == 400
+    assert next(iter(body)) in response.json()
+
+
+def test_search_with_a_nul_character_is_refused_as_the_schema_says(setup, api, client):
+    response = api.get(reverse("api:nomination_list") + "?q=a%00b")
+    assert response.status_code == 400
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    (q,) = [p for p in schema["paths"]["/api/v1/nominations/"]["get"]["parameters"]
+            if p["name"] == "q"]
+    assert q["schema"]["pattern"] == "^[^\\u0000]*$"
+
+
+def test_too_many_requests_get_a_documented_429(setup, api, settings, client):
+    settings.ECOCYCLE_API_RATE = "3/minute"
+    url = reverse("api:round_list")
+    assert [api.get(url).status_code for _ in range(3)] == [200, 200, 200]
+    response = api.get(url)
+    assert response.status_code == 429 and isinstance(response.json()["detail"], str)
+    assert int(response["Retry-After"]) > 0
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    for item in schema["paths"].values():
+        for operation in item.values():
+            assert {"429", "503"} <= operation["responses"].keys()
+
+
+def test_a_busy_database_is_a_json_503_to_retry(setup, api, monkeypatch):
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(selectors, "round_list_for_coordinator", locked)
+    response = api.get(reverse("api:round_list"))
+    assert response.status_code == 503
+    assert isinstance(response.json()["detail"], str) and response["Retry-After"]

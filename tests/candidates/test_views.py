@@ -7,14 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from pytest_django.asserts import assertTemplateUsed
-from rest_framework.authtoken.models import Token
 
 from candidates import services
 from candidates.models import CoordinatorInvitation, Nomination
 from ecocycle import tasks
 from ecocycle.links import link_url
 from ecocycle.mail import outbound_email_flush
-from ecocycle.models import AuditEntry, OutboundEmail
+from ecocycle.models import ApiToken, AuditEntry, OutboundEmail
 from tests.candidates.factories import (
     EXE_BYTES,
     NominationFactory,
@@ -365,8 +364,9 @@ def test_account_page_creates_and_revokes_an_api_token(client, coordinator):
     assert key and key in response.content.decode()
     response = client.get("/api/v1/rounds/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code != 401
-    client.post(reverse("candidates:account"), {"revoke_token": "1"})
-    assert not Token.objects.filter(user=coordinator.user).exists()
+    token = ApiToken.objects.get(user=coordinator.user)
+    client.post(reverse("candidates:account"), {"revoke_token": token.digest})
+    assert not ApiToken.objects.filter(user=coordinator.user).exists()
 
 
 def test_outbox_keeps_emails_when_the_mail_server_is_down(settings,
