@@ -1,16 +1,21 @@
 """Reads of the mentors domain, scoped to what the user may see, with joins applied."""
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import date
+from functools import reduce
+from operator import or_
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from candidates.models import Nomination
+from candidates.models import CohortAdmission, Nomination, NominationCourse
+from candidates.scoring import words
 from candidates.selectors import admitted_nominations
 from ecocycle.models import User
-from programs.models import IntakeRound
+from programs.models import DegreeTrack, IntakeRound
 
+from . import fit as mentor_fit
 from .models import Mentor, MentorAssignment, MentoringActivity
 
 Status = MentorAssignment.Status
@@ -144,10 +149,102 @@ def rounds_with_admissions() -> QuerySet[IntakeRound]:
     )
 
 
-def mentors_with_seats_left() -> list[Mentor]:
-    """Active mentors who can still be proposed, with `seats_left`, for staff's propose forms."""
-    return [mentor for mentor in mentor_list_with_load()
-            if mentor.is_active and mentor.seats_left > 0]
+def _proposable_mentors(today: date) -> QuerySet[Mentor]:
+    """Active, available mentors with a seat left (`taken` annotated), as the nightly matching
+    takes them."""
+    return (
+        Mentor.objects.filter(is_active=True)
+        .filter(Q(alumnus__isnull=True) | Q(confirmed_at__isnull=False))
+        .filter(Q(available_from__isnull=True) | Q(available_from__lte=today))
+        .filter(Q(available_until__isnull=True) | Q(available_until__gte=today))
+        .annotate(taken=Count("assignments", filter=Q(
+            assignments__status__in=MentorAssignment.ACTIVE)))
+        .filter(capacity__gt=F("taken"))
+    )
+
+
+def mentors_available(today: date) -> bool:
+    """Whether any mentor can still be proposed. One query, whatever the number of mentors."""
+    return _proposable_mentors(today).exists()
+
+
+# The most mentors one search answers with, however many fit.
+MENTOR_OPTIONS_LIMIT = 20
+
+
+def admitted_candidate_get(intake_round: IntakeRound, pk: int) -> Nomination:
+    """One admitted candidate of the round (with or without a mentor); 404 for anybody else."""
+    nomination = admitted_nominations(intake_round).filter(pk=pk).first()
+    if nomination is None:
+        raise Http404
+    return nomination
+
+
+def _mentee_facts(nomination: Nomination) -> mentor_fit.MenteeFacts:
+    """The candidate's side of `mentor_fit.fit`, as the nightly matching builds it."""
+    technologies = set(NominationCourse.technologies.through.objects.filter(
+        nominationcourse__nomination=nomination).values_list("coretechnology_id", flat=True))
+    track_id = (CohortAdmission.objects.filter(nomination=nomination)
+                .values_list("track_id", flat=True).first())
+    if track_id is not None:
+        technologies |= set(DegreeTrack.wanted_technologies.through.objects.filter(
+            degreetrack_id=track_id).values_list("coretechnology_id", flat=True))
+    return mentor_fit.MenteeFacts(
+        nomination_id=nomination.pk, country=str(nomination.nationality),
+        languages=mentor_fit.mentee_languages(nomination.candidate_language,
+                                              nomination.language_test),
+        technology_ids=frozenset(technologies), interest_words=words(
+            nomination.research_interests),
+        university_id=nomination.university_id,
+        program_id=nomination.intake_round.program_id,
+    )
+
+
+def _mentor_facts(mentors: list[Mentor]) -> list[mentor_fit.MentorFacts]:
+    current = defaultdict(lambda: (set(), set()))
+    for mentor_id, university_id, program_id in MentorAssignment.objects.filter(
+        status__in=MentorAssignment.ACTIVE, mentor_id__in=[m.pk for m in mentors],
+    ).values_list("mentor_id", "nomination__university_id",
+                  "nomination__intake_round__program_id"):
+        current[mentor_id][0].add(university_id)
+        current[mentor_id][1].add(program_id)
+    return [mentor_fit.MentorFacts(
+        mentor_id=mentor.pk, languages=mentor.language_codes,
+        technology_ids=frozenset(t.pk for t in mentor.expertise.all()),
+        keyword_words=words(mentor.keywords + " " + " ".join(
+            t.name for t in mentor.expertise.all())),
+        travel_countries=frozenset(str(c) for c in mentor.travel_countries),
+        universities=frozenset(current[mentor.pk][0]), programs=frozenset(current[mentor.pk][1]),
+    ) for mentor in mentors]
+
+
+def mentor_options_for_candidate(nomination: Nomination, *, today: date, query: str = "",
+                                 limit: int = 10) -> list[Mentor]:
+    """The mentors staff may propose for one candidate, best fits first (then by name): active,
+    available, with a seat left, sharing a language with the candidate, never asked for them
+    before, and, given `query`, whose name contains it. Each has `seats_left` and `fit`.
+
+    At most `limit` (capped at MENTOR_OPTIONS_LIMIT); five queries, whatever the numbers of
+    candidates, and work proportional to the mentors who pass the filters.
+    """
+    limit = max(1, min(limit, MENTOR_OPTIONS_LIMIT))
+    mentee = _mentee_facts(nomination)
+    # languages_spoken is a comma-separated list of two-letter codes: the database narrows by
+    # substring, `language_codes` decides.
+    qs = (_proposable_mentors(today)
+          .filter(reduce(or_, (Q(languages_spoken__icontains=code)
+                               for code in sorted(mentee.languages))))
+          .exclude(assignments__nomination=nomination))
+    if query:
+        qs = qs.filter(full_name__icontains=query)
+    mentors = [m for m in qs.prefetch_related("expertise") if mentee.languages & m.language_codes]
+    scored = []
+    for mentor, facts in zip(mentors, _mentor_facts(mentors), strict=True):
+        weight, _parts = mentor_fit.fit(mentee, facts)
+        mentor.fit, mentor.seats_left = weight, mentor.capacity - mentor.taken
+        scored.append(mentor)
+    scored.sort(key=lambda m: (-m.fit, m.full_name, m.pk))
+    return scored[:limit]
 
 
 def _alumni_mentors(*, program, country: str | None) -> QuerySet[Mentor]:
