@@ -200,22 +200,39 @@ def _mentee_facts(nomination: Nomination) -> mentor_fit.MenteeFacts:
     )
 
 
-def _mentor_facts(mentors: list[Mentor]) -> list[mentor_fit.MentorFacts]:
+def _mentor_facts(mentors: QuerySet[Mentor]) -> list[tuple[mentor_fit.MentorFacts, str, int]]:
+    """(facts, name, seats left) of each mentor, from plain rows: no model instances, as the
+    search weighs every mentor who passes its filters."""
+    ids = mentors.values("pk")
+    technologies = defaultdict(set)
+    tech_words = {}
+    for mentor_id, technology_id, name in Mentor.expertise.through.objects.filter(
+        mentor_id__in=ids,
+    ).values_list("mentor_id", "coretechnology_id", "coretechnology__name"):
+        technologies[mentor_id].add(technology_id)
+        tech_words.setdefault(technology_id, words(name))
     current = defaultdict(lambda: (set(), set()))
     for mentor_id, university_id, program_id in MentorAssignment.objects.filter(
-        status__in=MentorAssignment.ACTIVE, mentor_id__in=[m.pk for m in mentors],
+        status__in=MentorAssignment.ACTIVE, mentor_id__in=ids,
     ).values_list("mentor_id", "nomination__university_id",
                   "nomination__intake_round__program_id"):
         current[mentor_id][0].add(university_id)
         current[mentor_id][1].add(program_id)
-    return [mentor_fit.MentorFacts(
-        mentor_id=mentor.pk, languages=mentor.language_codes,
-        technology_ids=frozenset(t.pk for t in mentor.expertise.all()),
-        keyword_words=words(mentor.keywords + " " + " ".join(
-            t.name for t in mentor.expertise.all())),
-        travel_countries=frozenset(str(c) for c in mentor.travel_countries),
-        universities=frozenset(current[mentor.pk][0]), programs=frozenset(current[mentor.pk][1]),
-    ) for mentor in mentors]
+    out = []
+    for pk, name, spoken, keywords, travel, capacity, taken in mentors.values_list(
+        "pk", "full_name", "languages_spoken", "keywords", "travel_countries", "capacity",
+        "taken",
+    ):
+        mine = technologies[pk]
+        out.append((mentor_fit.MentorFacts(
+            mentor_id=pk,
+            languages=frozenset(c.strip().lower() for c in spoken.split(",") if c.strip()),
+            technology_ids=frozenset(mine),
+            keyword_words=words(keywords).union(*(tech_words[t] for t in mine)),
+            travel_countries=frozenset(c for c in (travel or "").split(",") if c),
+            universities=frozenset(current[pk][0]), programs=frozenset(current[pk][1]),
+        ), name, capacity - taken))
+    return out
 
 
 def mentor_options_for_candidate(nomination: Nomination, *, today: date, query: str = "",
@@ -224,27 +241,29 @@ def mentor_options_for_candidate(nomination: Nomination, *, today: date, query: 
     available, with a seat left, sharing a language with the candidate, never asked for them
     before, and, given `query`, whose name contains it. Each has `seats_left` and `fit`.
 
-    At most `limit` (capped at MENTOR_OPTIONS_LIMIT); five queries, whatever the numbers of
-    candidates, and work proportional to the mentors who pass the filters.
+    At most `limit` (capped at MENTOR_OPTIONS_LIMIT); eight queries, whatever the numbers of
+    candidates and mentors, and work proportional to the mentors who pass the filters.
     """
     limit = max(1, min(limit, MENTOR_OPTIONS_LIMIT))
     mentee = _mentee_facts(nomination)
     # languages_spoken is a comma-separated list of two-letter codes: the database narrows by
-    # substring, `language_codes` decides.
+    # substring, `fit` decides.
     qs = (_proposable_mentors(today)
           .filter(reduce(or_, (Q(languages_spoken__icontains=code)
                                for code in sorted(mentee.languages))))
           .exclude(assignments__nomination=nomination))
     if query:
         qs = qs.filter(full_name__icontains=query)
-    mentors = [m for m in qs.prefetch_related("expertise") if mentee.languages & m.language_codes]
     scored = []
-    for mentor, facts in zip(mentors, _mentor_facts(mentors), strict=True):
-        weight, _parts = mentor_fit.fit(mentee, facts)
-        mentor.fit, mentor.seats_left = weight, mentor.capacity - mentor.taken
-        scored.append(mentor)
-    scored.sort(key=lambda m: (-m.fit, m.full_name, m.pk))
-    return scored[:limit]
+    for facts, name, seats_left in _mentor_facts(qs):
+        weighed = mentor_fit.fit(mentee, facts)
+        if weighed is not None:
+            scored.append((-weighed[0], name, facts.mentor_id, seats_left))
+    best = sorted(scored)[:limit]
+    mentors = Mentor.objects.in_bulk([pk for _w, _n, pk, _s in best])
+    for weight, _name, pk, seats_left in best:
+        mentors[pk].fit, mentors[pk].seats_left = -weight, seats_left
+    return [mentors[pk] for _w, _n, pk, _s in best]
 
 
 def _alumni_mentors(*, program, country: str | None) -> QuerySet[Mentor]:
