@@ -104,6 +104,8 @@ def candidates_without_mentor(intake_round: IntakeRound) -> QuerySet[Nomination]
         admitted_nominations(intake_round)
         .exclude(mentor_assignments__status__in=MentorAssignment.ACTIVE)
         .select_related("university", "admission__track")
+        # Not shown, and decrypting it for every row would be much of the page's time.
+        .defer("passport_number")
         .order_by("family_name", "given_names", "id")
     )
 

@@ -88,7 +88,7 @@ def mentor_detail(request, mentor_id):
 # --- a round's assignments ----------------------------------------------------------------------
 
 # Rows per page of the round page's two tables: the page's size does not grow with the round.
-PAGE_SIZE = 50
+PAGE_SIZE = 25
 # The best fits listed for one candidate when staff search without the page's script.
 SHORT_LIST_SIZE = 10
 
