@@ -175,6 +175,7 @@ def round_assignments(request, round_id):
                                  chosen=chosen))
 
 
+@never_cache
 @staff_required
 @require_GET
 def mentor_options(request, round_id):

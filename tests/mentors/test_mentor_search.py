@@ -133,6 +133,7 @@ def test_options_are_bounded_and_scoped_to_the_round(client, staff_user):
     assert _options(client, intake_round, candidate=others[0].pk).status_code == 404
     assert _options(client, intake_round, candidate="x").status_code == 400
     assert _options(client, intake_round).status_code == 400
+    assert "no-cache" in response["Cache-Control"]  # personal data: no shared copy
 
 
 def test_options_issue_the_same_queries_for_more_mentors(client, staff_user):
