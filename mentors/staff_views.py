@@ -1,6 +1,10 @@
 """Staff pages of the mentors domain under /staff/mentors/: mentors and their load, a round's
 assignments and mentoring log, withdrawing an assignment and proposing a mentor by hand.
 
+The round page does not grow with the round: both tables come a page at a time, and the mentor
+for a candidate is found by one search (JSON for the page's script, or the page itself listing
+one candidate's best fits), never by a list of every mentor in every row.
+
 KITECH staff only: every view is wrapped in `staff_required`. Thin: reads go through
 `mentors.selectors` and `candidates.selectors` (the rows a form names are looked up by id),
 writes through one service each. A refused action re-renders the round
