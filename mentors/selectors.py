@@ -6,7 +6,19 @@ from datetime import date
 from functools import reduce
 from operator import or_
 
-from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    F,
+    Max,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Greatest
 from django.http import Http404
 
 from candidates.models import CohortAdmission, Nomination, NominationCourse
@@ -53,20 +65,24 @@ def assignment_get_for_mentor(mentor: Mentor | None, pk: int) -> MentorAssignmen
     return assignment
 
 
-def mentor_list_with_load() -> list[Mentor]:
-    """Every mentor with `accepted`, `pending` (proposed or invited), `seats_left` and
-    `near_capacity`, in a fixed number of queries."""
-    mentors = list(
-        Mentor.objects.annotate(
-            accepted=Count("assignments", filter=Q(assignments__status=Status.ACCEPTED)),
-            pending=Count("assignments", filter=Q(
-                assignments__status__in=[Status.PROPOSED, Status.INVITED])),
-        ).prefetch_related("expertise").order_by("full_name", "id")
+def mentor_list_with_load(*, near_only: bool = False) -> QuerySet[Mentor]:
+    """Mentors with `accepted`, `pending` (proposed or invited), `seats_left` and
+    `near_capacity` computed by the database, by name; `near_only`: those near capacity.
+    A page of them costs two queries (and one for their expertise), whatever their number."""
+    qs = Mentor.objects.annotate(
+        accepted=Count("assignments", filter=Q(assignments__status=Status.ACCEPTED)),
+        pending=Count("assignments", filter=Q(
+            assignments__status__in=[Status.PROPOSED, Status.INVITED])),
+    ).annotate(
+        seats_left=Greatest(F("capacity") - F("accepted") - F("pending"), Value(0)),
+    ).annotate(
+        near_capacity=Case(When(is_active=True, seats_left__lte=NEAR_CAPACITY_SEATS,
+                                then=Value(True)),
+                           default=Value(False), output_field=BooleanField()),
     )
-    for mentor in mentors:
-        mentor.seats_left = max(mentor.capacity - mentor.accepted - mentor.pending, 0)
-        mentor.near_capacity = mentor.is_active and mentor.seats_left <= NEAR_CAPACITY_SEATS
-    return mentors
+    if near_only:
+        qs = qs.filter(near_capacity=True)
+    return qs.prefetch_related("expertise").order_by("full_name", "id")
 
 
 def mentor_get(pk: int) -> Mentor:

@@ -38,6 +38,9 @@ from . import selectors, services
 from .models import Mentor, MentorAssignment, MentoringActivity
 
 Status = MentorAssignment.Status
+# Rows per page of the mentor list and of the round page's two tables: a page's size does not
+# grow with the mentors or the round.
+PAGE_SIZE = 25
 
 
 def _round(round_id: int) -> IntakeRound:
@@ -62,13 +65,15 @@ def _back_to_round(intake_round: IntakeRound, status: str, page: str = "1"):
 @staff_required
 @require_GET
 def mentor_list(request):
-    mentors = selectors.mentor_list_with_load()
     near_only = request.GET.get("near") == "1"
+    page = Paginator(selectors.mentor_list_with_load(near_only=near_only),
+                     PAGE_SIZE).get_page(request.GET.get("page"))
+    everyone = selectors.mentor_list_with_load()
     return render(request, "mentors/staff/mentor_list.html", {
-        "mentors": [m for m in mentors if m.near_capacity] if near_only else mentors,
-        "total": len(mentors),
-        "near_count": sum(m.near_capacity for m in mentors),
-        "paused_count": sum(not m.is_active for m in mentors),
+        "mentors": list(page.object_list), "page": page,
+        "total": everyone.count(),
+        "near_count": everyone.filter(near_capacity=True).count(),
+        "paused_count": Mentor.objects.filter(is_active=False).count(),
         "near_only": near_only,
         "rounds": selectors.rounds_with_admissions(),
         "to_confirm": selectors.alumni_mentors_to_confirm(),
@@ -91,8 +96,6 @@ def mentor_detail(request, mentor_id):
 
 # --- a round's assignments ----------------------------------------------------------------------
 
-# Rows per page of the round page's two tables: the page's size does not grow with the round.
-PAGE_SIZE = 25
 # The best fits listed for one candidate when staff search without the page's script.
 SHORT_LIST_SIZE = 10
 

@@ -148,3 +148,24 @@ def test_options_issue_the_same_queries_for_more_mentors(client, staff_user):
             assert client.get(url, {"candidate": nominations[0].pk}).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_mentor_list_comes_a_page_at_a_time_in_the_same_queries(client, staff_user,
+                                                                monkeypatch):
+    monkeypatch.setattr(staff_views, "PAGE_SIZE", 4)
+    client.force_login(staff_user)
+    url = reverse("staff_mentors:mentor_list")
+    MentorFactory.create_batch(5, capacity=1)
+    with CaptureQueriesContext(connection) as small_queries:
+        small = client.get(url)
+    MentorFactory.create_batch(30, capacity=3)
+    with CaptureQueriesContext(connection) as large_queries:
+        large = client.get(url)
+    assert len(large_queries) == len(small_queries)
+    assert len(small.context["mentors"]) == len(large.context["mentors"]) == 4
+    assert (large.context["total"], large.context["near_count"]) == (35, 5)
+    html = large.content.decode()
+    assert html.count('class="mentor') == 4 and "Page 1 of 9" in html
+    near = client.get(url, {"near": "1", "page": 2})
+    assert [m.near_capacity for m in near.context["mentors"]] == [True]
+    assert near.context["mentors"][0].seats_left == 1
