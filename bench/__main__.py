@@ -9,6 +9,8 @@ BENCHES = [
      ["bench.cohort_job"]),
     ("CSV import, 500 rows", ["bench.import_csv"]),
     ("staff dashboard pages and exports, 5k nominations", ["bench.dashboard"]),
+    ("staff mentor page, 50k nominations, 2k admitted without a mentor, 2k mentors",
+     ["bench.mentor_page"]),
 ]
 
 

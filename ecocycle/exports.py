@@ -6,7 +6,7 @@ escapes formulas and sizes its columns the same way.
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,11 +27,12 @@ _MIN_WIDTH, _MAX_WIDTH = 8, 60
 
 @dataclass(frozen=True)
 class ExportTable:
-    """A sheet: its title, a header row and data rows of plain values (str, int, Decimal, None)."""
+    """A sheet: its title, a header row and data rows of plain values (str, int, Decimal, None).
+    `rows` may be a lazy iterable (read once), so that a large CSV is streamed, not held."""
 
     title: str
     headers: list[str]
-    rows: list[list]
+    rows: Iterable[list]
 
 
 def _safe_text(value: str) -> str:
@@ -53,6 +54,22 @@ def csv_bytes(table: ExportTable) -> bytes:
     writer.writerow([_csv_value(h) for h in table.headers])
     writer.writerows([_csv_value(v) for v in row] for row in table.rows)
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def csv_chunks(table: ExportTable, *, rows_per_chunk: int = 1000) -> Iterator[bytes]:
+    """The bytes of `csv_bytes`, a chunk at a time, for a StreamingHttpResponse: memory stays
+    that of one chunk however many rows the table's lazy `rows` yield."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")  # the byte-order mark of utf-8-sig
+    writer.writerow([_csv_value(h) for h in table.headers])
+    for i, row in enumerate(table.rows, start=1):
+        writer.writerow([_csv_value(v) for v in row])
+        if i % rows_per_chunk == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
 
 
 def _width(value) -> int:
@@ -90,15 +107,16 @@ def _xlsx_cell(sheet, value, *, font=None):
 
 def xlsx_bytes(table: ExportTable) -> bytes:
     """One sheet: a bold, frozen header row and columns as wide as their content (capped)."""
+    rows = list(table.rows)  # read twice: the widths, then the cells
     workbook = Workbook(write_only=True)
     title = "".join(" " if ch in "\\/?*[]:" else ch for ch in table.title)[:31].strip()
     sheet = workbook.create_sheet(title=title or "Sheet")
-    for i, width in enumerate(column_widths(table.headers, table.rows), start=1):
+    for i, width in enumerate(column_widths(table.headers, rows), start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     sheet.append([_xlsx_cell(sheet, h, font=bold) for h in table.headers])
-    for row in table.rows:
+    for row in rows:
         sheet.append([_xlsx_cell(sheet, v) for v in row])
     buffer = io.BytesIO()
     workbook.save(buffer)

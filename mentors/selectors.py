@@ -1,16 +1,33 @@
 """Reads of the mentors domain, scoped to what the user may see, with joins applied."""
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import date
+from functools import reduce
+from operator import or_
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    F,
+    Max,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Greatest
 from django.http import Http404
 
-from candidates.models import Nomination
+from candidates.models import CohortAdmission, Nomination, NominationCourse
+from candidates.scoring import words
 from candidates.selectors import admitted_nominations
 from ecocycle.models import User
-from programs.models import IntakeRound
+from programs.models import DegreeTrack, IntakeRound
 
+from . import fit as mentor_fit
 from .models import Mentor, MentorAssignment, MentoringActivity
 
 Status = MentorAssignment.Status
@@ -48,20 +65,24 @@ def assignment_get_for_mentor(mentor: Mentor | None, pk: int) -> MentorAssignmen
     return assignment
 
 
-def mentor_list_with_load() -> list[Mentor]:
-    """Every mentor with `accepted`, `pending` (proposed or invited), `seats_left` and
-    `near_capacity`, in a fixed number of queries."""
-    mentors = list(
-        Mentor.objects.annotate(
-            accepted=Count("assignments", filter=Q(assignments__status=Status.ACCEPTED)),
-            pending=Count("assignments", filter=Q(
-                assignments__status__in=[Status.PROPOSED, Status.INVITED])),
-        ).prefetch_related("expertise").order_by("full_name", "id")
+def mentor_list_with_load(*, near_only: bool = False) -> QuerySet[Mentor]:
+    """Mentors with `accepted`, `pending` (proposed or invited), `seats_left` and
+    `near_capacity` computed by the database, by name; `near_only`: those near capacity.
+    A page of them costs two queries (and one for their expertise), whatever their number."""
+    qs = Mentor.objects.annotate(
+        accepted=Count("assignments", filter=Q(assignments__status=Status.ACCEPTED)),
+        pending=Count("assignments", filter=Q(
+            assignments__status__in=[Status.PROPOSED, Status.INVITED])),
+    ).annotate(
+        seats_left=Greatest(F("capacity") - F("accepted") - F("pending"), Value(0)),
+    ).annotate(
+        near_capacity=Case(When(is_active=True, seats_left__lte=NEAR_CAPACITY_SEATS,
+                                then=Value(True)),
+                           default=Value(False), output_field=BooleanField()),
     )
-    for mentor in mentors:
-        mentor.seats_left = max(mentor.capacity - mentor.accepted - mentor.pending, 0)
-        mentor.near_capacity = mentor.is_active and mentor.seats_left <= NEAR_CAPACITY_SEATS
-    return mentors
+    if near_only:
+        qs = qs.filter(near_capacity=True)
+    return qs.prefetch_related("expertise").order_by("full_name", "id")
 
 
 def mentor_get(pk: int) -> Mentor:
@@ -99,6 +120,8 @@ def candidates_without_mentor(intake_round: IntakeRound) -> QuerySet[Nomination]
         admitted_nominations(intake_round)
         .exclude(mentor_assignments__status__in=MentorAssignment.ACTIVE)
         .select_related("university", "admission__track")
+        # Not shown, and decrypting it for every row would be much of the page's time.
+        .defer("passport_number")
         .order_by("family_name", "given_names", "id")
     )
 
@@ -144,10 +167,121 @@ def rounds_with_admissions() -> QuerySet[IntakeRound]:
     )
 
 
-def mentors_with_seats_left() -> list[Mentor]:
-    """Active mentors who can still be proposed, with `seats_left`, for staff's propose forms."""
-    return [mentor for mentor in mentor_list_with_load()
-            if mentor.is_active and mentor.seats_left > 0]
+def _proposable_mentors(today: date) -> QuerySet[Mentor]:
+    """Active, available mentors with a seat left (`taken` annotated), as the nightly matching
+    takes them."""
+    return (
+        Mentor.objects.filter(is_active=True)
+        .filter(Q(alumnus__isnull=True) | Q(confirmed_at__isnull=False))
+        .filter(Q(available_from__isnull=True) | Q(available_from__lte=today))
+        .filter(Q(available_until__isnull=True) | Q(available_until__gte=today))
+        .annotate(taken=Count("assignments", filter=Q(
+            assignments__status__in=MentorAssignment.ACTIVE)))
+        .filter(capacity__gt=F("taken"))
+    )
+
+
+def mentors_available(today: date) -> bool:
+    """Whether any mentor can still be proposed. One query, whatever the number of mentors."""
+    return _proposable_mentors(today).exists()
+
+
+# The most mentors one search answers with, however many fit.
+MENTOR_OPTIONS_LIMIT = 20
+
+
+def admitted_candidate_get(intake_round: IntakeRound, pk: int) -> Nomination:
+    """One admitted candidate of the round (with or without a mentor); 404 for anybody else."""
+    nomination = admitted_nominations(intake_round).filter(pk=pk).first()
+    if nomination is None:
+        raise Http404
+    return nomination
+
+
+def _mentee_facts(nomination: Nomination) -> mentor_fit.MenteeFacts:
+    """The candidate's side of `mentor_fit.fit`, as the nightly matching builds it."""
+    technologies = set(NominationCourse.technologies.through.objects.filter(
+        nominationcourse__nomination=nomination).values_list("coretechnology_id", flat=True))
+    track_id = (CohortAdmission.objects.filter(nomination=nomination)
+                .values_list("track_id", flat=True).first())
+    if track_id is not None:
+        technologies |= set(DegreeTrack.wanted_technologies.through.objects.filter(
+            degreetrack_id=track_id).values_list("coretechnology_id", flat=True))
+    return mentor_fit.MenteeFacts(
+        nomination_id=nomination.pk, country=str(nomination.nationality),
+        languages=mentor_fit.mentee_languages(nomination.candidate_language,
+                                              nomination.language_test),
+        technology_ids=frozenset(technologies), interest_words=words(
+            nomination.research_interests),
+        university_id=nomination.university_id,
+        program_id=nomination.intake_round.program_id,
+    )
+
+
+def _mentor_facts(mentors: QuerySet[Mentor]) -> list[tuple[mentor_fit.MentorFacts, str, int]]:
+    """(facts, name, seats left) of each mentor, from plain rows: no model instances, as the
+    search weighs every mentor who passes its filters."""
+    ids = mentors.values("pk")
+    technologies = defaultdict(set)
+    tech_words = {}
+    for mentor_id, technology_id, name in Mentor.expertise.through.objects.filter(
+        mentor_id__in=ids,
+    ).values_list("mentor_id", "coretechnology_id", "coretechnology__name"):
+        technologies[mentor_id].add(technology_id)
+        tech_words.setdefault(technology_id, words(name))
+    current = defaultdict(lambda: (set(), set()))
+    for mentor_id, university_id, program_id in MentorAssignment.objects.filter(
+        status__in=MentorAssignment.ACTIVE, mentor_id__in=ids,
+    ).values_list("mentor_id", "nomination__university_id",
+                  "nomination__intake_round__program_id"):
+        current[mentor_id][0].add(university_id)
+        current[mentor_id][1].add(program_id)
+    out = []
+    for pk, name, spoken, keywords, travel, capacity, taken in mentors.values_list(
+        "pk", "full_name", "languages_spoken", "keywords", "travel_countries", "capacity",
+        "taken",
+    ):
+        mine = technologies[pk]
+        out.append((mentor_fit.MentorFacts(
+            mentor_id=pk,
+            languages=frozenset(c.strip().lower() for c in spoken.split(",") if c.strip()),
+            technology_ids=frozenset(mine),
+            keyword_words=words(keywords).union(*(tech_words[t] for t in mine)),
+            travel_countries=frozenset(c for c in (travel or "").split(",") if c),
+            universities=frozenset(current[pk][0]), programs=frozenset(current[pk][1]),
+        ), name, capacity - taken))
+    return out
+
+
+def mentor_options_for_candidate(nomination: Nomination, *, today: date, query: str = "",
+                                 limit: int = 10) -> list[Mentor]:
+    """The mentors staff may propose for one candidate, best fits first (then by name): active,
+    available, with a seat left, sharing a language with the candidate, never asked for them
+    before, and, given `query`, whose name contains it. Each has `seats_left` and `fit`.
+
+    At most `limit` (capped at MENTOR_OPTIONS_LIMIT); eight queries, whatever the numbers of
+    candidates and mentors, and work proportional to the mentors who pass the filters.
+    """
+    limit = max(1, min(limit, MENTOR_OPTIONS_LIMIT))
+    mentee = _mentee_facts(nomination)
+    # languages_spoken is a comma-separated list of two-letter codes: the database narrows by
+    # substring, `fit` decides.
+    qs = (_proposable_mentors(today)
+          .filter(reduce(or_, (Q(languages_spoken__icontains=code)
+                               for code in sorted(mentee.languages))))
+          .exclude(assignments__nomination=nomination))
+    if query:
+        qs = qs.filter(full_name__icontains=query)
+    scored = []
+    for facts, name, seats_left in _mentor_facts(qs):
+        weighed = mentor_fit.fit(mentee, facts)
+        if weighed is not None:
+            scored.append((-weighed[0], name, facts.mentor_id, seats_left))
+    best = sorted(scored)[:limit]
+    mentors = Mentor.objects.in_bulk([pk for _w, _n, pk, _s in best])
+    for weight, _name, pk, seats_left in best:
+        mentors[pk].fit, mentors[pk].seats_left = -weight, seats_left
+    return [mentors[pk] for _w, _n, pk, _s in best]
 
 
 def _alumni_mentors(*, program, country: str | None) -> QuerySet[Mentor]:

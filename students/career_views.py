@@ -9,10 +9,12 @@ the page with the error beside the proposal it concerns and the typed reason kep
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -20,14 +22,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from candidates.models import MatchRun
 from ecocycle.access import staff_required
-from ecocycle.locks import JobBusy
 
 from . import selectors
 from .models import CareerProposal
 from .services import careers
+from .tasks import run_career_matching
 
 Status = CareerProposal.Status
 PAGE_SIZE = 100
+# When staff last asked for a run; forgotten after the task's time limit.
+RUN_REQUESTED_KEY = "students:career-run-requested"
+RUN_REQUESTED_SECONDS = 30 * 60
 ALL = "all"
 DEFAULT_STATUS = Status.PROPOSED
 PART_LABELS = {
@@ -67,6 +72,7 @@ def _context(status: str, page_number, *, error=None) -> dict:
         if error and error[0] == proposal.pk:
             proposal.errors, proposal.reason_typed = error[1], error[2]
     companies = selectors.career_company_openings()
+    latest_run = selectors.career_latest_run()
     return {
         "status": status, "default_status": DEFAULT_STATUS,
         "status_counts": [(value, label, counts.get(value, 0))
@@ -75,7 +81,7 @@ def _context(status: str, page_number, *, error=None) -> dict:
         "companies": companies,
         "openings": sum(c.openings_per_year for c in companies),
         "openings_left": sum(c.left for c in companies),
-        "latest_run": selectors.career_latest_run(),
+        "latest_run": latest_run, "run_queued": _run_queued(latest_run),
         "errors": error[1] if error else [],
         "window_days": careers.WINDOW_DAYS,
     }
@@ -93,15 +99,18 @@ def proposal_list(request):
 @staff_required
 @require_POST
 def run_now(request):
-    try:
-        run = careers.career_match_run(trigger=MatchRun.Trigger.STAFF, actor=request.user)
-    except JobBusy:
-        messages.error(request, _("A career matching run is under way. Try again in a minute."))
-    else:
-        messages.success(request, _(
-            "Matching done: %(proposed)s of %(students)s students have a proposal."
-        ) % run.counts)
+    """Queue a career matching run: the request does none of the matching's work, which grows
+    with the students and companies. The page says the run is queued until one has started."""
+    cache.set(RUN_REQUESTED_KEY, timezone.now(), RUN_REQUESTED_SECONDS)
+    run_career_matching.delay_on_commit(actor_id=request.user.pk, trigger=MatchRun.Trigger.STAFF)
+    messages.success(request, _("Career matching is queued. This page shows its figures once it "
+                                "has run; reload it in a minute."))
     return redirect("staff_careers:proposal_list")
+
+
+def _run_queued(latest_run: MatchRun | None) -> bool:
+    requested = cache.get(RUN_REQUESTED_KEY)
+    return requested is not None and (latest_run is None or latest_run.started_at < requested)
 
 
 def _proposal(pk: int) -> CareerProposal:

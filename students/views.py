@@ -28,6 +28,12 @@ def _int(value) -> int | None:
     return int(value) if value and str(value).isdigit() else None
 
 
+def _refuse_past_a_page(form, chosen: set[int]) -> None:
+    if form.is_bound and len(chosen) > PAGE_SIZE:
+        form.add_error(None, _("Choose at most %(count)s students at a time.") % {
+            "count": PAGE_SIZE})
+
+
 @never_cache
 @staff_required
 @require_http_methods(["GET", "POST"])
@@ -41,6 +47,9 @@ def student_list(request):
     enrol_form = EnrolForm(request.POST if "enrol" in request.POST else None, prefix="enrol")
     chosen = {int(pk) for pk in request.POST.getlist("students") if pk.isdigit()}
     chosen_admissions = {int(pk) for pk in request.POST.getlist("admissions") if pk.isdigit()}
+    # Each one is a few writes in the request: no more than a page's checkboxes at once.
+    _refuse_past_a_page(step_form, chosen)
+    _refuse_past_a_page(enrol_form, chosen_admissions)
     if request.method == "POST" and "record_step" in request.POST and step_form.is_valid():
         try:
             done = services.enrolment_record_many(
@@ -72,7 +81,8 @@ def student_list(request):
         "status": status, "statuses": Enrolment.Status.choices, "search": search,
         "step_form": step_form, "enrol_form": enrol_form, "chosen": chosen,
         "chosen_admissions": chosen_admissions,
-        "to_enrol": selectors.admissions_not_enrolled(intake_round=round_id),
+        "to_enrol": Paginator(selectors.admissions_not_enrolled(intake_round=round_id),
+                              PAGE_SIZE).get_page(request.GET.get("enrol_page")),
     }, status=400 if (step_form.errors or enrol_form.errors) else 200)
 
 

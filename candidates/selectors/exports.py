@@ -6,9 +6,10 @@ staff's overrides) and, once approved, its CohortAdmission rows, the decision of
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from itertools import chain
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from ecocycle.exports import ExportTable
@@ -32,12 +33,12 @@ def _admissions(cohort: Cohort | None) -> dict[int, CohortAdmission]:
                   *(f"track__{name}" for name in _TRACK_COLUMNS))}
 
 
-def _placements(cohort: Cohort | None) -> list[Placement]:
+def _placements(cohort: Cohort | None) -> QuerySet[Placement]:
     if cohort is None:
-        return []
+        return Placement.objects.none()
     # Only the columns the tables show: a nomination row is wide, and decrypting fields of
     # thousands of them would be most of the export's time.
-    return list(
+    return (
         Placement.objects.filter(match_run_id=cohort.match_run_id)
         .select_related("nomination__university", "track")
         .only("nomination_id", "track_id", "choice_rank", "score",
@@ -90,43 +91,49 @@ def cohort_table(intake_round) -> ExportTable:
     """Every candidate of the round's cohort: where they are placed or admitted, and why.
     Country is the candidate's nationality, as in the dashboard's per-country figures.
 
-    Four queries, whatever the size of the round.
+    Its rows are lazy: the placements are read in chunks as the rows are written (a CSV is
+    streamed), the admissions and overrides (at most the round's seats) up front. Five queries,
+    whatever the size of the round.
     """
     cohort = cohort_get_for_round(intake_round)
-    placements = _placements(cohort)
     admissions = _admissions(cohort)
     overrides = {}
     if cohort is not None:
         overrides = {o.nomination_id: o for o in CohortOverride.objects.filter(
             cohort=cohort, cleared_at__isnull=True)}
-    track_label, status, country_name = _track_labels(), _statuses(), _country_names()
-    # An admission without a placement in the current run is still part of the cohort.
-    in_run = {p.nomination_id for p in placements}
+        # An admission without a placement in the current run is still part of the cohort.
+        in_run = set(Placement.objects.filter(match_run_id=cohort.match_run_id,
+                                              nomination__admission__cohort=cohort)
+                     .values_list("nomination_id", flat=True))
     unplaced_admissions = [(a.nomination, None) for pk, a in admissions.items()
-                           if pk not in in_run]
-    rows = []
-    for nomination, placement in [*((p.nomination, p) for p in placements),
-                                  *unplaced_admissions]:
+                           if cohort is not None and pk not in in_run]
+    labels = (_track_labels(), _statuses(), _country_names())
+    placements = ((p.nomination, p) for p in _placements(cohort).iterator(chunk_size=2000))
+    return ExportTable(
+        title=_("Cohort"),
+        headers=[_("Nomination ID"), _("Candidate"), _("University"), _("Country"),
+                 _("Degree track"), _("Choice rank"), _("Score"), _("Status"),
+                 _("Override"), _("Override reason")],
+        rows=_cohort_rows(chain(placements, unplaced_admissions), admissions, overrides, labels),
+    )
+
+
+def _cohort_rows(candidates, admissions: dict, overrides: dict, labels) -> Iterator[list]:
+    track_label, status, country_name = labels
+    for nomination, placement in candidates:
         admission = admissions.get(nomination.pk)
         track = admission.track if admission else placement.track
         override = overrides.get(nomination.pk)
         # Rank and score belong to the placed track; an admission elsewhere has neither here.
         same = placement is not None and track is not None and track.pk == placement.track_id
-        rows.append([
+        yield [
             nomination.pk, nomination.display_name, nomination.university.name,
             country_name(nomination.nationality), track_label(track),
             placement.choice_rank if same else None, placement.score if same else None,
             status(admission is not None, track),
             override.get_kind_display() if override else "",
             override.reason if override else "",
-        ])
-    return ExportTable(
-        title=_("Cohort"),
-        headers=[_("Nomination ID"), _("Candidate"), _("University"), _("Country"),
-                 _("Degree track"), _("Choice rank"), _("Score"), _("Status"),
-                 _("Override"), _("Override reason")],
-        rows=rows,
-    )
+        ]
 
 
 def tracks_table(intake_round) -> ExportTable:
@@ -134,7 +141,8 @@ def tracks_table(intake_round) -> ExportTable:
     cut-off of the current run), then one row per placed or admitted candidate (the track's
     columns repeated); a track with nobody gets one row with its figures only.
 
-    Five queries, whatever the size of the round.
+    Five queries, whatever the size of the round. Held in memory: the rows are grouped by
+    track (the cohort table is the one streamed).
     """
     cohort = cohort_get_for_round(intake_round)
     round_tracks = list(RoundTrack.objects.filter(intake_round=intake_round)

@@ -70,8 +70,9 @@ def _url(intake_round, what, fmt):
 def _rows(response, fmt) -> list[list[str]]:
     """The file's rows as text, read the way a spreadsheet user's tools would."""
     if fmt == "csv":
-        assert response.content.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
-        return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        content = b"".join(response.streaming_content)  # streamed as it is read
+        assert content.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+        return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     workbook = openpyxl.load_workbook(io.BytesIO(response.content))
     sheet = workbook.active
     assert all(cell.font.bold for cell in sheet[1])

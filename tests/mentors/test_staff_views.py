@@ -170,7 +170,8 @@ def test_round_page_shows_counts_table_without_mentor_and_activity(client, staff
     declined_candidate = mentored["nominations"][1]
     assert [n.pk for n in response.context["without"]] == [declined_candidate.pk]
     assert reverse("staff_mentors:assignment_propose", args=[intake_round.pk]) in html
-    assert "seat left" in html or "seats left" in html
+    options_url = reverse("staff_mentors:mentor_options", args=[intake_round.pk])
+    assert f'data-mentor-search="{options_url}?candidate={declined_candidate.pk}"' in html
 
     activity = response.context["activity"]
     assert (activity.meetings, activity.mentored, activity.with_meeting) == (2, 1, 1)
@@ -316,8 +317,11 @@ def test_proposing_the_mentor_who_declined_shows_the_error(client, staff_user, m
     html = response.content.decode()
     assert "was already asked to mentor" in html and "(declined)" in html
     assert f'id="propose-errors-{declined.nomination_id}"' in html
-    # The chosen mentor stays selected.
-    assert f'<option value="{declined.mentor_id}" selected>' in html
+    # The candidate's short list is open again, without the mentor who declined.
+    row = response.context["without"][0]
+    assert row.pk == declined.nomination_id and row.chosen.errors
+    assert declined.mentor_id not in {m.pk for m in row.options}
+    assert f'<option value="{declined.mentor_id}"' not in html
     assert MentorAssignment.objects.filter(nomination_id=declined.nomination_id).count() == 1
 
 

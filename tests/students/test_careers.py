@@ -298,15 +298,18 @@ def test_staff_only(client, coordinator_user, mentor_user):
     assert not MatchRun.objects.exists()
 
 
-def test_page_shows_proposals_with_reasons_and_openings(client, staff_user):
+def test_page_shows_proposals_with_reasons_and_openings(client, staff_user,
+                                                       django_capture_on_commit_callbacks):
     (enrolment,), technology, _program = _graduating(1)
     company = _company(technology, name="Gyeonggi Moulds", openings_per_year=3)
     client.force_login(staff_user)
     assert "never-run" in client.get(PAGE).content.decode()
-    response = client.post(reverse("staff_careers:run_now"), follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("staff_careers:run_now"), follow=True)
+    response = client.get(PAGE)
     assert response.status_code == 200
     page = response.content.decode()
-    assert "1 of 1 students have a proposal" in page
+    assert 'data-figure="proposed">1<' in page and 'data-figure="students">1<' in page
     assert "Gyeonggi Moulds" in page and enrolment.nomination.display_name in page
     assert f"Brings the core technology the company needs: {technology.name}" in page
     assert "Send introduction" in page and "Dismiss" in page
@@ -404,3 +407,28 @@ def test_career_matching_on_the_demo_data_respects_openings_and_explains_itself(
     if tight.counts["students"] > tight.counts["openings"]:
         assert tight.counts["without_proposal"] > 0
     _assert_sound(tight)
+
+
+def test_run_now_only_queues_the_matching_and_the_page_says_so(
+    client, staff_user, django_capture_on_commit_callbacks, django_assert_max_num_queries,
+):
+    _graduating(3)
+    client.force_login(staff_user)
+    # The request does no matching, whatever the number of students: it queues the task.
+    with (django_capture_on_commit_callbacks(execute=False) as callbacks,
+          django_assert_max_num_queries(6)):
+        response = client.post(reverse("staff_careers:run_now"))
+    assert response.status_code == 302
+    assert len(callbacks) == 1
+    assert not MatchRun.objects.filter(kind="career").exists()
+    page = client.get(PAGE)
+    assert page.context["run_queued"]
+    assert 'id="run-queued"' in page.content.decode()
+
+    callbacks[0]()  # the worker (eager in tests)
+    run = MatchRun.objects.get(kind="career")
+    assert (run.trigger, run.triggered_by) == ("staff", staff_user)
+    assert run.counts["proposed"] == 0 and run.counts["students"] == 3
+    page = client.get(PAGE)
+    assert not page.context["run_queued"]
+    assert 'id="run-queued"' not in page.content.decode()

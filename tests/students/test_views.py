@@ -3,10 +3,13 @@
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from candidates.models import CohortAdmission
 from ecocycle.models import OutboundEmail
+from students import views as student_views
 from students.models import AlumniOutcome, Enrolment, ProgressMilestone
 from tests.candidates.factories import admitted_round, enrolled_round
 
@@ -83,3 +86,55 @@ def test_students_pages_are_staff_only(client, request, who):
     client.force_login(request.getfixturevalue(who))
     assert client.get(LIST).status_code == 403
     assert client.get(reverse("staff_students:detail", args=[enrolment.pk])).status_code == 403
+
+
+# --- work bounded by a page, whatever the size of the cohorts ----------------------------------
+
+def test_admitted_not_enrolled_are_listed_a_page_at_a_time(client, staff_user, monkeypatch):
+    monkeypatch.setattr(student_views, "PAGE_SIZE", 3)
+    client.force_login(staff_user)
+    admitted_round(2)
+    small = client.get(LIST)
+    admitted_round(8, seats=10)
+    large = client.get(LIST)
+    assert len(small.context["to_enrol"]) == 2
+    assert len(large.context["to_enrol"]) == 3
+    assert large.context["to_enrol"].paginator.count == 10
+    assert large.content.decode().count('name="admissions"') == 3
+    second = client.get(LIST, {"enrol_page": 2})
+    assert {a.pk for a in second.context["to_enrol"]}.isdisjoint(
+        {a.pk for a in large.context["to_enrol"]})
+
+
+def test_page_queries_do_not_grow_with_the_admitted(client, staff_user, monkeypatch):
+    monkeypatch.setattr(student_views, "PAGE_SIZE", 3)
+    client.force_login(staff_user)
+    admitted_round(3)
+    with CaptureQueriesContext(connection) as small:
+        client.get(LIST)
+    admitted_round(8, seats=10)
+    with CaptureQueriesContext(connection) as large:
+        client.get(LIST)
+    assert len(large) == len(small)
+
+
+@pytest.mark.parametrize("action", ["enrol", "record_step"])
+def test_more_than_a_page_of_students_at_once_is_refused(client, staff_user, monkeypatch,
+                                                         action):
+    monkeypatch.setattr(student_views, "PAGE_SIZE", 2)
+    _round, enrolments = enrolled_round(3)
+    admitted_round(3)
+    client.force_login(staff_user)
+    if action == "enrol":
+        data = {"enrol": "1", "enrol-semester": "2027 Spring",
+                "enrol-enrolled_on": TODAY.isoformat(),
+                "admissions": list(CohortAdmission.objects.filter(enrolment__isnull=True)
+                                   .values_list("pk", flat=True))}
+    else:
+        data = {"record_step": "1", "students": [e.pk for e in enrolments],
+                "step-kind": "leave_start", "step-on": TODAY.isoformat()}
+    before = (Enrolment.objects.count(), ProgressMilestone.objects.count())
+    response = client.post(LIST, data)
+    assert response.status_code == 400
+    assert "at most 2 students at a time" in response.content.decode()
+    assert (Enrolment.objects.count(), ProgressMilestone.objects.count()) == before
