@@ -227,7 +227,7 @@ def nomination_set_courses(
         name = (course.get("name") or "").strip()
         if not name:
             continue
-        technologies = list(course.get("technologies") or [])
+        technologies = list(dict.fromkeys(course.get("technologies") or []))
         for tech in technologies:
             if tech.program_id != program_id:
                 raise DomainError({"courses": _(

@@ -217,6 +217,21 @@ def test_save_starts_a_draft_with_its_preferences_and_courses():
         "nomination_create", "nomination_set_preferences", "nomination_set_courses"}
 
 
+def test_a_technology_named_twice_in_a_course_is_kept_once():
+    # Found by the API's schema fuzzing: [1, 1] broke the link table's unique constraint (500).
+    intake_round = open_round_with_tracks()
+    coordinator = _coordinator_in(intake_round)
+    technology = CoreTechnologyFactory(program=intake_round.program)
+
+    nomination = services.nomination_save(
+        actor=coordinator.user, intake_round=intake_round, university=coordinator.university,
+        data={"family_name": "Santoso"},
+        courses=[{"name": "Reaction engineering", "technologies": [technology, technology]}],
+    )
+
+    assert list(nomination.courses.get().technologies.all()) == [technology]
+
+
 def test_save_of_a_new_draft_refused_in_its_courses_leaves_no_draft():
     intake_round = open_round_with_tracks()
     coordinator = _coordinator_in(intake_round)
