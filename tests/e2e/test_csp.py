@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from candidates.models import Cohort
 from tests.candidates.factories import open_round_with_tracks
-from tests.kernel.factories import DEFAULT_PASSWORD
+from tests.e2e.pages import sign_in
 from tests.programs.factories import close_nominations
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,20 +33,12 @@ def _violations(page, console):
     return reported + said
 
 
-def _sign_in(page, user):
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("text=Welcome")
-
-
 def test_round_overview_polls_a_requested_run_without_a_violation(page, staff_user):
     intake_round = open_round_with_tracks(n_tracks=2, name="2027 Spring")
     close_nominations(intake_round)
     cohort = Cohort.objects.create(intake_round=intake_round, run_requested_at=timezone.now())
     console = _watch(page)
-    _sign_in(page, staff_user)
+    sign_in(page, staff_user)
 
     page.goto(f"/staff/rounds/{intake_round.pk}/")
     page.wait_for_selector("#running")
@@ -66,7 +58,7 @@ def test_round_overview_polls_a_requested_run_without_a_violation(page, staff_us
 
 def test_swagger_ui_renders_without_a_violation(page, staff_user):
     console = _watch(page)
-    _sign_in(page, staff_user)
+    sign_in(page, staff_user)
     page.goto("/api/docs/")
     page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)
     assert _violations(page, console) == []
@@ -74,7 +66,7 @@ def test_swagger_ui_renders_without_a_violation(page, staff_user):
 
 def test_the_admin_works_without_a_violation(page, staff_user):
     console = _watch(page)
-    _sign_in(page, staff_user)
+    sign_in(page, staff_user)
     page.goto("/admin/programs/intakeround/add/")
     page.wait_for_selector("#intakeround_form")
     page.goto("/admin/ecocycle/auditentry/")

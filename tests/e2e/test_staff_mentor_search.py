@@ -5,19 +5,11 @@ script off, Find mentors lists the best fits from the server."""
 import pytest
 
 from mentors.models import MentorAssignment
-from tests.kernel.factories import DEFAULT_PASSWORD
+from tests.e2e.pages import sign_in
 from tests.mentors.factories import MentorFactory, admitted_round
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-
-def _sign_in(page, user):
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    # The login form's button: without script the language form shows its own.
-    page.click("form[action='/accounts/login/'] button[type=submit]")
-    page.wait_for_selector("text=Welcome")
 
 
 def test_staff_search_a_mentor_as_they_type_and_propose(page, staff_user):
@@ -27,7 +19,7 @@ def test_staff_search_a_mentor_as_they_type_and_propose(page, staff_user):
     MentorFactory(full_name="Dr. Korean Only", languages_spoken="ko")
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    _sign_in(page, staff_user)
+    sign_in(page, staff_user)
     page.goto(f"/staff/mentors/rounds/{intake_round.pk}/")
     candidate = nominations[0]
     form = page.locator(f"#propose-{candidate.pk}")
@@ -52,7 +44,7 @@ def test_without_script_find_mentors_lists_the_best_fits(browser, live_server, s
                                   java_script_enabled=False)
     page = context.new_page()
     try:
-        _sign_in(page, staff_user)
+        sign_in(page, staff_user)
         page.goto(f"/staff/mentors/rounds/{intake_round.pk}/")
         candidate = nominations[0]
         page.locator(f"#candidate-{candidate.pk} .mentor-search button").click()

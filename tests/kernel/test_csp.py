@@ -103,7 +103,8 @@ ROUTE_KWARGS = {
                                       "document_id": _document().pk},
 }
 # Every staff route under /staff/rounds/<round_id>/ not named above takes the round alone.
-ROUND_PREFIXES = ("staff_rounds:", "staff_mentors:round_", "staff_mentors:assignment_propose")
+ROUND_PREFIXES = ("staff_rounds:", "staff_mentors:round_", "staff_mentors:assignment_propose",
+                  "staff_mentors:mentor_options")
 # Routes whose parameter is an emailed secret: a made-up one is visited instead, which shows the
 # page for an unknown or expired link (the page a guesser sees), under the same policy.
 TOKEN_ROUTES = {"candidates:consent", "candidates:invitation", "alumni:update",
