@@ -27,6 +27,7 @@ from ecocycle.services import (
     audit_entry_create,
     instance_snapshot,
 )
+from ecocycle.writes import short_transaction
 from programs.models import DegreeTrack, IntakeRound, ProgramUniversity, RoundTrack, University
 
 from .. import eligibility
@@ -365,6 +366,9 @@ def document_remove(
     transaction.on_commit(lambda: storage.delete(name))
 
 
+# Nominations whose verdicts one short transaction of the nightly re-check stores.
+ELIGIBILITY_BATCH = 250
+
 MISSING_DOCUMENT = {
     NominationDocument.Kind.TRANSCRIPT: gettext_lazy("Upload the transcript."),
     NominationDocument.Kind.CV: gettext_lazy("Upload the CV."),
@@ -574,13 +578,14 @@ def nomination_withdraw(
     return nomination
 
 
-@transaction.atomic
 def eligibility_recheck(*, intake_round: IntakeRound | None = None,
                         now: datetime | None = None) -> int:
     """Evaluate every submitted nomination again (policies or dates may have changed).
 
-    One transaction, a fixed number of queries whatever the number of nominations. Returns how
-    many verdicts changed; running it twice changes nothing the second time.
+    A fixed number of queries to read, whatever the number of nominations, with no write
+    transaction open; then the verdicts are stored a batch per short transaction, each with its
+    audit entries, so SQLite's write lock is never held long. Returns how many verdicts changed;
+    running it twice changes nothing the second time.
     """
     now = _now(now)
     nominations = Nomination.objects.filter(status=Nomination.Status.SUBMITTED).select_related(
@@ -592,4 +597,9 @@ def eligibility_recheck(*, intake_round: IntakeRound | None = None,
     program_ids = {n.intake_round.program_id for n in nominations}
     policies = {p.program_id: p for p in EligibilityPolicy.objects.filter(
         program_id__in=program_ids)}
-    return _eligibility_store(nominations, policies, now=now, prefetched=True)
+    changed = 0
+    for start in range(0, len(nominations), ELIGIBILITY_BATCH):
+        batch = nominations[start:start + ELIGIBILITY_BATCH]
+        changed += short_transaction(lambda batch=batch: _eligibility_store(
+            batch, policies, now=now, prefetched=True))
+    return changed
