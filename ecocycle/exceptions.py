@@ -1,10 +1,20 @@
-"""One exception type for domain rules, turned into a page error or a JSON 400 in one place."""
+"""One exception type for domain rules, turned into a page error or a JSON 400 in one place;
+and a database too busy to write, turned into a 503 that says to try again (pages:
+ecocycle.middleware)."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions as drf_exceptions
-from rest_framework.views import exception_handler
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler, set_rollback
+
+from .writes import database_busy
+
+# Seconds a client is told to wait before trying a write again when the database was busy.
+RETRY_AFTER_SECONDS = 2
 
 
 class DomainError(ValidationError):
@@ -15,7 +25,18 @@ class DomainError(ValidationError):
     """
 
 
+def database_busy_message() -> str:
+    return _("The database is busy for a moment. Nothing was saved: please try again in a "
+             "few seconds.")
+
+
 def api_exception_handler(exc, context):
+    if database_busy(exc):
+        # What the request wrote is rolled back; the client may send it again as it was.
+        set_rollback()
+        return Response({"detail": database_busy_message()},
+                        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                        headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     if isinstance(exc, ValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = drf_exceptions.ValidationError(detail=detail)

@@ -20,6 +20,7 @@ T = TypeVar("T")
 # Rows a job writes per short transaction: a few tens of milliseconds on SQLite.
 BATCH_ROWS = 2000
 ATTEMPTS = 3
+PAUSE_MIN = 0.02
 
 _observers: list[Callable[[float], None]] = []
 
@@ -37,6 +38,9 @@ def short_transaction(work: Callable[[], T]) -> T:
     """Run `work` in one transaction of its own and return its result.
 
     The time from taking the write lock to the commit goes to the observers (`write_holds`).
+    Then the job leaves the lock free for as long as it held it (at least PAUSE_MIN): a writer
+    waiting in SQLite's busy handler polls only every so often (up to 100 ms apart), and a job
+    taking the lock again at once would keep it out until its busy timeout ran out.
     When the lock cannot be had in time the transaction is tried again (ATTEMPTS in all):
     nothing of it was written. Inside an outer transaction there is no retry, since the outer
     one is what would have to start again.
@@ -54,6 +58,8 @@ def short_transaction(work: Callable[[], T]) -> T:
         held = time.perf_counter() - started
         for observer in list(_observers):
             observer(held)
+        if not nested:
+            time.sleep(max(held, PAUSE_MIN))
         return result
     raise AssertionError("unreachable")
 

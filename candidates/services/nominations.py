@@ -367,7 +367,7 @@ def document_remove(
 
 
 # Nominations whose verdicts one short transaction of the nightly re-check stores.
-ELIGIBILITY_BATCH = 250
+ELIGIBILITY_BATCH = 500
 
 MISSING_DOCUMENT = {
     NominationDocument.Kind.TRANSCRIPT: gettext_lazy("Upload the transcript."),
@@ -448,16 +448,14 @@ def _store_eligibility(nomination: Nomination, now: datetime) -> None:
     )
 
 
-def _eligibility_store(
+def _eligibility_evaluate(
     nominations: list[Nomination], policies: Mapping[int, EligibilityPolicy | None], *,
     now: datetime, prefetched: bool,
-) -> int:
-    """Evaluate and store eligibility for many nominations in a fixed number of queries.
-
-    Returns how many changed. Each change of the verdict or its reasons is audited.
-    """
+) -> tuple[list[Nomination], list[AuditEntry]]:
+    """Evaluate many nominations in memory: those whose verdict or reasons changed (updated in
+    place) and an audit entry for each."""
     today = timezone.localdate(now)
-    entries = []
+    changed, entries = [], []
     for nomination in nominations:
         result = eligibility.evaluate(
             nomination, policies.get(nomination.intake_round.program_id), today=today,
@@ -473,15 +471,38 @@ def _eligibility_store(
                         "reasons": nomination.eligibility_reasons},
                 after={"is_eligible": result.eligible, "reasons": result.reasons},
             ))
+            changed.append(nomination)
         nomination.is_eligible = result.eligible
         nomination.eligibility_reasons = result.reasons
         nomination.eligibility_checked_at = now
+    return changed, entries
+
+
+def _eligibility_write(nominations: list[Nomination], changed: list[Nomination],
+                       entries: list[AuditEntry], *, now: datetime) -> int:
+    """Store evaluated verdicts: the changed ones with their audit entries, and the time of the
+    check on all (one UPDATE for the unchanged)."""
     Nomination.objects.bulk_update(
-        nominations, ["is_eligible", "eligibility_reasons", "eligibility_checked_at"],
+        changed, ["is_eligible", "eligibility_reasons", "eligibility_checked_at"],
         batch_size=500,
     )
+    Nomination.objects.filter(pk__in=[n.pk for n in nominations]).update(
+        eligibility_checked_at=now)
     AuditEntry.objects.bulk_create(entries, batch_size=500)
     return len(entries)
+
+
+def _eligibility_store(
+    nominations: list[Nomination], policies: Mapping[int, EligibilityPolicy | None], *,
+    now: datetime, prefetched: bool,
+) -> int:
+    """Evaluate and store eligibility for many nominations in a fixed number of queries.
+
+    Returns how many changed. Each change of the verdict or its reasons is audited.
+    """
+    changed, entries = _eligibility_evaluate(nominations, policies, now=now,
+                                             prefetched=prefetched)
+    return _eligibility_write(nominations, changed, entries, now=now)
 
 
 def nomination_submit(
@@ -597,9 +618,24 @@ def eligibility_recheck(*, intake_round: IntakeRound | None = None,
     program_ids = {n.intake_round.program_id for n in nominations}
     policies = {p.program_id: p for p in EligibilityPolicy.objects.filter(
         program_id__in=program_ids)}
-    changed = 0
+    changed, entries = _eligibility_evaluate(nominations, policies, now=now, prefetched=True)
+    entries_of = {n.pk: entry for n, entry in zip(changed, entries, strict=True)}
+    total = 0
     for start in range(0, len(nominations), ELIGIBILITY_BATCH):
         batch = nominations[start:start + ELIGIBILITY_BATCH]
-        changed += short_transaction(lambda batch=batch: _eligibility_store(
-            batch, policies, now=now, prefetched=True))
-    return changed
+        total += short_transaction(lambda batch=batch: _eligibility_write_unless_edited(
+            batch, entries_of, now=now))
+    return total
+
+
+def _eligibility_write_unless_edited(batch: list[Nomination], entries_of: Mapping[int, AuditEntry],
+                                     *, now: datetime) -> int:
+    """Store a batch of the nightly verdicts, read again under the write lock: a nomination
+    edited or withdrawn since it was read was evaluated by that change's own service, and is
+    left as that service stored it."""
+    current = set(Nomination.objects.filter(
+        pk__in=[n.pk for n in batch], status=Nomination.Status.SUBMITTED,
+    ).values_list("pk", "updated_at"))
+    kept = [n for n in batch if (n.pk, n.updated_at) in current]
+    changed = [n for n in kept if n.pk in entries_of]
+    return _eligibility_write(kept, changed, [entries_of[n.pk] for n in changed], now=now)
