@@ -28,7 +28,8 @@ from candidates.selectors import cohort_run_list
 from candidates.services import matching
 from ecocycle.writes import write_holds
 from hub.services import nightly_matching
-from tests.candidates.factories import open_round_with_tracks
+from tests.candidates.factories import open_round_with_tracks, submitted_nomination
+from tests.candidates.test_imports import csv_bytes, row, upload
 from tests.programs.factories import CoordinatorFactory, ProgramUniversityFactory
 
 only_sqlite = pytest.mark.skipif(connection.vendor != "sqlite",
@@ -119,6 +120,34 @@ def test_page_write_on_a_busy_database_answers_503_keeping_the_input_in_their_la
     # The kept form sent again is saved.
     assert client.post(url, _page_body(7)).status_code == 302
     assert Nomination.objects.filter(family_name="Page7").exists()
+
+
+@only_sqlite
+@pytest.mark.django_db(transaction=True)
+def test_csv_import_and_consent_link_on_a_busy_database_answer_503_then_work():
+    intake_round, coordinator = _coordinator()
+    client = Client()
+    client.force_login(coordinator.user)
+    url = reverse("candidates:nomination_import", args=[intake_round.pk])
+    with write_lock_held():
+        response = client.post(url, {"file": upload(csv_bytes([row(1), row(2)]))})
+    assert response.status_code == 503
+    assert "choose the file again" in response.content.decode()
+    assert not Nomination.objects.filter(intake_round=intake_round).exists()
+    assert client.post(url, {"file": upload(csv_bytes([row(1), row(2)]))}).status_code == 302
+    assert Nomination.objects.filter(intake_round=intake_round).count() == 2
+
+    nomination = submitted_nomination(candidate_language="en")
+    link = services.consent_link(nomination)
+    consent = reverse("candidates:consent", args=[link.rstrip("/").rsplit("/", 1)[1]])
+    anonymous = Client()
+    with write_lock_held():
+        assert anonymous.post(consent).status_code == 503
+    nomination.refresh_from_db()
+    assert nomination.consent_given_at is None
+    assert anonymous.post(consent).status_code == 200
+    nomination.refresh_from_db()
+    assert nomination.consent_given_at is not None
 
 
 @pytest.mark.django_db
