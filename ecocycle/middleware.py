@@ -4,7 +4,7 @@ answer a write that found the database busy with a page that says to try again."
 import sys
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.views import defaults
@@ -53,6 +53,10 @@ _NOT_KEPT = ("csrfmiddlewaretoken", "password")
 
 
 def database_busy_response(request) -> HttpResponse:
+    if request.path.startswith("/api/"):  # outside a DRF view (its handler answers the same)
+        response = JsonResponse({"detail": database_busy_message()}, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     kept = [(name, value) for name, values in request.POST.lists()
             if not any(word in name.lower() for word in _NOT_KEPT) for value in values] \
         if request.method == "POST" else []

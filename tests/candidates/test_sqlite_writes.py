@@ -2,6 +2,7 @@
 long, a busy database answers 503 "try again" and never 500, and a run killed during its
 writes leaves every round with its previous proposal or the whole new one (issue 17)."""
 
+import json
 import sqlite3
 import threading
 import time
@@ -26,6 +27,7 @@ from candidates.models import (
 )
 from candidates.selectors import cohort_run_list
 from candidates.services import matching
+from ecocycle.middleware import database_busy_response
 from ecocycle.writes import write_holds
 from hub.services import nightly_matching
 from tests.candidates.factories import open_round_with_tracks, submitted_nomination
@@ -306,3 +308,9 @@ def test_a_run_killed_during_its_writes_leaves_the_previous_or_the_whole_new_pro
             intake_round=intake_round, trigger="command").output_digest == previous.output_digest
     # Killed before the swap: the previous proposal; at or after it: the whole new one.
     assert outcomes == ["previous"] * 4 + ["new"] * 3
+
+
+def test_the_busy_answer_outside_a_view_is_json_under_the_api(rf):
+    response = database_busy_response(rf.post("/api/v1/nominations/", {"family_name": "X"}))
+    assert response.status_code == 503 and response["Retry-After"] == "2"
+    assert "try again" in json.loads(response.content)["detail"]
