@@ -78,15 +78,18 @@ class JobLease:
 
     def renew(self) -> None:
         """Push the lease's end to a full TTL from now, once a third of it has passed (a
-        write of its own, so not after every batch)."""
+        write of its own, so not after every batch). Raises JobBusy if the lease ran out and
+        another copy took it."""
         if self.holder is None:  # PostgreSQL: the advisory lock lasts as long as the session
             return
         if time.monotonic() - self.renewed < self.ttl.total_seconds() / 3:
             return
         self.renewed = time.monotonic()
         with transaction.atomic():
-            JobLock.objects.filter(name=self.name, holder=self.holder).update(
+            kept = JobLock.objects.filter(name=self.name, holder=self.holder).update(
                 expires_at=timezone.now() + self.ttl)
+        if not kept:  # it ran out and another copy took it: this one stops
+            raise JobBusy(self.name)
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -337,6 +337,7 @@ def _run_stage(*, intake_round: IntakeRound, proposal: CohortProposal, trigger: 
 
     run = short_transaction(create)
     rows = _placement_rows(run, proposal)
+    run.staged_placements = len(rows)  # what the swap checks are all there
     for start in range(0, len(rows), BATCH_ROWS):
         batch = rows[start:start + BATCH_ROWS]
         short_transaction(lambda batch=batch: bulk_insert(
@@ -375,6 +376,10 @@ def _run_publish(run: MatchRun, *, intake_round: IntakeRound, read_at: datetime,
     previous one is superseded. Re-checked here, under the write lock: a cohort approved during
     the run is not changed (APPROVED is returned), and a staff override made or cleared since
     the input was read would be lost (CHANGED is returned); the caller discards the run."""
+    staged = MatchRun.objects.filter(pk=run.pk, status=MatchRun.Status.STAGING).annotate(
+        placed=Count("placements")).values_list("placed", flat=True).first()
+    if staged != run.staged_placements:
+        raise JobBusy(f"cohort-match-{intake_round.pk}")  # another copy took over and tidied
     cohort = Cohort.objects.filter(intake_round=intake_round).first()
     if cohort is not None and cohort.status == Cohort.Status.APPROVED:
         return "approved"

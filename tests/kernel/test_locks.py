@@ -88,3 +88,11 @@ def test_a_job_without_a_transaction_renews_its_lease_and_keeps_it(clock):
             pass
     with exclusive_job("nightly"):
         pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_whose_lease_was_taken_over_stops_at_its_next_renewal(clock):
+    with pytest.raises(JobBusy), exclusive_job("nightly", atomic=False) as lease:
+        JobLock.objects.filter(name="nightly").update(holder="another copy")
+        lease.renewed -= 60
+        lease.renew()
