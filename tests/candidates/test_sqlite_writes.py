@@ -19,6 +19,7 @@ from bench.cohort_job import build_round
 from candidates import services
 from candidates.models import (
     Cohort,
+    CohortOverride,
     MatchRun,
     Nomination,
     NominationScore,
@@ -27,6 +28,7 @@ from candidates.models import (
 )
 from candidates.selectors import cohort_run_list
 from candidates.services import matching
+from ecocycle.exceptions import DomainError
 from ecocycle.middleware import database_busy_response
 from ecocycle.writes import write_holds
 from hub.services import nightly_matching
@@ -314,3 +316,49 @@ def test_the_busy_answer_outside_a_view_is_json_under_the_api(rf):
     response = database_busy_response(rf.post("/api/v1/nominations/", {"family_name": "X"}))
     assert response.status_code == 503 and response["Retry-After"] == "2"
     assert "try again" in json.loads(response.content)["detail"]
+
+
+# --- what changed while the run computed ---------------------------------------------------------
+
+@pytest.mark.django_db
+def test_a_cohort_approved_while_the_run_computed_keeps_its_proposal(monkeypatch):
+    intake_round = build_round(40, 10)
+    previous = matching.cohort_match_run(intake_round=intake_round, trigger="command")
+    ScoringPolicy.objects.filter(program_id=intake_round.program_id).update(weight_gpa=80)
+    computed = matching.cohort_propose
+
+    def approved_meanwhile(**kwargs):
+        proposal = computed(**kwargs)
+        Cohort.objects.filter(intake_round=intake_round).update(status=Cohort.Status.APPROVED)
+        return proposal
+
+    monkeypatch.setattr(matching, "cohort_propose", approved_meanwhile)
+    with pytest.raises(DomainError, match="approved"):
+        matching.cohort_match_run(intake_round=intake_round, trigger="command")
+    assert Cohort.objects.get(intake_round=intake_round).match_run_id == previous.run.pk
+    assert not MatchRun.objects.filter(status=MatchRun.Status.STAGING).exists()
+
+
+@pytest.mark.django_db
+def test_an_override_made_while_the_run_computed_is_in_the_run_that_is_saved(monkeypatch):
+    intake_round = build_round(40, 10)
+    matching.cohort_match_run(intake_round=intake_round, trigger="command")
+    excluded = Placement.objects.filter(track__isnull=False).order_by("id").first()
+    computed, calls = matching.cohort_propose, []
+
+    def override_meanwhile(**kwargs):
+        proposal = computed(**kwargs)
+        calls.append(proposal)
+        if len(calls) == 1:
+            CohortOverride.objects.create(
+                cohort=Cohort.objects.get(intake_round=intake_round),
+                nomination_id=excluded.nomination_id, kind=CohortOverride.Kind.EXCLUDE,
+                reason="Staff excluded them during the run.")
+        return proposal
+
+    monkeypatch.setattr(matching, "cohort_propose", override_meanwhile)
+    proposal = matching.cohort_match_run(intake_round=intake_round, trigger="command")
+    assert len(calls) == 2  # computed again, with the override
+    assert excluded.nomination_id not in proposal.placements
+    assert Cohort.objects.get(intake_round=intake_round).match_run_id == proposal.run.pk
+    assert not MatchRun.objects.filter(status=MatchRun.Status.STAGING).exists()
