@@ -7,6 +7,8 @@ BENCHES = [
     ("matching engine", ["bench.engine"]),
     ("nightly cohort job, 10k nominations (database of DATABASE_URL, else SQLite)",
      ["bench.cohort_job"]),
+    ("longest SQLite write-lock hold of the nightly job, 10k nominations (always SQLite)",
+     ["bench.write_lock"]),
     ("CSV import, 500 rows", ["bench.import_csv"]),
     ("staff dashboard pages and exports, 5k nominations", ["bench.dashboard"]),
     ("staff mentor page, 50k nominations, 2k admitted without a mentor, 2k mentors",

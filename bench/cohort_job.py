@@ -40,7 +40,7 @@ def build_round(n_nominations: int, n_tracks: int, *, seed: int = 11):
 def _bench_program(n_tracks: int, *, seats_total: int):
     """A program with 20 technologies and 50 universities, and its round in the matching phase
     offering `n_tracks` tracks that share `seats_total` seats."""
-    from candidates.models import ScoringPolicy
+    from candidates.models import EligibilityPolicy, ScoringPolicy
     from programs.models import (
         CoreTechnology,
         DegreeTrack,
@@ -55,6 +55,8 @@ def _bench_program(n_tracks: int, *, seats_total: int):
     program = Program.objects.create(name="Bench program", country="ID", industry="Bench",
                                      status=Program.Status.ACTIVE)
     ScoringPolicy.objects.create(program=program)
+    # Every bench nomination passes it, so the nightly re-check keeps them all eligible.
+    EligibilityPolicy.objects.create(program=program, min_gpa="2.50", min_related_courses=1)
     technologies = [CoreTechnology.objects.create(program=program, name=f"Technology {i}",
                                                   keywords=f"word{i} term{i}") for i in range(20)]
     universities = University.objects.bulk_create(
@@ -64,7 +66,8 @@ def _bench_program(n_tracks: int, *, seats_total: int):
         for u in universities)
     intake_round = IntakeRound.objects.create(program=program, name="Bench round",
                                               preference_limit=10)
-    start = timezone.now() - timedelta(days=40)
+    # Open, closed and matching in the past, decisions and enrolment to come: the matching phase.
+    start = timezone.now() - timedelta(days=25)
     RoundMilestone.objects.bulk_create(
         RoundMilestone(intake_round=intake_round, kind=kind, at=start + timedelta(days=i * 10))
         for i, kind in enumerate(RoundMilestone.Kind.values))

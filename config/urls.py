@@ -39,3 +39,6 @@ urlpatterns = [
     # that Django still redirects /api/v1/rounds to /api/v1/rounds/.
     re_path(r"^api/[\s\S]*/$", ApiNotFound.as_view(), name="api-not-found"),
 ]
+
+# A write that found the database busy outside a view (the session's save) answers 503 too.
+handler500 = "ecocycle.middleware.server_error"

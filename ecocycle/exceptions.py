@@ -1,4 +1,6 @@
-"""One exception type for domain rules, turned into a page error or a JSON 400 in one place."""
+"""One exception type for domain rules, turned into a page error or a JSON 400 in one place;
+and a database too busy to write (or out of reach), turned into a 503 that says to try again
+(pages: ecocycle.middleware)."""
 
 import logging
 
@@ -6,11 +8,17 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import OperationalError
 from django.http import Http404
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions as drf_exceptions
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
+
+from .writes import database_busy
 
 logger = logging.getLogger(__name__)
+
+# Seconds a client is told to wait before trying again after a 503.
+RETRY_AFTER_SECONDS = 2
 
 
 class DomainError(ValidationError):
@@ -23,18 +31,24 @@ class DomainError(ValidationError):
 
 class ServiceBusy(drf_exceptions.APIException):
     status_code = 503
-    default_detail = _("The service is busy. Try again in a few seconds.")
+    default_detail = gettext_lazy("The service is busy. Try again in a few seconds.")
     default_code = "service_busy"
 
 
-# Seconds a client waits before trying again after a 503.
-BUSY_RETRY_AFTER = 5
+def database_busy_message() -> str:
+    return _("The database is busy for a moment. Nothing was saved: please try again in a "
+             "few seconds.")
 
 
 def api_exception_handler(exc, context):
-    if isinstance(exc, OperationalError):
-        # A database that is locked (SQLite under the nightly job) or unreachable: worth a retry.
+    if database_busy(exc):
+        # What the request wrote is rolled back; the client may send it again as it was.
+        set_rollback()
+        exc = ServiceBusy(database_busy_message())
+    elif isinstance(exc, OperationalError):
+        # A database out of reach: worth a retry too.
         logger.warning("API answered 503: %s", exc)
+        set_rollback()
         exc = ServiceBusy()
     elif isinstance(exc, ValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
@@ -50,7 +64,7 @@ def api_exception_handler(exc, context):
             and isinstance(response.data.get("detail"), str)):
         response.data["detail"] = [response.data["detail"]]
     if response is not None and response.status_code == 503:
-        response["Retry-After"] = str(BUSY_RETRY_AFTER)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 

@@ -1,13 +1,20 @@
 """Speak the signed-in user's preferred language unless they picked another with the switcher;
-keep staff without a second factor out of every page but its set-up."""
+keep staff without a second factor out of every page but its set-up; answer a write that found
+the database busy with a page that says to try again."""
+
+import sys
 
 from django.conf import settings
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views import defaults
 
 from .access import has_second_factor, is_staff_account
+from .exceptions import RETRY_AFTER_SECONDS, database_busy_message
+from .writes import database_busy
 
 
 class UserLanguageMiddleware:
@@ -68,3 +75,51 @@ def second_factor_remember(sender, request, user, **kwargs) -> None:
     session = getattr(request, "session", None)
     if session is not None and is_staff_account(user) and has_second_factor(user):
         session[STAFF_SECOND_FACTOR_SESSION_KEY] = user.pk
+
+
+class DatabaseBusyMiddleware:
+    """A page whose write found the database busy past its short wait answers 503 with a page
+    in the user's language that says to try again and keeps what they entered (a form posting
+    it again), instead of a server error. The API answers the same in JSON
+    (ecocycle.exceptions.api_exception_handler); `server_error` catches what fails outside a
+    view (the session's save)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if database_busy(exception):
+            return database_busy_response(request)
+        return None
+
+
+# Never sent back: the user types these again.
+_NOT_KEPT = ("csrfmiddlewaretoken", "password")
+
+
+def database_busy_response(request) -> HttpResponse:
+    if request.path.startswith("/api/"):  # outside a DRF view (its handler answers the same)
+        response = JsonResponse({"detail": database_busy_message()}, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    kept = [(name, value) for name, values in request.POST.lists()
+            if not any(word in name.lower() for word in _NOT_KEPT) for value in values] \
+        if request.method == "POST" else []
+    response = render(request, "busy.html", {
+        "message": database_busy_message(), "method": request.method, "kept": kept,
+        "files_dropped": bool(request.FILES), "retry_after": RETRY_AFTER_SECONDS,
+    }, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def server_error(request) -> HttpResponse:
+    """handler500: the busy page when what failed was the database's write lock (outside any
+    view, e.g. saving the session), Django's plain server error otherwise."""
+    error = sys.exc_info()[1]
+    if error is not None and database_busy(error):
+        return database_busy_response(request)
+    return defaults.server_error(request)

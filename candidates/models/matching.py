@@ -80,6 +80,9 @@ class MatchRun(models.Model):
         COMMAND = "command", _("Command")
 
     class Status(models.TextChoices):
+        # A cohort run writing its placements in short transactions: nothing shows it, and a
+        # run left staging by a crash is deleted by the next run of its round.
+        STAGING = "staging", _("Being written")
         SUCCEEDED = "succeeded", _("Succeeded")
         SUPERSEDED = "superseded", _("Superseded")
         FAILED = "failed", _("Failed")

@@ -32,9 +32,11 @@ def scoring_weights_get_for_round(intake_round: IntakeRound) -> dict[str, int]:
 
 
 def cohort_run_list(intake_round: IntakeRound) -> QuerySet[MatchRun]:
-    """The round's cohort runs that did not fail, newest first."""
+    """The round's cohort runs that did not fail, newest first (a run still being written,
+    STAGING, is not one yet)."""
     return (MatchRun.objects.filter(intake_round=intake_round, kind=MatchRun.Kind.COHORT)
-            .exclude(status=MatchRun.Status.FAILED).order_by("-started_at", "-id"))
+            .exclude(status__in=[MatchRun.Status.FAILED, MatchRun.Status.STAGING])
+            .order_by("-started_at", "-id"))
 
 
 def cohort_run_requested(cohort: Cohort | None, latest: MatchRun | None, *,

@@ -2,8 +2,10 @@
 run candidate-proposing deferred acceptance, and save the proposal as a MatchRun.
 
 A run loads everything it needs in a fixed number of queries, computes in memory with the pure
-engine, and writes in one transaction under a job lock, so two copies never overlap and a crash
-leaves nothing behind. The same input gives the same output, byte for byte.
+engine with no write transaction open, then writes in short transactions under a job lock: two
+copies never overlap, SQLite's write lock is never held long, and a crash leaves each round
+with its previous proposal or the whole new one. The same input gives the same output, byte
+for byte.
 """
 
 import hashlib
@@ -13,17 +15,20 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ecocycle.bulk import bulk_insert, prepared_datetime
 from ecocycle.exceptions import DomainError
-from ecocycle.locks import JobBusy, exclusive_job
+from ecocycle.locks import JobBusy, JobLease, exclusive_job
 from ecocycle.matching import StableMatchResult, check_stability, stable_match
 from ecocycle.models import AuditEntry, User
 from ecocycle.services import audit_entry_build
+from ecocycle.writes import BATCH_ROWS, short_transaction
 from programs.models import IntakeRound, RoundTrack
 
 from .. import scoring
@@ -274,18 +279,33 @@ def cohort_propose(
     )
 
 
-def _scores_replace(intake_round: IntakeRound, proposal: CohortProposal, now: datetime) -> None:
-    NominationScore.objects.filter(nomination__intake_round=intake_round).delete()
+def _scores_refresh(intake_round: IntakeRound, proposal: CohortProposal, now: datetime) -> None:
+    """Bring the round's stored scores to the proposal's: only the nominations whose scores
+    changed are written, each nomination's scores replaced whole in one short transaction
+    (a batch holds many nominations)."""
+    stored: dict[int, dict[int, tuple]] = defaultdict(dict)
+    for n, t, total, components in NominationScore.objects.filter(
+            nomination__intake_round=intake_round).values_list(
+            "nomination_id", "track_id", "total", "components"):
+        stored[n][t] = (Decimal(total), components)
+    fresh: dict[int, dict[int, tuple]] = defaultdict(dict)
+    for (n, t), score in proposal.scores.items():
+        fresh[n][t] = (Decimal(str(score.total)), score.components)
+    changed = sorted(n for n in stored.keys() | fresh.keys() if stored.get(n) != fresh.get(n))
     computed_at = prepared_datetime(now)
-    bulk_insert(NominationScore, ["nomination", "track", "total", "components",
-                                  "computed_at"], [
-        (n, t, str(s.total), json.dumps(s.components, sort_keys=True), computed_at)
-        for (n, t), s in sorted(proposal.scores.items())
-    ])
+    for start in range(0, len(changed), BATCH_ROWS // 10):
+        ids = changed[start:start + BATCH_ROWS // 10]
+        rows = [(n, t, str(proposal.scores[(n, t)].total),
+                 json.dumps(proposal.scores[(n, t)].components, sort_keys=True), computed_at)
+                for n in ids for t in sorted(fresh.get(n, ()))]
+        short_transaction(lambda ids=ids, rows=rows: (
+            NominationScore.objects.filter(nomination_id__in=ids).delete(),
+            bulk_insert(NominationScore, ["nomination", "track", "total", "components",
+                                          "computed_at"], rows)))
 
 
-def _results_save(run: MatchRun, proposal: CohortProposal) -> None:
-    """The run's placements (one row per candidate who took part) and its per-track figures."""
+def _placement_rows(run: MatchRun, proposal: CohortProposal) -> list[tuple]:
+    """The run's placements: one row per candidate who took part."""
     rows = []
     for pk in sorted({n for n, _t in proposal.scores} | set(proposal.unplaced)
                      | set(proposal.placements)):
@@ -295,18 +315,106 @@ def _results_save(run: MatchRun, proposal: CohortProposal) -> None:
             str(proposal.scores[(pk, track_id)].total) if track_id else None,
             json.dumps(proposal.unplaced.get(pk, [])),
         ))
-    bulk_insert(Placement, ["match_run", "nomination", "track", "choice_rank", "score",
-                            "reasons"], rows)
-    MatchRunTrack.objects.bulk_create([
-        MatchRunTrack(match_run=run, track_id=track_id, **figures)
-        for track_id, figures in sorted(proposal.tracks.items())
-    ])
+    return rows
+
+
+def _run_stage(*, intake_round: IntakeRound, proposal: CohortProposal, trigger: str,
+               actor: User | None, now: datetime, lease: JobLease) -> MatchRun:
+    """Write the run, its per-track figures and its placements as STAGING, which nothing shows,
+    in short transactions; `_run_publish` then makes it the round's proposal at once."""
+    def create() -> MatchRun:
+        run = MatchRun.objects.create(
+            kind=MatchRun.Kind.COHORT, intake_round=intake_round, trigger=trigger,
+            triggered_by=actor if actor and actor.pk else None, started_at=now,
+            status=MatchRun.Status.STAGING, input_digest=proposal.input_digest,
+            output_digest=proposal.output_digest, counts=proposal.counts,
+        )
+        MatchRunTrack.objects.bulk_create([
+            MatchRunTrack(match_run=run, track_id=track_id, **figures)
+            for track_id, figures in sorted(proposal.tracks.items())
+        ])
+        return run
+
+    run = short_transaction(create)
+    rows = _placement_rows(run, proposal)
+    run.staged_placements = len(rows)  # what the swap checks are all there
+    for start in range(0, len(rows), BATCH_ROWS):
+        batch = rows[start:start + BATCH_ROWS]
+        short_transaction(lambda batch=batch: bulk_insert(
+            Placement, ["match_run", "nomination", "track", "choice_rank", "score", "reasons"],
+            batch))
+        lease.renew()
+    return run
+
+
+def staging_runs_discard(*, intake_round_id: int | None = None,
+                         older_than: datetime | None = None) -> int:
+    """Delete cohort runs left STAGING (by a crash, or by a cohort approved or changed during
+    the run), their placements a batch per short transaction; returns how many runs went.
+
+    Only under the round's job lock, or for runs older than any run lasts (`older_than`):
+    a staging run younger than that may be one being written."""
+    runs = MatchRun.objects.filter(kind=MatchRun.Kind.COHORT, status=MatchRun.Status.STAGING)
+    if intake_round_id is not None:
+        runs = runs.filter(intake_round_id=intake_round_id)
+    if older_than is not None:
+        runs = runs.filter(started_at__lt=older_than)
+    run_ids = list(runs.values_list("pk", flat=True))
+    for run_id in run_ids:
+        while ids := list(Placement.objects.filter(match_run_id=run_id)
+                          .values_list("pk", flat=True)[:BATCH_ROWS]):
+            short_transaction(lambda ids=ids: Placement.objects.filter(pk__in=ids).delete())
+        short_transaction(lambda run_id=run_id: (
+            MatchRunTrack.objects.filter(match_run_id=run_id).delete(),
+            MatchRun.objects.filter(pk=run_id, status=MatchRun.Status.STAGING).delete()))
+    return len(run_ids)
+
+
+def _run_publish(run: MatchRun, *, intake_round: IntakeRound, read_at: datetime,
+                 actor: User | None, trigger: str, started: float) -> str | None:
+    """The swap, one short transaction: the staged run becomes the round's proposal and the
+    previous one is superseded. Re-checked here, under the write lock: a cohort approved during
+    the run is not changed (APPROVED is returned), and a staff override made or cleared since
+    the input was read would be lost (CHANGED is returned); the caller discards the run."""
+    staged = MatchRun.objects.filter(pk=run.pk, status=MatchRun.Status.STAGING).annotate(
+        placed=Count("placements")).values_list("placed", flat=True).first()
+    if staged != run.staged_placements:
+        raise JobBusy(f"cohort-match-{intake_round.pk}")  # another copy took over and tidied
+    cohort = Cohort.objects.filter(intake_round=intake_round).first()
+    if cohort is not None and cohort.status == Cohort.Status.APPROVED:
+        return "approved"
+    if CohortOverride.objects.filter(cohort__intake_round=intake_round).filter(
+            Q(created_at__gte=read_at) | Q(cleared_at__gte=read_at)).exists():
+        return "changed"
+    MatchRun.objects.filter(intake_round=intake_round, kind=MatchRun.Kind.COHORT,
+                            status=MatchRun.Status.SUCCEEDED).update(
+        status=MatchRun.Status.SUPERSEDED)
+    run.status = MatchRun.Status.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.duration_ms = int((time.perf_counter() - started) * 1000)
+    MatchRun.objects.filter(pk=run.pk).update(status=run.status, finished_at=run.finished_at,
+                                              duration_ms=run.duration_ms)
+    if cohort is None:
+        Cohort.objects.create(intake_round=intake_round, match_run=run)
+    else:
+        Cohort.objects.filter(pk=cohort.pk).update(match_run=run, updated_at=timezone.now())
+    AuditEntry.objects.bulk_create([audit_entry_build(
+        actor=actor, action="match_run_create", target=run,
+        after={"trigger": trigger, "counts": run.counts, "input_digest": run.input_digest,
+               "output_digest": run.output_digest},
+    )])
+    return None
 
 
 def cohort_match_refusal(*, intake_round: IntakeRound, now: datetime | None = None) -> str | None:
     """Why the round's cohort may not be matched at `now` (its nominations are still to close,
     and when they do); None when it may. A what-if (cohort_propose) is never refused."""
     return _nominations_closed_refusal(intake_round, now or timezone.now(), MATCHING_WAITS)
+
+
+def _approved_refusal(intake_round: IntakeRound) -> DomainError:
+    return DomainError(_("The cohort of %(round)s is approved; matching does not change it.")
+                       % {"round": intake_round})
 
 
 def cohort_match_run(
@@ -318,46 +426,43 @@ def cohort_match_run(
     Refused while the round's nominations are open, and for a round whose cohort is approved.
     The previous proposal of the round is marked superseded. Raises ecocycle.locks.JobBusy if
     another run of this round is under way.
+
+    No write transaction is open while the proposal is computed; it is then written as a
+    STAGING run in short transactions and made current in a last short one (`_run_publish`),
+    so web writers wait for SQLite's write lock a few tens of milliseconds at most, and a
+    crash leaves either the previous proposal or the whole new one. The scores are refreshed
+    after the swap, each nomination's whole in one transaction.
     """
     now = now or timezone.now()
     refusal = cohort_match_refusal(intake_round=intake_round, now=now)
     if refusal:
         raise DomainError(refusal)
     started = time.perf_counter()
-    with exclusive_job(f"cohort-match-{intake_round.pk}"):
-        cohort = Cohort.objects.select_for_update().filter(intake_round=intake_round).first()
-        if cohort is not None and cohort.status == Cohort.Status.APPROVED:
-            raise DomainError(_("The cohort of %(round)s is approved; matching does not change "
-                                "it.") % {"round": intake_round})
-        proposal = cohort_propose(intake_round=intake_round)
-        _scores_replace(intake_round, proposal, now)
-        MatchRun.objects.filter(intake_round=intake_round, kind=MatchRun.Kind.COHORT,
-                                status=MatchRun.Status.SUCCEEDED).update(
-            status=MatchRun.Status.SUPERSEDED)
-        run = MatchRun.objects.create(
-            kind=MatchRun.Kind.COHORT, intake_round=intake_round, trigger=trigger,
-            triggered_by=actor if actor and actor.pk else None, started_at=now,
-            finished_at=timezone.now(), status=MatchRun.Status.SUCCEEDED,
-            input_digest=proposal.input_digest, output_digest=proposal.output_digest,
-            counts=proposal.counts,
-        )
-        _results_save(run, proposal)
-        if cohort is None:
-            Cohort.objects.create(intake_round=intake_round, match_run=run)
-        else:
-            Cohort.objects.filter(pk=cohort.pk).update(match_run=run, updated_at=timezone.now())
-        run.duration_ms = int((time.perf_counter() - started) * 1000)
-        MatchRun.objects.filter(pk=run.pk).update(duration_ms=run.duration_ms)
-        AuditEntry.objects.bulk_create([audit_entry_build(
-            actor=actor, action="match_run_create", target=run,
-            after={"trigger": trigger, "counts": proposal.counts,
-                   "input_digest": proposal.input_digest,
-                   "output_digest": proposal.output_digest},
-        )])
+    with exclusive_job(f"cohort-match-{intake_round.pk}", atomic=False) as lease:
+        staging_runs_discard(intake_round_id=intake_round.pk)
+        for attempt in (1, 2):
+            if Cohort.objects.filter(intake_round=intake_round,
+                                     status=Cohort.Status.APPROVED).exists():
+                raise _approved_refusal(intake_round)
+            read_at = timezone.now()
+            proposal = cohort_propose(intake_round=intake_round)
+            lease.renew()
+            run = _run_stage(intake_round=intake_round, proposal=proposal, trigger=trigger,
+                             actor=actor, now=now, lease=lease)
+            outcome = short_transaction(lambda run=run, read_at=read_at: _run_publish(
+                run, intake_round=intake_round, read_at=read_at, actor=actor,
+                trigger=trigger, started=started))
+            if outcome is None:
+                break
+            staging_runs_discard(intake_round_id=intake_round.pk)
+            if outcome == "approved":
+                raise _approved_refusal(intake_round)
+            if attempt == 2:
+                raise DomainError(_("Staff changed the cohort of %(round)s during the run "
+                                    "twice; run it again.") % {"round": intake_round})
+        _scores_refresh(intake_round, proposal, now)
         proposal.run = run
     return proposal
-
-
 
 
 def nightly_cohort_matching(*, trigger: str = MatchRun.Trigger.SCHEDULE,

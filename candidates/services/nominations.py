@@ -26,6 +26,7 @@ from ecocycle.services import (
     audit_entry_create,
     instance_snapshot,
 )
+from ecocycle.writes import short_transaction
 from programs.models import DegreeTrack, IntakeRound, ProgramUniversity, RoundTrack, University
 
 from .. import eligibility
@@ -383,6 +384,9 @@ def document_remove(
     transaction.on_commit(lambda: storage.delete(name))
 
 
+# Nominations whose verdicts one short transaction of the nightly re-check stores.
+ELIGIBILITY_BATCH = 500
+
 MISSING_DOCUMENT = {
     NominationDocument.Kind.TRANSCRIPT: gettext_lazy("Upload the transcript."),
     NominationDocument.Kind.CV: gettext_lazy("Upload the CV."),
@@ -475,16 +479,14 @@ def _store_eligibility(nomination: Nomination, now: datetime) -> None:
     )
 
 
-def _eligibility_store(
+def _eligibility_evaluate(
     nominations: list[Nomination], policies: Mapping[int, EligibilityPolicy | None], *,
     now: datetime, prefetched: bool,
-) -> int:
-    """Evaluate and store eligibility for many nominations in a fixed number of queries.
-
-    Returns how many changed. Each change of the verdict or its reasons is audited.
-    """
+) -> tuple[list[Nomination], list[AuditEntry]]:
+    """Evaluate many nominations in memory: those whose verdict or reasons changed (updated in
+    place) and an audit entry for each."""
     today = timezone.localdate(now)
-    entries = []
+    changed, entries = [], []
     for nomination in nominations:
         result = eligibility.evaluate(
             nomination, policies.get(nomination.intake_round.program_id), today=today,
@@ -500,15 +502,38 @@ def _eligibility_store(
                         "reasons": nomination.eligibility_reasons},
                 after={"is_eligible": result.eligible, "reasons": result.reasons},
             ))
+            changed.append(nomination)
         nomination.is_eligible = result.eligible
         nomination.eligibility_reasons = result.reasons
         nomination.eligibility_checked_at = now
+    return changed, entries
+
+
+def _eligibility_write(nominations: list[Nomination], changed: list[Nomination],
+                       entries: list[AuditEntry], *, now: datetime) -> int:
+    """Store evaluated verdicts: the changed ones with their audit entries, and the time of the
+    check on all (one UPDATE for the unchanged)."""
     Nomination.objects.bulk_update(
-        nominations, ["is_eligible", "eligibility_reasons", "eligibility_checked_at"],
+        changed, ["is_eligible", "eligibility_reasons", "eligibility_checked_at"],
         batch_size=500,
     )
+    Nomination.objects.filter(pk__in=[n.pk for n in nominations]).update(
+        eligibility_checked_at=now)
     AuditEntry.objects.bulk_create(entries, batch_size=500)
     return len(entries)
+
+
+def _eligibility_store(
+    nominations: list[Nomination], policies: Mapping[int, EligibilityPolicy | None], *,
+    now: datetime, prefetched: bool,
+) -> int:
+    """Evaluate and store eligibility for many nominations in a fixed number of queries.
+
+    Returns how many changed. Each change of the verdict or its reasons is audited.
+    """
+    changed, entries = _eligibility_evaluate(nominations, policies, now=now,
+                                             prefetched=prefetched)
+    return _eligibility_write(nominations, changed, entries, now=now)
 
 
 def nomination_submit(
@@ -618,13 +643,14 @@ def nomination_withdraw(
     return nomination
 
 
-@transaction.atomic
 def eligibility_recheck(*, intake_round: IntakeRound | None = None,
                         now: datetime | None = None) -> int:
     """Evaluate every submitted nomination again (policies or dates may have changed).
 
-    One transaction, a fixed number of queries whatever the number of nominations. Returns how
-    many verdicts changed; running it twice changes nothing the second time.
+    A fixed number of queries to read, whatever the number of nominations, with no write
+    transaction open; then the verdicts are stored a batch per short transaction, each with its
+    audit entries, so SQLite's write lock is never held long. Returns how many verdicts changed;
+    running it twice changes nothing the second time.
     """
     now = _now(now)
     nominations = Nomination.objects.filter(status=Nomination.Status.SUBMITTED).select_related(
@@ -636,4 +662,24 @@ def eligibility_recheck(*, intake_round: IntakeRound | None = None,
     program_ids = {n.intake_round.program_id for n in nominations}
     policies = {p.program_id: p for p in EligibilityPolicy.objects.filter(
         program_id__in=program_ids)}
-    return _eligibility_store(nominations, policies, now=now, prefetched=True)
+    changed, entries = _eligibility_evaluate(nominations, policies, now=now, prefetched=True)
+    entries_of = {n.pk: entry for n, entry in zip(changed, entries, strict=True)}
+    total = 0
+    for start in range(0, len(nominations), ELIGIBILITY_BATCH):
+        batch = nominations[start:start + ELIGIBILITY_BATCH]
+        total += short_transaction(lambda batch=batch: _eligibility_write_unless_edited(
+            batch, entries_of, now=now))
+    return total
+
+
+def _eligibility_write_unless_edited(batch: list[Nomination], entries_of: Mapping[int, AuditEntry],
+                                     *, now: datetime) -> int:
+    """Store a batch of the nightly verdicts, read again under the write lock: a nomination
+    edited or withdrawn since it was read was evaluated by that change's own service, and is
+    left as that service stored it."""
+    current = set(Nomination.objects.filter(
+        pk__in=[n.pk for n in batch], status=Nomination.Status.SUBMITTED,
+    ).values_list("pk", "updated_at"))
+    kept = [n for n in batch if (n.pk, n.updated_at) in current]
+    changed = [n for n in kept if n.pk in entries_of]
+    return _eligibility_write(kept, changed, [entries_of[n.pk] for n in changed], now=now)

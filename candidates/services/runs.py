@@ -11,6 +11,10 @@ from ecocycle.models import AuditEntry
 from ecocycle.services import audit_entry_build
 
 from ..models import Cohort, MatchRun, Placement
+from .matching import staging_runs_discard
+
+# A cohort run left STAGING this long was stopped by a crash: no run lasts nearly as long.
+STAGING_ABANDONED_AFTER = timedelta(days=1)
 
 
 def superseded_runs_prune(*, now: datetime | None = None) -> int:
@@ -20,8 +24,13 @@ def superseded_runs_prune(*, now: datetime | None = None) -> int:
     audit needs to tell runs apart; the approved run and the latest proposal of each round are
     never superseded, and a run a cohort points at is left alone all the same. One audit entry
     per pruned run says how many placements went. Returns that total; running it twice is safe.
+
+    Runs a crash left STAGING (never shown) over a day ago go too, placements and all; the next
+    run of their round would have removed them anyway.
     """
-    cutoff = (now or timezone.now()) - timedelta(days=settings.ECOCYCLE_SUPERSEDED_RUN_DAYS)
+    now = now or timezone.now()
+    staging_runs_discard(older_than=now - STAGING_ABANDONED_AFTER)
+    cutoff = now - timedelta(days=settings.ECOCYCLE_SUPERSEDED_RUN_DAYS)
     with transaction.atomic():
         runs = list(
             MatchRun.objects.filter(status=MatchRun.Status.SUPERSEDED, started_at__lt=cutoff)

@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "ecocycle.middleware.UserLanguageMiddleware",
     # Refuses an oversized body with a 413 in the user's language, before CSRF reads it.
     "ecocycle.limits.RequestSizeLimitMiddleware",
+    "ecocycle.middleware.DatabaseBusyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -96,9 +97,13 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web and worker share one file: WAL plus immediate transactions, or concurrent writes fail
     # with "database is locked" (measured: 54 of 200 writes landed without these options).
+    # The busy timeout is how long a writer waits for SQLite's one write lock: short for the
+    # web, whose writers then answer 503 "try again" (ecocycle.middleware, the API's handler);
+    # the worker's Procfile line sets a longer one. No job holds the lock for long
+    # (ecocycle.writes), so a web writer normally waits a few tens of milliseconds.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        "timeout": env.float("ECOCYCLE_SQLITE_BUSY_TIMEOUT", default=2.0),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 else:

@@ -16,6 +16,7 @@ from ecocycle.locks import exclusive_job
 from ecocycle.matching import assign_optimal
 from ecocycle.models import AuditEntry, User
 from ecocycle.services import audit_entry_build
+from ecocycle.writes import short_transaction
 from programs.models import DegreeTrack, IntakeRound
 from students.models import Enrolment
 
@@ -97,6 +98,50 @@ def _mentors(today) -> tuple[list[mentor_fit.MentorFacts], dict[int, int]]:
     return facts, capacities
 
 
+def _proposals(intake_round: IntakeRound, now: datetime):
+    """The optimal proposals (nomination id -> mentor id), each pair's fit, and the counts."""
+    mentees = _mentees(intake_round)
+    mentors, capacities = _mentors(timezone.localdate(now))
+    refused = set(MentorAssignment.objects.filter(
+        nomination_id__in=[m.nomination_id for m in mentees]
+    ).exclude(status__in=MentorAssignment.ACTIVE).values_list("nomination_id", "mentor_id"))
+    fits, parts = [], {}
+    for mentee in mentees:
+        for mentor in mentors:
+            if (mentee.nomination_id, mentor.mentor_id) in refused:
+                continue
+            scored = mentor_fit.fit(mentee, mentor)
+            if scored is None:
+                continue
+            fits.append((mentee.nomination_id, mentor.mentor_id, scored[0]))
+            parts[(mentee.nomination_id, mentor.mentor_id)] = scored
+    assignment = assign_optimal(fits, capacities)
+    counts = {"candidates": len(mentees), "mentors": len(mentors), "pairs": len(fits),
+              "proposed": len(assignment), "without_mentor": len(mentees) - len(assignment)}
+    return assignment, parts, counts
+
+
+def _still_free(assignment: dict[int, int]) -> dict[int, int]:
+    """The proposals that still hold, read under the write lock: a candidate given a mentor, or
+    a mentor's last seat taken, since the proposals were computed is left for the next run."""
+    taken = set(MentorAssignment.objects.filter(
+        nomination_id__in=list(assignment), status__in=MentorAssignment.ACTIVE,
+    ).values_list("nomination_id", flat=True))
+    left = {
+        pk: capacity - active for pk, capacity, active in Mentor.objects.filter(
+            pk__in=set(assignment.values())).annotate(active=Count(
+                "assignments", filter=Q(assignments__status__in=MentorAssignment.ACTIVE)),
+        ).values_list("pk", "capacity", "active")
+    }
+    kept = {}
+    for nomination_id, mentor_id in sorted(assignment.items()):
+        if nomination_id in taken or left.get(mentor_id, 0) <= 0:
+            continue
+        left[mentor_id] -= 1
+        kept[nomination_id] = mentor_id
+    return kept
+
+
 def mentor_match_run(
     *, intake_round: IntakeRound, trigger: str, actor: User | None = None,
     now: datetime | None = None,
@@ -109,44 +154,34 @@ def mentor_match_run(
     """
     now = now or timezone.now()
     started = time.perf_counter()
-    with exclusive_job(f"mentor-match-{intake_round.pk}"):
-        mentees = _mentees(intake_round)
-        mentors, capacities = _mentors(timezone.localdate(now))
-        refused = set(MentorAssignment.objects.filter(
-            nomination_id__in=[m.nomination_id for m in mentees]
-        ).exclude(status__in=MentorAssignment.ACTIVE).values_list("nomination_id", "mentor_id"))
-        fits, parts = [], {}
-        for mentee in mentees:
-            for mentor in mentors:
-                if (mentee.nomination_id, mentor.mentor_id) in refused:
-                    continue
-                scored = mentor_fit.fit(mentee, mentor)
-                if scored is None:
-                    continue
-                fits.append((mentee.nomination_id, mentor.mentor_id, scored[0]))
-                parts[(mentee.nomination_id, mentor.mentor_id)] = scored
-        assignment = assign_optimal(fits, capacities)
-        counts = {"candidates": len(mentees), "mentors": len(mentors), "pairs": len(fits),
-                  "proposed": len(assignment), "without_mentor": len(mentees) - len(assignment)}
-        run = MatchRun.objects.create(
-            kind=MatchRun.Kind.MENTOR, intake_round=intake_round, trigger=trigger,
-            triggered_by=actor if actor and actor.pk else None, started_at=now,
-            finished_at=timezone.now(), status=MatchRun.Status.SUCCEEDED, counts=counts,
-            input_digest="", output_digest="",
-        )
-        stamp = timezone.now()
-        bulk_insert(MentorAssignment, [
-            "nomination", "mentor", "match_run", "status", "fit", "fit_components",
-            "decline_reason", "withdraw_reason", "created_at", "updated_at",
-        ], [
-            (nomination_id, mentor_id, run.pk, MentorAssignment.Status.PROPOSED,
-             f"{parts[(nomination_id, mentor_id)][0]:.4f}",
-             json.dumps(parts[(nomination_id, mentor_id)][1], sort_keys=True), "", "",
-             prepared_datetime(stamp), prepared_datetime(stamp))
-            for nomination_id, mentor_id in sorted(assignment.items())
-        ])
-        MatchRun.objects.filter(pk=run.pk).update(
-            duration_ms=int((time.perf_counter() - started) * 1000))
-        AuditEntry.objects.bulk_create([audit_entry_build(
-            actor=actor, action="mentor_match_run", target=run, after={"counts": counts})])
-    return run
+    # Computed with no write transaction open; saved in one short one (ecocycle.writes).
+    with exclusive_job(f"mentor-match-{intake_round.pk}", atomic=False):
+        assignment, parts, counts = _proposals(intake_round, now)
+
+        def save() -> MatchRun:
+            kept = _still_free(assignment)
+            counts["proposed"] = len(kept)
+            counts["without_mentor"] = counts["candidates"] - len(kept)
+            run = MatchRun.objects.create(
+                kind=MatchRun.Kind.MENTOR, intake_round=intake_round, trigger=trigger,
+                triggered_by=actor if actor and actor.pk else None, started_at=now,
+                finished_at=timezone.now(), status=MatchRun.Status.SUCCEEDED, counts=counts,
+                input_digest="", output_digest="",
+                duration_ms=int((time.perf_counter() - started) * 1000),
+            )
+            stamp = prepared_datetime(timezone.now())
+            bulk_insert(MentorAssignment, [
+                "nomination", "mentor", "match_run", "status", "fit", "fit_components",
+                "decline_reason", "withdraw_reason", "created_at", "updated_at",
+            ], [
+                (nomination_id, mentor_id, run.pk, MentorAssignment.Status.PROPOSED,
+                 f"{parts[(nomination_id, mentor_id)][0]:.4f}",
+                 json.dumps(parts[(nomination_id, mentor_id)][1], sort_keys=True), "", "",
+                 stamp, stamp)
+                for nomination_id, mentor_id in sorted(kept.items())
+            ])
+            AuditEntry.objects.bulk_create([audit_entry_build(
+                actor=actor, action="mentor_match_run", target=run, after={"counts": counts})])
+            return run
+
+        return short_transaction(save)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from candidates import tasks
 from candidates.models import Cohort, MatchRun, MatchRunTrack, Placement
+from candidates.selectors import cohort_run_list
 from candidates.services import superseded_runs_prune
 from candidates.services.matching import cohort_match_run
 from ecocycle.models import AuditEntry
@@ -77,3 +78,18 @@ def test_the_task_and_the_command_prune(settings, capsys):
     assert "0 placement(s)" in capsys.readouterr().out
     assert "candidates.tasks.prune_superseded_runs" in {
         entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+
+
+def test_runs_a_crash_left_staging_go_after_a_day_and_are_never_shown():
+    old, recent, latest = _matched_round(size=3, runs=3)
+    for run, days in ((old, 2), (recent, 0)):
+        MatchRun.objects.filter(pk=run.pk).update(status=MatchRun.Status.STAGING)
+        _age(run, days)
+    assert list(cohort_run_list(latest.intake_round)) == [latest]
+    superseded_runs_prune()
+    assert not MatchRun.objects.filter(pk=old.pk).exists()
+    assert not Placement.objects.filter(match_run_id=old.pk).exists()
+    assert _placements(recent) == 3  # younger than a day: may be one being written
+    # The next run of the round removes what is left staging.
+    cohort_match_run(intake_round=latest.intake_round, trigger="command")
+    assert not MatchRun.objects.filter(status=MatchRun.Status.STAGING).exists()

@@ -70,3 +70,29 @@ def test_a_live_job_keeps_its_lock_past_the_lease(clock, monkeypatch):
         job.join()
     with exclusive_job("long-job"):
         pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_without_a_transaction_renews_its_lease_and_keeps_it(clock):
+    with exclusive_job("nightly", atomic=False) as lease:
+        assert not connection.in_atomic_block  # it writes in short transactions of its own
+        taken = JobLock.objects.get(name="nightly").expires_at
+        lease.renew()  # too early: no write
+        assert JobLock.objects.get(name="nightly").expires_at == taken
+        clock.now += timedelta(seconds=80)
+        lease.renewed -= 60
+        lease.renew()
+        assert JobLock.objects.get(name="nightly").expires_at == clock.now + timedelta(seconds=90)
+        clock.now += timedelta(seconds=80)  # past the first lease, within the renewed one
+        with pytest.raises(JobBusy), exclusive_job("nightly"):
+            pass
+    with exclusive_job("nightly"):
+        pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_whose_lease_was_taken_over_stops_at_its_next_renewal(clock):
+    with pytest.raises(JobBusy), exclusive_job("nightly", atomic=False) as lease:
+        JobLock.objects.filter(name="nightly").update(holder="another copy")
+        lease.renewed -= 60
+        lease.renew()

@@ -8,7 +8,7 @@ from django.utils import timezone
 from candidates.models import MatchRun, Nomination
 from hub.services import nightly_matching
 from mentors.models import MentorAssignment
-from mentors.services import mentor_match_run
+from mentors.services import matching, mentor_match_run
 from tests.candidates.factories import enrolled_round, open_round_with_tracks
 from tests.mentors.factories import MentorFactory, admitted_round
 
@@ -101,3 +101,26 @@ def test_an_unconfirmed_alumnus_profile_is_never_proposed_even_if_switched_on():
     waiting.confirmed_at = timezone.now()
     waiting.save(update_fields=["confirmed_at"])
     assert mentor_match_run(intake_round=intake_round, trigger="command").counts["proposed"] == 1
+
+
+def test_proposals_are_checked_again_when_saved(monkeypatch):
+    # Computed with no write transaction open: what staff did meanwhile wins.
+    intake_round, nominations = _admitted_round(3)
+    full = MentorFactory(capacity=1)
+    roomy = MentorFactory(capacity=2)
+    computed = matching._proposals
+
+    def meanwhile(*args, **kwargs):
+        result = computed(*args, **kwargs)
+        assert len(result[0]) == 3
+        MentorAssignment.objects.create(nomination=nominations[0], mentor=full,
+                                        status=MentorAssignment.Status.INVITED)
+        return result
+
+    monkeypatch.setattr(matching, "_proposals", meanwhile)
+    run = mentor_match_run(intake_round=intake_round, trigger="command")
+    assert MentorAssignment.objects.filter(nomination=nominations[0]).count() == 1
+    proposed = MentorAssignment.objects.filter(match_run=run)
+    assert run.counts["proposed"] == proposed.count() >= 1
+    assert not proposed.filter(mentor=full).exists()  # its one seat went meanwhile
+    assert proposed.filter(mentor=roomy).count() <= 2
