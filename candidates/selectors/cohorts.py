@@ -11,7 +11,15 @@ from django.utils import timezone
 from programs.models import IntakeRound
 
 from .. import scoring
-from ..models import Cohort, Coordinator, MatchRun, Nomination, Placement, ScoringPolicy
+from ..models import (
+    Cohort,
+    CohortNotification,
+    Coordinator,
+    MatchRun,
+    Nomination,
+    Placement,
+    ScoringPolicy,
+)
 
 # A run request older than this was skipped or lost (the task's time limit is shorter), and
 # the pages stop saying "running".
@@ -95,3 +103,18 @@ def cohort_result_recipients(cohort: Cohort) -> CohortResultRecipients:
         coordinators[coordinator.university_id].append(coordinator)
     return CohortResultRecipients(placements=placements, coordinators=dict(coordinators),
                                   nominees=dict(nominees))
+
+
+def cohort_notification_latest(cohort: Cohort | None) -> CohortNotification | None:
+    """The emails of the cohort's latest decision and how far their writing has come (the
+    round's page shows it)."""
+    if cohort is None or cohort.pk is None:
+        return None
+    return cohort.notifications.order_by("-id").first()
+
+
+def cohort_notification_failures(*, since: datetime, until: datetime):
+    """Cohort decisions whose emails failed in (since, until], oldest first (the staff digest)."""
+    return (CohortNotification.objects.filter(failed_at__gt=since, failed_at__lte=until,
+                                              status=CohortNotification.Status.FAILED)
+            .select_related("cohort__intake_round__program").order_by("failed_at", "id"))

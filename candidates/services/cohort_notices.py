@@ -1,0 +1,178 @@
+"""The emails that tell a cohort decision, written to the outbox by a background job.
+
+A decision (approval, reopening) commits its record and a `CohortNotification` in the request;
+the job `cohort_notification_send` then writes the emails batch by batch, each batch in its own
+transaction with the notification's cursor, so that a job run twice, killed half-way and run
+again, or run beside another copy of itself writes every email exactly once. Each template is
+rendered once per language and variant (admitted or not, which track), the candidate's name
+filled in afterwards; each university's summary is rendered once per language.
+"""
+
+from types import SimpleNamespace
+
+from django.db import transaction
+from django.utils import timezone
+
+from ecocycle.mail import email_draft, email_placeholder, email_queue_many
+from ecocycle.services import audit_entry_create
+from programs.models import DegreeTrack
+
+from ..models import Cohort, CohortNotification, Placement
+from ..selectors import cohort_result_recipients, round_results_by_university
+
+# Candidates' emails per transaction; one outbox flush is queued per batch (it sends up to 500).
+NOTIFY_BATCH = 500
+
+Kind, Status = CohortNotification.Kind, CohortNotification.Status
+TEMPLATES = {
+    Kind.APPROVED: ("cohort_candidate_result", "cohort_university_summary"),
+    Kind.WITHDRAWN: ("cohort_result_withdrawn_candidate", "cohort_result_withdrawn_university"),
+}
+NAME = "name"
+
+
+def cohort_notification_queue(*, cohort: Cohort, kind: str) -> CohortNotification:
+    """Inside the decision's transaction: the notification of record, and its job queued on
+    commit. A withdrawal tells whom the approval's emails reached, and stops those still being
+    written."""
+    # In here: candidates.tasks imports the services.
+    from ..tasks import send_cohort_notification  # noqa: PLC0415
+
+    upto, universities = None, True
+    if kind == Kind.WITHDRAWN:
+        # Locked: a batch of the approval's job under way ends first, so its cursor is final.
+        approval = (cohort.notifications.select_for_update().filter(kind=Kind.APPROVED)
+                    .order_by("-id").first())
+        if approval is not None and approval.status != Status.DONE:
+            upto, universities = approval.cursor, approval.universities_done
+            approval.status = Status.CANCELLED
+            approval.save(update_fields=["status"])
+    placements = Placement.objects.filter(match_run_id=cohort.match_run_id)
+    if upto is not None:
+        placements = placements.filter(pk__lte=upto)
+    notification = CohortNotification.objects.create(
+        cohort=cohort, kind=kind, match_run_id=cohort.match_run_id, placements_upto=upto,
+        tell_universities=universities, candidates=placements.count())
+    send_cohort_notification.delay_on_commit(notification.pk)
+    return notification
+
+
+def cohort_notification_send(*, notification_id: int,
+                             batch_size: int = NOTIFY_BATCH) -> CohortNotification:
+    """Write the notification's emails to the outbox: the universities' summaries, then the
+    candidates' emails `batch_size` at a time. Safe to run twice, at once or after a crash;
+    a done or cancelled notification is left alone; a failed one carries on where it stopped."""
+    drafts: dict = {}
+    while True:
+        with transaction.atomic():
+            notification = (CohortNotification.objects.select_for_update()
+                            .select_related("cohort__intake_round__program")
+                            .get(pk=notification_id))
+            if notification.status in (Status.DONE, Status.CANCELLED):
+                return notification
+            notification.status, notification.error = Status.SENDING, ""
+            if notification.tell_universities and not notification.universities_done:
+                notification.queued += _universities_tell(notification)
+                notification.universities_done = True
+            elif told := _candidates_tell(notification, drafts, batch_size):
+                notification.queued += told
+            else:
+                notification.status, notification.finished_at = Status.DONE, timezone.now()
+                audit_entry_create(actor=None, action="cohort_notification_done",
+                                   target=notification.cohort,
+                                   after={"kind": notification.kind,
+                                          "emails": notification.queued})
+            notification.save()
+
+
+def _candidates_tell(notification: CohortNotification, drafts: dict, batch_size: int) -> int:
+    """The next batch of candidates' emails after the cursor; how many."""
+    placements = Placement.objects.filter(match_run_id=notification.match_run_id,
+                                          pk__gt=notification.cursor)
+    if notification.placements_upto is not None:
+        placements = placements.filter(pk__lte=notification.placements_upto)
+    batch = list(placements.select_related("nomination", "track").only(
+        "track", "nomination__email", "nomination__candidate_language",
+        "nomination__given_names", "nomination__family_name",
+    ).order_by("pk")[:batch_size])
+    if not batch:
+        return 0
+    emails = []
+    for placement in batch:
+        nomination = placement.nomination
+        draft = _candidate_draft(notification, drafts, nomination.candidate_language,
+                                 placement.track)
+        emails.append(draft.personalise(to=nomination.email,
+                                        fill={NAME: nomination.display_name}))
+    email_queue_many(emails)
+    notification.cursor = batch[-1].pk
+    return len(emails)
+
+
+def _candidate_draft(notification: CohortNotification, drafts: dict, language: str,
+                     track: DegreeTrack | None):
+    key = (language, track.pk if track else None)
+    if key not in drafts:
+        intake_round = notification.cohort.intake_round
+        drafts[key] = email_draft(
+            template=TEMPLATES[notification.kind][0], language=language,
+            context={"nomination": SimpleNamespace(display_name=email_placeholder(NAME)),
+                     "intake_round": intake_round, "program": intake_round.program,
+                     "track": track, "admitted": track is not None})
+    return drafts[key]
+
+
+def _universities_tell(notification: CohortNotification) -> int:
+    """Each university's coordinators get its summary, rendered once per language; how many
+    emails."""
+    cohort = notification.cohort
+    intake_round = cohort.intake_round
+    # The run the decision concerns, even if the cohort has moved on to a newer proposal since.
+    recipients = cohort_result_recipients(Cohort(pk=cohort.pk, intake_round=intake_round,
+                                                 match_run_id=notification.match_run_id))
+    if notification.kind == Kind.APPROVED:
+        results = round_results_by_university(intake_round)
+    else:
+        results = _withdrawn_rows(notification, recipients)
+    emails = []
+    for university, rows in results:
+        by_language: dict[str, list[str]] = {}
+        for coordinator in recipients.coordinators.get(university.pk, []):
+            by_language.setdefault(coordinator.user.language, []).append(coordinator.user.email)
+        for language, addresses in by_language.items():
+            draft = email_draft(
+                template=TEMPLATES[notification.kind][1], language=language,
+                context={"university": university, "intake_round": intake_round,
+                         "program": intake_round.program, "rows": rows})
+            emails += [draft.personalise(to=address, fill={}) for address in addresses]
+    email_queue_many(emails)
+    return len(emails)
+
+
+def _withdrawn_rows(notification: CohortNotification, recipients) -> list:
+    """Per university, the candidates whose result is withdrawn (those the approval told)."""
+    per_university = {uid: (coordinators[0].university, [])
+                      for uid, coordinators in recipients.coordinators.items()}
+    for placement in recipients.placements:
+        if notification.placements_upto is not None and placement.pk > notification.placements_upto:
+            continue
+        nomination = placement.nomination
+        per_university.setdefault(nomination.university_id, (nomination.university, []))[1].append(
+            {"nomination": nomination, "track": placement.track,
+             "admitted": placement.track_id is not None})
+    return list(per_university.values())
+
+
+@transaction.atomic
+def cohort_notification_fail(*, notification_id: int, error: BaseException) -> None:
+    """The job gave up (its retries spent): kept for the round's page and the staff digest. A
+    later run carries on where it stopped."""
+    notification = CohortNotification.objects.select_for_update().get(pk=notification_id)
+    if notification.status in (Status.DONE, Status.CANCELLED):
+        return
+    notification.status, notification.failed_at = Status.FAILED, timezone.now()
+    notification.error = f"{error.__class__.__name__}: {error}"[:500]
+    notification.save(update_fields=["status", "failed_at", "error"])
+    audit_entry_create(actor=None, action="cohort_notification_fail", target=notification.cohort,
+                       after={"kind": notification.kind, "error": notification.error,
+                              "queued": notification.queued})
