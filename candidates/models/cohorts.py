@@ -133,6 +133,8 @@ class CohortNotification(models.Model):
     cursor = models.BigIntegerField(_("last placement told"), default=0)
     candidates = models.PositiveIntegerField(_("candidates to tell"), default=0)
     queued = models.PositiveIntegerField(_("emails in the outbox"), default=0)
+    universities_queued = models.PositiveIntegerField(_("universities' emails in the outbox"),
+                                                      default=0)
     error = models.CharField(_("error"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
@@ -145,3 +147,12 @@ class CohortNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.cohort} ({self.get_status_display()})"
+
+    @property
+    def candidates_told(self) -> int:
+        return self.queued - self.universities_queued
+
+    @property
+    def percent(self) -> int:
+        """How far the candidates' emails have come (the universities' go first)."""
+        return 100 * self.candidates_told // self.candidates if self.candidates else 100

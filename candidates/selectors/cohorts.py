@@ -95,14 +95,30 @@ def cohort_result_recipients(cohort: Cohort) -> CohortResultRecipients:
         .select_related("nomination__university", "track").order_by("id"))
     nominees = Counter(round_nominees(cohort.intake_round_id).values_list("university_id",
                                                                           flat=True))
+    coordinators = _coordinators_of(set(nominees)
+                                    | {p.nomination.university_id for p in placements})
+    return CohortResultRecipients(placements=placements, coordinators=coordinators,
+                                  nominees=dict(nominees))
+
+
+def _coordinators_of(university_ids) -> dict[int, list[Coordinator]]:
     coordinators = defaultdict(list)
     for coordinator in Coordinator.objects.filter(
-        university_id__in=set(nominees) | {p.nomination.university_id for p in placements},
-        user__is_active=True,
+        university_id__in=university_ids, user__is_active=True,
     ).select_related("user", "university").order_by("user__email"):
         coordinators[coordinator.university_id].append(coordinator)
-    return CohortResultRecipients(placements=placements, coordinators=dict(coordinators),
-                                  nominees=dict(nominees))
+    return dict(coordinators)
+
+
+def cohort_result_coordinators(*, intake_round_id: int,
+                               match_run_id: int) -> dict[int, list[Coordinator]]:
+    """The coordinators cohort_result_recipients names for the run `match_run_id`, per
+    university, without loading the run's placements (the emails' job). Two queries."""
+    university_ids = set(round_nominees(intake_round_id).values_list("university_id", flat=True)
+                         .distinct().order_by())
+    university_ids |= set(Placement.objects.filter(match_run_id=match_run_id).values_list(
+        "nomination__university_id", flat=True).distinct().order_by())
+    return _coordinators_of(university_ids)
 
 
 def cohort_notification_latest(cohort: Cohort | None) -> CohortNotification | None:

@@ -11,14 +11,16 @@ filled in afterwards; each university's summary is rendered once per language.
 from types import SimpleNamespace
 
 from django.db import transaction
-from django.utils import timezone
+from django.template import Context
+from django.template.loader import get_template
+from django.utils import timezone, translation
 
 from ecocycle.mail import email_draft, email_placeholder, email_queue_many
 from ecocycle.services import audit_entry_create
-from programs.models import DegreeTrack
+from programs.models import DegreeTrack, RoundTrack
 
-from ..models import Cohort, CohortNotification, Placement
-from ..selectors import cohort_result_recipients, round_results_by_university
+from ..models import Cohort, CohortNotification, Nomination, Placement
+from ..selectors import cohort_result_coordinators, round_results_by_university
 
 # Candidates' emails per transaction; one outbox flush is queued per batch (it sends up to 500).
 NOTIFY_BATCH = 500
@@ -72,7 +74,9 @@ def cohort_notification_send(*, notification_id: int,
                 return notification
             notification.status, notification.error = Status.SENDING, ""
             if notification.tell_universities and not notification.universities_done:
-                notification.queued += _universities_tell(notification)
+                told = _universities_tell(notification)
+                notification.queued += told
+                notification.universities_queued = told
                 notification.universities_done = True
             elif told := _candidates_tell(notification, drafts, batch_size):
                 notification.queued += told
@@ -86,33 +90,38 @@ def cohort_notification_send(*, notification_id: int,
 
 
 def _candidates_tell(notification: CohortNotification, drafts: dict, batch_size: int) -> int:
-    """The next batch of candidates' emails after the cursor; how many."""
+    """The next batch of candidates' emails after the cursor; how many. Plain values, not model
+    instances: the batch is the job's hot loop."""
     placements = Placement.objects.filter(match_run_id=notification.match_run_id,
                                           pk__gt=notification.cursor)
     if notification.placements_upto is not None:
         placements = placements.filter(pk__lte=notification.placements_upto)
-    batch = list(placements.select_related("nomination", "track").only(
-        "track", "nomination__email", "nomination__candidate_language",
-        "nomination__given_names", "nomination__family_name",
-    ).order_by("pk")[:batch_size])
+    batch = list(placements.order_by("pk").values_list(
+        "pk", "track_id", "nomination__email", "nomination__candidate_language",
+        "nomination__given_names", "nomination__family_name")[:batch_size])
     if not batch:
         return 0
     emails = []
-    for placement in batch:
-        nomination = placement.nomination
-        draft = _candidate_draft(notification, drafts, nomination.candidate_language,
-                                 placement.track)
-        emails.append(draft.personalise(to=nomination.email,
-                                        fill={NAME: nomination.display_name}))
+    for _pk, track_id, email, language, given_names, family_name in batch:
+        draft = _candidate_draft(notification, drafts, language, track_id)
+        name = Nomination(given_names=given_names, family_name=family_name).display_name
+        emails.append(draft.personalise(to=email, fill={NAME: name}))
     email_queue_many(emails)
-    notification.cursor = batch[-1].pk
+    notification.cursor = batch[-1][0]
     return len(emails)
 
 
 def _candidate_draft(notification: CohortNotification, drafts: dict, language: str,
-                     track: DegreeTrack | None):
-    key = (language, track.pk if track else None)
+                     track_id: int | None):
+    key = (language, track_id)
     if key not in drafts:
+        if "tracks" not in drafts:
+            drafts["tracks"] = DegreeTrack.objects.in_bulk(
+                list(RoundTrack.objects.filter(
+                    intake_round_id=notification.cohort.intake_round_id)
+                    .values_list("track_id", flat=True)))
+        track = drafts["tracks"].get(track_id) or (
+            DegreeTrack.objects.get(pk=track_id) if track_id else None)
         intake_round = notification.cohort.intake_round
         drafts[key] = email_draft(
             template=TEMPLATES[notification.kind][0], language=language,
@@ -125,21 +134,21 @@ def _candidate_draft(notification: CohortNotification, drafts: dict, language: s
 def _universities_tell(notification: CohortNotification) -> int:
     """Each university's coordinators get its summary, rendered once per language; how many
     emails."""
-    cohort = notification.cohort
-    intake_round = cohort.intake_round
-    # The run the decision concerns, even if the cohort has moved on to a newer proposal since.
-    recipients = cohort_result_recipients(Cohort(pk=cohort.pk, intake_round=intake_round,
-                                                 match_run_id=notification.match_run_id))
+    intake_round = notification.cohort.intake_round
+    coordinators = cohort_result_coordinators(intake_round_id=intake_round.pk,
+                                              match_run_id=notification.match_run_id)
     if notification.kind == Kind.APPROVED:
         results = round_results_by_university(intake_round)
     else:
-        results = _withdrawn_rows(notification, recipients)
-    emails = []
+        results = _withdrawn_rows(notification, coordinators)
+    emails, memo = [], {}
     for university, rows in results:
         by_language: dict[str, list[str]] = {}
-        for coordinator in recipients.coordinators.get(university.pk, []):
+        for coordinator in coordinators.get(university.pk, []):
             by_language.setdefault(coordinator.user.language, []).append(coordinator.user.email)
         for language, addresses in by_language.items():
+            if notification.kind == Kind.APPROVED:
+                rows = _summary_rows(rows, language, memo)
             draft = email_draft(
                 template=TEMPLATES[notification.kind][1], language=language,
                 context={"university": university, "intake_round": intake_round,
@@ -149,13 +158,33 @@ def _universities_tell(notification: CohortNotification) -> int:
     return len(emails)
 
 
-def _withdrawn_rows(notification: CohortNotification, recipients) -> list:
+def _summary_rows(rows: list[dict], language: str, memo: dict) -> list[dict]:
+    """The summary's rows with each outcome's words (`outcome_text`, `reasons`) rendered once
+    per language and kind of outcome, not once per row: thousands of rows share a few."""
+    fragment = get_template("email/cohort_university_summary/_outcome.txt").template
+    with translation.override(language):
+        for row in rows:
+            outcome = row["outcome"]
+            key = (language, outcome.code, outcome.decided_round, outcome.track_id,
+                   outcome.alumni_path, outcome.left_studies)
+            if key not in memo:
+                memo[key] = fragment.render(Context({"outcome": outcome}, autoescape=False))
+            why = (language, outcome.code, repr(outcome.eligibility_reasons),
+                   repr(outcome.unplaced_reasons))
+            if why not in memo:
+                memo[why] = [str(reason) for reason in outcome.reasons]
+            row["outcome_text"], row["reasons"] = memo[key], memo[why]
+    return rows
+
+
+def _withdrawn_rows(notification: CohortNotification, coordinators: dict) -> list:
     """Per university, the candidates whose result is withdrawn (those the approval told)."""
-    per_university = {uid: (coordinators[0].university, [])
-                      for uid, coordinators in recipients.coordinators.items()}
-    for placement in recipients.placements:
-        if notification.placements_upto is not None and placement.pk > notification.placements_upto:
-            continue
+    per_university = {uid: (found[0].university, []) for uid, found in coordinators.items()}
+    placements = Placement.objects.filter(match_run_id=notification.match_run_id).select_related(
+        "nomination__university", "track").order_by("id")
+    if notification.placements_upto is not None:
+        placements = placements.filter(pk__lte=notification.placements_upto)
+    for placement in placements:
         nomination = placement.nomination
         per_university.setdefault(nomination.university_id, (nomination.university, []))[1].append(
             {"nomination": nomination, "track": placement.track,
