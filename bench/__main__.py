@@ -9,6 +9,8 @@ BENCHES = [
      ["bench.cohort_job"]),
     ("CSV import, 500 rows", ["bench.import_csv"]),
     ("staff dashboard pages and exports, 5k nominations", ["bench.dashboard"]),
+    ("cohort approval, 50k nominations (database of DATABASE_URL, else SQLite)",
+     ["bench.cohort_approve"]),
 ]
 
 

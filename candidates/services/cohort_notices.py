@@ -31,6 +31,8 @@ TEMPLATES = {
     Kind.WITHDRAWN: ("cohort_result_withdrawn_candidate", "cohort_result_withdrawn_university"),
 }
 NAME = "name"
+# The candidate's name as everywhere else, without making a model instance per candidate.
+DISPLAY_NAME = Nomination.display_name.fget
 
 
 def cohort_notification_queue(*, cohort: Cohort, kind: str) -> CohortNotification:
@@ -104,7 +106,7 @@ def _candidates_tell(notification: CohortNotification, drafts: dict, batch_size:
     emails = []
     for _pk, track_id, email, language, given_names, family_name in batch:
         draft = _candidate_draft(notification, drafts, language, track_id)
-        name = Nomination(given_names=given_names, family_name=family_name).display_name
+        name = DISPLAY_NAME(SimpleNamespace(given_names=given_names, family_name=family_name))
         emails.append(draft.personalise(to=email, fill={NAME: name}))
     email_queue_many(emails)
     notification.cursor = batch[-1][0]
