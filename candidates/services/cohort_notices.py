@@ -5,7 +5,8 @@ the job `cohort_notification_send` then writes the emails batch by batch, each b
 transaction with the notification's cursor, so that a job run twice, killed half-way and run
 again, or run beside another copy of itself writes every email exactly once. Each template is
 rendered once per language and variant (admitted or not, which track), the candidate's name
-filled in afterwards; each university's summary is rendered once per language.
+and track filled in afterwards; each university's summary is rendered once per language, the
+words of each kind of outcome once.
 """
 
 from types import SimpleNamespace
@@ -105,32 +106,52 @@ def _candidates_tell(notification: CohortNotification, drafts: dict, batch_size:
         return 0
     emails = []
     for _pk, track_id, email, language, given_names, family_name in batch:
-        draft = _candidate_draft(notification, drafts, language, track_id)
+        draft, fill = _candidate_draft(notification, drafts, language, track_id)
         name = DISPLAY_NAME(SimpleNamespace(given_names=given_names, family_name=family_name))
-        emails.append(draft.personalise(to=email, fill={NAME: name}))
+        emails.append(draft.personalise(to=email, fill={**fill, NAME: name}))
     email_queue_many(emails)
     notification.cursor = batch[-1][0]
     return len(emails)
 
 
+class _TrackStandIn:
+    """What the candidate's templates print of their track, as placeholders: the template is
+    rendered once per language for every track, the track's words filled in per email."""
+
+    supervisor_name = email_placeholder("track_supervisor")
+
+    def __str__(self) -> str:
+        return email_placeholder("track")
+
+    def get_campus_display(self) -> str:
+        return email_placeholder("track_campus")
+
+
 def _candidate_draft(notification: CohortNotification, drafts: dict, language: str,
                      track_id: int | None):
-    key = (language, track_id)
-    if key not in drafts:
+    """The draft for a candidate (rendered once per language, admitted or not) and the values
+    of their track to fill in (made once per language and track)."""
+    admitted = track_id is not None
+    if ("draft", language, admitted) not in drafts:
+        intake_round = notification.cohort.intake_round
+        drafts["draft", language, admitted] = email_draft(
+            template=TEMPLATES[notification.kind][0], language=language,
+            context={"nomination": SimpleNamespace(display_name=email_placeholder(NAME)),
+                     "intake_round": intake_round, "program": intake_round.program,
+                     "track": _TrackStandIn() if admitted else None, "admitted": admitted})
+    if ("track", language, track_id) not in drafts:
         if "tracks" not in drafts:
             drafts["tracks"] = DegreeTrack.objects.in_bulk(
                 list(RoundTrack.objects.filter(
                     intake_round_id=notification.cohort.intake_round_id)
                     .values_list("track_id", flat=True)))
         track = drafts["tracks"].get(track_id) or (
-            DegreeTrack.objects.get(pk=track_id) if track_id else None)
-        intake_round = notification.cohort.intake_round
-        drafts[key] = email_draft(
-            template=TEMPLATES[notification.kind][0], language=language,
-            context={"nomination": SimpleNamespace(display_name=email_placeholder(NAME)),
-                     "intake_round": intake_round, "program": intake_round.program,
-                     "track": track, "admitted": track is not None})
-    return drafts[key]
+            DegreeTrack.objects.get(pk=track_id) if admitted else None)
+        with translation.override(language):
+            drafts["track", language, track_id] = {
+                "track": str(track), "track_campus": str(track.get_campus_display()),
+                "track_supervisor": track.supervisor_name} if admitted else {}
+    return drafts["draft", language, admitted], drafts["track", language, track_id]
 
 
 def _universities_tell(notification: CohortNotification) -> int:
