@@ -134,3 +134,11 @@ def cohort_notification_failures(*, since: datetime, until: datetime):
     return (CohortNotification.objects.filter(failed_at__gt=since, failed_at__lte=until,
                                               status=CohortNotification.Status.FAILED)
             .select_related("cohort__intake_round__program").order_by("failed_at", "id"))
+
+
+def cohort_notifications_unfinished() -> list[int]:
+    """The cohort decisions whose emails' job has not finished (queued, stopped, failed)."""
+    Status = CohortNotification.Status
+    return list(CohortNotification.objects.filter(
+        status__in=[Status.QUEUED, Status.SENDING, Status.FAILED]).order_by("id")
+        .values_list("pk", flat=True))

@@ -3,6 +3,7 @@ number of statements; the emails are written by a job that, run twice or killed 
 run again, leaves exactly one email per person; the round's page and the staff digest show how
 far it came."""
 
+import io
 from collections import Counter
 from datetime import timedelta
 from unittest import mock
@@ -10,6 +11,7 @@ from unittest import mock
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -209,3 +211,18 @@ def test_a_reopening_during_the_approvals_emails_stops_them_and_tells_only_those
     # The stopped job, run again (a retry already queued), writes nothing more.
     services.cohort_notification_send(notification_id=approval.pk)
     assert _outbox() == told
+
+
+def test_the_command_carries_on_the_unfinished_jobs(staff_user):
+    cohort = _proposed(250)
+    services.cohort_approve(actor=staff_user, cohort=cohort)
+    with _killed_after(2), pytest.raises(RuntimeError):
+        services.cohort_notification_send(notification_id=cohort.notifications.get().pk,
+                                          batch_size=100)
+    out = io.StringIO()
+    call_command("send_cohort_notifications", stdout=out)
+    assert "260 emails in the outbox" in out.getvalue()
+    assert _outbox() == _everyone(cohort) and set(_outbox().values()) == {1}
+    out = io.StringIO()
+    call_command("send_cohort_notifications", stdout=out)
+    assert out.getvalue() == ""
