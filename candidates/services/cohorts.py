@@ -284,7 +284,7 @@ def cohort_reopen(*, actor: User, cohort: Cohort, reason: str) -> Cohort:
     if refusal:
         raise DomainError(refusal)
     admitted = list(locked.admissions.values_list("nomination_id", "track_id"))
-    locked.admissions.all().delete()
+    _admissions_delete(locked)
     locked.status, locked.approved_at, locked.approved_by = Cohort.Status.PROPOSED, None, None
     locked.save(update_fields=["status", "approved_at", "approved_by", "updated_at"])
     notification = cohort_notification_queue(cohort=locked,
@@ -294,6 +294,16 @@ def cohort_reopen(*, actor: User, cohort: Cohort, reason: str) -> Cohort:
                        after={"status": Cohort.Status.PROPOSED, "reason": reason,
                               "notification": notification.pk if notification else None})
     return locked
+
+
+def _admissions_delete(cohort: Cohort) -> None:
+    """The admissions of record withdrawn: one statement, whatever the cohort's size (the ORM's
+    delete fetches every row and deletes a hundred at a time). A row still referring to an
+    admission (an enrolment; the refusal above checked) makes the database refuse it, and the
+    reopening rolls back."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {CohortAdmission._meta.db_table} WHERE cohort_id = %s",
+                       [cohort.pk])
 
 
 @transaction.atomic

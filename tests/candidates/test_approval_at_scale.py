@@ -226,3 +226,27 @@ def test_the_command_carries_on_the_unfinished_jobs(staff_user):
     out = io.StringIO()
     call_command("send_cohort_notifications", stdout=out)
     assert out.getvalue() == ""
+
+
+def test_the_reopen_request_issues_the_same_statements_whatever_the_cohort_size(
+    client, staff_user, django_assert_max_num_queries,
+):
+    client.force_login(staff_user)
+    counts = []
+    for size in (500, 1500):
+        cohort = _proposed(size)
+        services.cohort_approve(actor=staff_user, cohort=cohort)
+        services.cohort_notification_send(notification_id=cohort.notifications.get().pk)
+        url = reverse("staff_rounds:cohort_reopen", args=[cohort.intake_round_id])
+        ContentType.objects.clear_cache()
+        with django_assert_max_num_queries(30) as measured:
+            assert client.post(url, {"reason": "Seats change"}).status_code == 302
+        counts.append(len(measured.captured_queries))
+        cohort.refresh_from_db()
+        assert cohort.status == Cohort.Status.PROPOSED
+        assert not CohortAdmission.objects.filter(cohort=cohort).exists()
+        withdrawal = cohort.notifications.get(kind=CohortNotification.Kind.WITHDRAWN)
+        assert (withdrawal.status, withdrawal.candidates) == (Status.QUEUED, size)
+    # No email is rendered in the request: the job queued on commit writes them.
+    assert not _outbox(("cohort_result_withdrawn_candidate", "cohort_result_withdrawn_university"))
+    assert counts[0] == counts[1]
