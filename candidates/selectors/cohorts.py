@@ -130,10 +130,12 @@ def cohort_notification_latest(cohort: Cohort | None) -> CohortNotification | No
 
 
 def cohort_notification_failures(*, since: datetime, until: datetime):
-    """Cohort decisions whose emails failed in (since, until], oldest first (the staff digest)."""
+    """Cohort decisions whose emails failed in (since, until], per round, oldest first (the
+    staff digest)."""
     return (CohortNotification.objects.filter(failed_at__gt=since, failed_at__lte=until,
                                               status=CohortNotification.Status.FAILED)
-            .select_related("cohort__intake_round__program").order_by("failed_at", "id"))
+            .select_related("cohort__intake_round__program")
+            .order_by("cohort__intake_round_id", "failed_at", "id"))
 
 
 def cohort_notifications_unfinished() -> list[int]:
