@@ -13,6 +13,8 @@ BENCHES = [
     ("staff dashboard pages and exports, 5k nominations", ["bench.dashboard"]),
     ("staff mentor page, 50k nominations, 2k admitted without a mentor, 2k mentors",
      ["bench.mentor_page"]),
+    ("cohort approval, 50k nominations (database of DATABASE_URL, else SQLite)",
+     ["bench.cohort_approve"]),
 ]
 
 

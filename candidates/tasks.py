@@ -4,7 +4,10 @@ Thin: each calls one service that is safe to run twice. Transient database or br
 retried a bounded number of times; a time limit stops a runaway job (its transaction rolls back).
 """
 
+import logging
+
 from celery import shared_task
+from celery.contrib.django.task import DjangoTask
 from django.contrib.auth import get_user_model
 from django.db import OperationalError
 
@@ -13,6 +16,8 @@ from ecocycle.locks import JobBusy
 from programs.models import IntakeRound
 
 from . import services
+
+logger = logging.getLogger(__name__)
 
 RETRY = {"autoretry_for": (ConnectionError, OperationalError), "retry_backoff": True,
          "max_retries": 3}
@@ -54,3 +59,21 @@ def run_cohort_matching(round_id: int, actor_id: int | None = None) -> None:
             intake_round=intake_round,
             reason="busy" if isinstance(refusal, JobBusy) else "refused")
 
+
+
+class CohortNotificationTask(DjangoTask):
+    """Once its retries are spent, the notification is marked failed: the round's page and the
+    staff digest show it, and a later run carries on where it stopped."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        try:
+            services.cohort_notification_fail(notification_id=args[0], error=exc)
+        except Exception:
+            logger.exception("Could not record the failure of cohort notification %s.", args[0])
+
+
+@shared_task(base=CohortNotificationTask, ignore_result=True, acks_late=True,
+             soft_time_limit=20 * 60, time_limit=25 * 60, **RETRY)
+def send_cohort_notification(notification_id: int) -> None:
+    """The emails of a cohort decision into the outbox (safe to run twice: a cursor)."""
+    services.cohort_notification_send(notification_id=notification_id)

@@ -14,6 +14,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.db.models import F, Q
 from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
 from django.utils import timezone, translation
+from django.utils.html import escape
 
 from .models import OutboundEmail
 
@@ -131,6 +133,78 @@ def email_queue_rendered(
     )
     transaction.on_commit(lambda: _enqueue(email.pk))
     return email
+
+
+def email_placeholder(name: str) -> str:
+    """A stand-in for a per-person value in a context rendered once for many people
+    (`email_draft`): printed as it is (no filter), then filled in by `EmailDraft.personalise`."""
+    return f"@@ecocycle-{name}@@"
+
+
+@dataclass(frozen=True)
+class EmailDraft:
+    """One email rendered once in one language, for every person whose values fill its
+    placeholders."""
+
+    topic: str
+    language: str
+    subject: str
+    text: str
+    html: str
+
+    def personalise(self, *, to: str, fill: dict[str, str]) -> OutboundEmail:
+        """The outbox row (not saved) for one person: placeholders filled in, escaped in HTML;
+        a SecretLink among the values is masked as `email_queue` masks it."""
+        subject, text, html = self.subject, self.text, self.html
+        for name, value in fill.items():
+            token = email_placeholder(name)
+            subject, text = subject.replace(token, value), text.replace(token, value)
+            html = html.replace(token, escape(value))
+        links = list(dict.fromkeys(str(v) for v in fill.values() if isinstance(v, SecretLink)))
+        subject, text, html = _mask([subject, text, html], links)
+        return OutboundEmail(topic=self.topic, to=to, language=self.language,
+                             subject=subject[:300], body_text=text, body_html=html,
+                             links=json.dumps(links) if links else None)
+
+
+def email_draft(*, template: str, context: dict, language: str, topic: str = "") -> EmailDraft:
+    """Render `templates/email/<template>/` once in `language`, for `email_queue_many`: the
+    per-person values are `email_placeholder`s in `context`."""
+    context = {"site_url": settings.SITE_URL, **context}
+    with translation.override(language):
+        subject = " ".join(_render(template, "subject.txt", language, context).split())
+        text = _render(template, "body.txt", language, context)
+        try:
+            html = _render(template, "body.html", language, context)
+        except TemplateDoesNotExist:
+            html = ""
+    return EmailDraft(topic=topic or template, language=language,
+                      subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, text=text,
+                      html=html)
+
+
+def email_queue_many(emails: list[OutboundEmail]) -> list[OutboundEmail]:
+    """Put a batch of emails (`EmailDraft.personalise`) in the outbox with one insert.
+
+    Call inside the transaction of the change that causes them, as `email_queue`. On commit one
+    flush of the outbox is queued per batch (not one task per email: a batch of thousands would
+    make thousands of broker messages); the periodic flush sends whatever it leaves.
+    """
+    created = OutboundEmail.objects.bulk_create(emails)
+    if created:
+        transaction.on_commit(_enqueue_flush)
+    return created
+
+
+def _enqueue_flush() -> None:
+    # In here: ecocycle.tasks imports this module.
+    from .tasks import flush_outbound_email  # noqa: PLC0415
+
+    try:
+        flush_outbound_email.delay()
+    except Exception:
+        logger.warning("Could not enqueue the outbox flush; the periodic flush sends the emails.",
+                       exc_info=True)
 
 
 def _enqueue(email_id: int) -> None:

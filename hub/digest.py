@@ -9,7 +9,8 @@ last one ended, so an event is told once:
 - consent missing: when the round's nominations deadline came within
   ECOCYCLE_DIGEST_CONSENT_DAYS, for the submitted nominations still without consent then;
 - alumni who offered to mentor: when their paused profile was made, if still unconfirmed;
-- scheduled jobs that failed: when they failed.
+- scheduled jobs that failed: when they failed; so also the emails of a cohort decision whose
+  writing failed (one line per round, told as a failed job).
 
 One query per kind, whatever the window. Lines group a kind per round where staff handle it per
 round, and name the first few people.
@@ -26,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from candidates.models import DuplicateAttempt, Nomination
+from candidates.selectors import cohort_notification_failures
 from ecocycle.mail import absolute_url
 from ecocycle.models import User
 from mentors.models import MentorAssignment
@@ -147,11 +149,21 @@ def _job_failures(since: datetime, until: datetime) -> list[DigestLine]:
                   absolute_url(reverse("admin:hub_jobfailure_changelist")))]
 
 
+def _cohort_email_failures(since: datetime, until: datetime) -> list[DigestLine]:
+    """The emails of a cohort decision whose job gave up, per round: how far it came."""
+    return _per_round(
+        JOB_FAILURES, cohort_notification_failures(since=since, until=until),
+        lambda n: n.cohort.intake_round,
+        lambda n: f"{n.cohort.intake_round}: {n.get_kind_display()}, "
+                  f"{n.candidates_told}/{n.candidates} ({n.error[:120]})",
+        "staff_rounds:round_overview")
+
+
 def staff_digest_lines(*, since: datetime, until: datetime) -> list[DigestLine]:
     """Everything that needs staff's attention among the events in (since, until]."""
     return [*_duplicates(since, until), *_mentor_invitations(since, until),
             *_consent_missing(since, until), *_alumni_mentors(since, until),
-            *_job_failures(since, until)]
+            *_job_failures(since, until), *_cohort_email_failures(since, until)]
 
 
 def staff_digest_window_start(*, now: datetime) -> datetime:

@@ -141,6 +141,7 @@ def _overview_context(intake_round: IntakeRound, *, calendar_errors=None, calend
         "calendar_actions": _calendar_actions(intake_round, timeline, calendar_errors or {},
                                               calendar_values or {}),
         **_cohort_refusals(intake_round, overview["cohort"], now),
+        "notification": selectors.cohort_notification_latest(overview["cohort"]),
     }
     context.update(extra)
     return context

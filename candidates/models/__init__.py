@@ -1,7 +1,7 @@
 """Models of the candidates domain, nominations up to the approved cohort: coordinators,
 nominations, matching runs and cohorts. What follows admission lives in the `students` app."""
 
-from .cohorts import Cohort, CohortAdmission, CohortOverride
+from .cohorts import Cohort, CohortAdmission, CohortNotification, CohortOverride
 from .coordinators import Coordinator, CoordinatorInvitation, DeadlineReminder
 from .matching import MatchRun, MatchRunTrack, NominationScore, Placement, ScoringPolicy
 from .nominations import (
@@ -17,6 +17,7 @@ from .nominations import (
 __all__ = [
     "Cohort",
     "CohortAdmission",
+    "CohortNotification",
     "CohortOverride",
     "Coordinator",
     "CoordinatorInvitation",

@@ -96,3 +96,63 @@ class CohortAdmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.nomination} → {self.track}"
+
+
+class CohortNotification(models.Model):
+    """The emails that tell a cohort decision (approval, or its withdrawal by a reopening),
+    written to the outbox by a background job, batch by batch.
+
+    The job keeps its place in `cursor` (the last placement, by id, whose candidate's email is
+    in the outbox) and in `universities_done`, each written in the same transaction as the
+    emails it covers: a job run twice, or killed half-way and run again, writes every email
+    once. A withdrawal tells only whom the approval's emails had reached (`placements_upto`,
+    `tell_universities`).
+    """
+
+    class Kind(models.TextChoices):
+        APPROVED = "approved", _("Cohort approved")
+        WITHDRAWN = "withdrawn", _("Result withdrawn")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Writing the emails")
+        DONE = "done", _("All emails in the outbox")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Stopped: the decision was taken back")
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="notifications",
+                               verbose_name=_("cohort"))
+    kind = models.CharField(_("decision"), max_length=10, choices=Kind.choices)
+    match_run = models.ForeignKey(MatchRun, on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("run told"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.QUEUED)
+    placements_upto = models.BigIntegerField(_("placements told up to"), null=True, blank=True)
+    tell_universities = models.BooleanField(_("tell the universities"), default=True)
+    universities_done = models.BooleanField(_("universities told"), default=False)
+    cursor = models.BigIntegerField(_("last placement told"), default=0)
+    candidates = models.PositiveIntegerField(_("candidates to tell"), default=0)
+    queued = models.PositiveIntegerField(_("emails in the outbox"), default=0)
+    universities_queued = models.PositiveIntegerField(_("universities' emails in the outbox"),
+                                                      default=0)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("cohort notification")
+        verbose_name_plural = _("cohort notifications")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.cohort} ({self.get_status_display()})"
+
+    @property
+    def candidates_told(self) -> int:
+        return self.queued - self.universities_queued
+
+    @property
+    def percent(self) -> int:
+        """How far the candidates' emails have come (the universities' go first)."""
+        return 100 * self.candidates_told // self.candidates if self.candidates else 100

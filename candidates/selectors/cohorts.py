@@ -11,7 +11,15 @@ from django.utils import timezone
 from programs.models import IntakeRound
 
 from .. import scoring
-from ..models import Cohort, Coordinator, MatchRun, Nomination, Placement, ScoringPolicy
+from ..models import (
+    Cohort,
+    CohortNotification,
+    Coordinator,
+    MatchRun,
+    Nomination,
+    Placement,
+    ScoringPolicy,
+)
 
 # A run request older than this was skipped or lost (the task's time limit is shorter), and
 # the pages stop saying "running".
@@ -89,11 +97,52 @@ def cohort_result_recipients(cohort: Cohort) -> CohortResultRecipients:
         .select_related("nomination__university", "track").order_by("id"))
     nominees = Counter(round_nominees(cohort.intake_round_id).values_list("university_id",
                                                                           flat=True))
+    coordinators = _coordinators_of(set(nominees)
+                                    | {p.nomination.university_id for p in placements})
+    return CohortResultRecipients(placements=placements, coordinators=coordinators,
+                                  nominees=dict(nominees))
+
+
+def _coordinators_of(university_ids) -> dict[int, list[Coordinator]]:
     coordinators = defaultdict(list)
     for coordinator in Coordinator.objects.filter(
-        university_id__in=set(nominees) | {p.nomination.university_id for p in placements},
-        user__is_active=True,
+        university_id__in=university_ids, user__is_active=True,
     ).select_related("user", "university").order_by("user__email"):
         coordinators[coordinator.university_id].append(coordinator)
-    return CohortResultRecipients(placements=placements, coordinators=dict(coordinators),
-                                  nominees=dict(nominees))
+    return dict(coordinators)
+
+
+def cohort_result_coordinators(*, intake_round_id: int,
+                               match_run_id: int) -> dict[int, list[Coordinator]]:
+    """The coordinators cohort_result_recipients names for the run `match_run_id`, per
+    university, without loading the run's placements (the emails' job). Two queries."""
+    university_ids = set(round_nominees(intake_round_id).values_list("university_id", flat=True)
+                         .distinct().order_by())
+    university_ids |= set(Placement.objects.filter(match_run_id=match_run_id).values_list(
+        "nomination__university_id", flat=True).distinct().order_by())
+    return _coordinators_of(university_ids)
+
+
+def cohort_notification_latest(cohort: Cohort | None) -> CohortNotification | None:
+    """The emails of the cohort's latest decision and how far their writing has come (the
+    round's page shows it)."""
+    if cohort is None or cohort.pk is None:
+        return None
+    return cohort.notifications.order_by("-id").first()
+
+
+def cohort_notification_failures(*, since: datetime, until: datetime):
+    """Cohort decisions whose emails failed in (since, until], per round, oldest first (the
+    staff digest)."""
+    return (CohortNotification.objects.filter(failed_at__gt=since, failed_at__lte=until,
+                                              status=CohortNotification.Status.FAILED)
+            .select_related("cohort__intake_round__program")
+            .order_by("cohort__intake_round_id", "failed_at", "id"))
+
+
+def cohort_notifications_unfinished() -> list[int]:
+    """The cohort decisions whose emails' job has not finished (queued, stopped, failed)."""
+    Status = CohortNotification.Status
+    return list(CohortNotification.objects.filter(
+        status__in=[Status.QUEUED, Status.SENDING, Status.FAILED]).order_by("id")
+        .values_list("pk", flat=True))

@@ -16,6 +16,12 @@ from ._common import (
     nomination_derived_fields,
     nominations_open_check,
 )
+from .cohort_notices import (
+    NOTIFY_BATCH,
+    cohort_notification_fail,
+    cohort_notification_queue,
+    cohort_notification_send,
+)
 from .cohorts import (
     cohort_approve,
     cohort_approve_refusal,
@@ -74,6 +80,7 @@ __all__ = [
     "COORDINATOR_INVITATION_LINK",
     "EDITABLE_FIELDS",
     "LANGUAGE_FIELDS",
+    "NOTIFY_BATCH",
     "OTHER_FIELDS",
     "PERSON_FIELDS",
     "REQUIRED_FIELDS",
@@ -85,6 +92,9 @@ __all__ = [
     "cohort_approve_refusal",
     "cohort_match_refusal",
     "cohort_match_run",
+    "cohort_notification_fail",
+    "cohort_notification_queue",
+    "cohort_notification_send",
     "cohort_propose",
     "cohort_reopen",
     "cohort_reopen_refusal",

@@ -4,16 +4,15 @@ Approval is the decision of record: one transaction holding the cohort's row loc
 staff approving at the same moment approve once, and never more candidates than seats.
 """
 
-from collections import Counter
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from ecocycle.exceptions import DomainError
-from ecocycle.mail import email_queue
 from ecocycle.models import User
 from ecocycle.services import audit_entry_create
 from programs.models import DegreeTrack, IntakeRound, RoundTrack
@@ -21,18 +20,19 @@ from programs.models import DegreeTrack, IntakeRound, RoundTrack
 from ..models import (
     Cohort,
     CohortAdmission,
+    CohortNotification,
     CohortOverride,
     Nomination,
     NominationPreference,
     NominationScore,
     Placement,
 )
-from ..selectors import (
-    cohort_result_recipients,
-    round_results_by_university,
-)
 from ._common import _nominations_closed_refusal
+from .cohort_notices import cohort_notification_queue
 from .matching import cohort_match_refusal
+
+# A refusal names this many candidates who can no longer be admitted, then "…".
+STALE_NAMES_SHOWN = 20
 
 APPROVAL_WAITS = gettext_lazy(
     "Nominations for %(round)s close on %(close)s: the cohort can be approved only once they "
@@ -172,8 +172,11 @@ def cohort_approve_refusal(*, cohort: Cohort, now: datetime | None = None) -> st
 @transaction.atomic
 def cohort_approve(*, actor: User, cohort: Cohort, now: datetime | None = None,
                    run_id: int | None = None) -> Cohort:
-    """Approve the proposal as a whole: admissions of record, then emails after commit.
+    """Approve the proposal as a whole: admissions of record now, emails by a background job.
 
+    The request's work does not grow with the cohort: the checks are aggregate queries and the
+    admissions one INSERT … SELECT, all under the cohort's row lock. The emails are written by
+    `cohort_notification_send`, queued after commit (`CohortNotification` shows its progress).
     Idempotent: approving an approved cohort changes nothing. Refused while the round's
     nominations are open, when the proposal is no longer the run `run_id` staff confirmed,
     when a track would hold more than its seats or a placed candidate is no longer submitted,
@@ -191,58 +194,59 @@ def cohort_approve(*, actor: User, cohort: Cohort, now: datetime | None = None,
         raise DomainError(_("The proposal has changed since you opened the confirmation (a new "
                             "matching run). Check what the approval will do now, then confirm "
                             "again."))
-    placements = list(Placement.objects.filter(match_run_id=locked.match_run_id)
-                      .select_related("nomination__university", "track").order_by("id"))
-    placed = [p for p in placements if p.track_id is not None]
-    seats = _seats(locked.intake_round_id)
-    for track_id, count in Counter(p.track_id for p in placed).items():
-        if count > seats.get(track_id, 0):
-            track = next(p.track for p in placed if p.track_id == track_id)
-            raise DomainError(_("“%(track)s” would admit %(count)s candidates for %(seats)s "
-                                "seats. Correct the proposal first.") % {
-                "track": track, "count": count, "seats": seats.get(track_id, 0)})
-    stale = [p.nomination for p in placed if p.nomination.status != Nomination.Status.SUBMITTED
-             or not p.nomination.is_eligible or p.nomination.consent_given_at is None]
-    if stale:
-        raise DomainError(_("%(names)s can no longer be admitted (withdrawn, not eligible or "
-                            "without consent). Run the matching again or exclude them.") % {
-            "names": ", ".join(str(n) for n in stale)})
-    CohortAdmission.objects.bulk_create(
-        CohortAdmission(cohort=locked, nomination_id=p.nomination_id, track_id=p.track_id)
-        for p in placed)
+    placed = Placement.objects.filter(match_run_id=locked.match_run_id, track__isnull=False)
+    _seats_check(locked, placed)
+    _admissible_check(placed)
+    admitted = _admissions_insert(locked, now=now)
     locked.status, locked.approved_at, locked.approved_by = Cohort.Status.APPROVED, now, actor
     locked.save(update_fields=["status", "approved_at", "approved_by", "updated_at"])
     audit_entry_create(actor=actor, action="cohort_approve", target=locked,
                        before={"status": Cohort.Status.PROPOSED},
                        after={"status": Cohort.Status.APPROVED, "run": locked.match_run_id,
-                              "admitted": len(placed)})
-    _notify(locked, placements)
+                              "admitted": admitted})
+    cohort_notification_queue(cohort=locked, kind=CohortNotification.Kind.APPROVED)
     return locked
 
 
-def _notify(cohort: Cohort, placements: list[Placement]) -> None:
-    """Each partner university gets every nominee's outcome; each candidate their result. The
-    universities are those whom cohort_result_recipients names (the confirmation page and a
-    reopening read the same)."""
-    intake_round, program = cohort.intake_round, cohort.intake_round.program
-    coordinators = cohort_result_recipients(cohort).coordinators
-    for placement in placements:
-        nomination = placement.nomination
-        admitted = placement.track_id is not None
-        email_queue(
-            to=nomination.email, language=nomination.candidate_language,
-            template="cohort_candidate_result",
-            context={"nomination": nomination, "intake_round": intake_round, "program": program,
-                     "track": placement.track, "admitted": admitted},
-        )
-    for university, rows in round_results_by_university(intake_round):
-        for coordinator in coordinators.get(university.pk, []):
-            email_queue(
-                to=coordinator.user.email, language=coordinator.user.language,
-                template="cohort_university_summary",
-                context={"university": university, "intake_round": intake_round,
-                         "program": program, "rows": rows},
-            )
+def _seats_check(cohort: Cohort, placed) -> None:
+    """Refuse a proposal that fills a track past its seats: one grouped query."""
+    seats = _seats(cohort.intake_round_id)
+    counts = placed.order_by().values("track_id").annotate(count=Count("id"))
+    for row in counts:
+        if row["count"] > seats.get(row["track_id"], 0):
+            track = DegreeTrack.objects.get(pk=row["track_id"])
+            raise DomainError(_("“%(track)s” would admit %(count)s candidates for %(seats)s "
+                                "seats. Correct the proposal first.") % {
+                "track": track, "count": row["count"], "seats": seats.get(track.pk, 0)})
+
+
+def _admissible_check(placed) -> None:
+    """Refuse a proposal placing a candidate no longer submitted, eligible and consenting."""
+    stale = Nomination.objects.filter(
+        pk__in=placed.values("nomination_id")).filter(
+        ~Q(status=Nomination.Status.SUBMITTED) | Q(is_eligible=False)
+        | Q(consent_given_at__isnull=True)).order_by("id")
+    names = [str(n) for n in stale[:STALE_NAMES_SHOWN + 1]]
+    if names:
+        if len(names) > STALE_NAMES_SHOWN:
+            names[-1] = "…"
+        raise DomainError(_("%(names)s can no longer be admitted (withdrawn, not eligible or "
+                            "without consent). Run the matching again or exclude them.") % {
+            "names": ", ".join(names)})
+
+
+def _admissions_insert(cohort: Cohort, *, now: datetime) -> int:
+    """The admissions of record, straight from the proposal's placements: one statement,
+    whatever the cohort's size (the ORM has no INSERT … SELECT; bulk_create from Python would
+    load every placement and, on SQLite, split into many statements)."""
+    admission, placement = CohortAdmission._meta, Placement._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {admission.db_table} (cohort_id, nomination_id, track_id, "
+            f"created_at) SELECT %s, nomination_id, track_id, %s FROM {placement.db_table} "
+            "WHERE match_run_id = %s AND track_id IS NOT NULL",
+            [cohort.pk, now, cohort.match_run_id])
+        return cursor.rowcount
 
 
 def cohort_reopen_refusal(*, cohort: Cohort) -> str | None:
@@ -264,9 +268,10 @@ def cohort_reopen_refusal(*, cohort: Cohort) -> str | None:
 def cohort_reopen(*, actor: User, cohort: Cohort, reason: str) -> Cohort:
     """Take an approved cohort back to a proposal; the admissions of record are withdrawn.
 
-    Everyone the approval told (each candidate of the run and their universities'
+    Everyone the approval's emails reached (each candidate of the run and their universities'
     coordinators) is emailed in their language that the result is withdrawn pending a new
-    decision. Refused once a student of the cohort has enrolled.
+    decision, by the same background job as the approval; an approval's emails still being
+    written stop where they are. Refused once a student of the cohort has enrolled.
     """
     reason = (reason or "").strip()
     if not reason:
@@ -279,45 +284,26 @@ def cohort_reopen(*, actor: User, cohort: Cohort, reason: str) -> Cohort:
     if refusal:
         raise DomainError(refusal)
     admitted = list(locked.admissions.values_list("nomination_id", "track_id"))
-    locked.admissions.all().delete()
+    _admissions_delete(locked)
     locked.status, locked.approved_at, locked.approved_by = Cohort.Status.PROPOSED, None, None
     locked.save(update_fields=["status", "approved_at", "approved_by", "updated_at"])
-    told = _notify_withdrawn(locked)
+    notification = cohort_notification_queue(cohort=locked,
+                                              kind=CohortNotification.Kind.WITHDRAWN)
     audit_entry_create(actor=actor, action="cohort_reopen", target=locked,
                        before={"status": Cohort.Status.APPROVED, "admitted": admitted},
                        after={"status": Cohort.Status.PROPOSED, "reason": reason,
-                              "told": told})
+                              "notification": notification.pk if notification else None})
     return locked
 
 
-def _notify_withdrawn(cohort: Cohort) -> dict[str, int]:
-    """Tell whoever the approval told that their result is withdrawn pending a new decision;
-    how many candidates and coordinators were told."""
-    intake_round, program = cohort.intake_round, cohort.intake_round.program
-    recipients = cohort_result_recipients(cohort)
-    per_university: dict[int, list[dict]] = {uid: [] for uid in recipients.coordinators}
-    for placement in recipients.placements:
-        nomination = placement.nomination
-        admitted = placement.track_id is not None
-        per_university.setdefault(nomination.university_id, []).append(
-            {"nomination": nomination, "track": placement.track, "admitted": admitted})
-        email_queue(
-            to=nomination.email, language=nomination.candidate_language,
-            template="cohort_result_withdrawn_candidate",
-            context={"nomination": nomination, "intake_round": intake_round, "program": program,
-                     "track": placement.track, "admitted": admitted},
-        )
-    coordinators = 0
-    for university_id, rows in per_university.items():
-        for coordinator in recipients.coordinators.get(university_id, []):
-            coordinators += 1
-            email_queue(
-                to=coordinator.user.email, language=coordinator.user.language,
-                template="cohort_result_withdrawn_university",
-                context={"university": coordinator.university, "intake_round": intake_round,
-                         "program": program, "rows": rows},
-            )
-    return {"candidates": len(recipients.placements), "coordinators": coordinators}
+def _admissions_delete(cohort: Cohort) -> None:
+    """The admissions of record withdrawn: one statement, whatever the cohort's size (the ORM's
+    delete fetches every row and deletes a hundred at a time). A row still referring to an
+    admission (an enrolment; the refusal above checked) makes the database refuse it, and the
+    reopening rolls back."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {CohortAdmission._meta.db_table} WHERE cohort_id = %s",
+                       [cohort.pk])
 
 
 @transaction.atomic

@@ -208,8 +208,12 @@ def test_reopening_tells_everyone_who_was_told_in_their_languages(
     cohort = Cohort.objects.get()
     assert cohort.status == Cohort.Status.PROPOSED and not CohortAdmission.objects.exists()
     entry = AuditEntry.objects.get(action="cohort_reopen")
+    notification = cohort.notifications.get(kind="withdrawn")
     assert entry.after == {"status": "proposed", "reason": "A seat was added to a track",
-                           "told": {"candidates": 4, "coordinators": 3}}
+                           "notification": notification.pk}
+    assert (notification.status, notification.candidates, notification.queued) == ("done", 4, 7)
+    done = AuditEntry.objects.filter(action="cohort_notification_done").latest("id")
+    assert done.after == {"kind": "withdrawn", "emails": 7}
 
 
 def test_the_overview_reopens_and_says_who_is_told(client, staff_user, approved,

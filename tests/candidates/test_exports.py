@@ -54,8 +54,10 @@ def matched_round():
 
 def _approved_round():
     intake_round, nominations = _matched_round()
-    services.cohort_approve(actor=StaffFactory(),
-                            cohort=Cohort.objects.get(intake_round=intake_round))
+    cohort = services.cohort_approve(actor=StaffFactory(),
+                                     cohort=Cohort.objects.get(intake_round=intake_round))
+    # The emails are written by the job queued on commit, which a world built once never sees.
+    services.cohort_notification_send(notification_id=cohort.notifications.get().pk)
     return intake_round, nominations
 
 

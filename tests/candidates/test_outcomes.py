@@ -364,7 +364,9 @@ def test_api_outcome_filter_is_scoped(world):
 
 # --- the university's results email -------------------------------------------------------------
 
-def test_results_email_lists_every_nominee_in_the_coordinators_language():
+def test_results_email_lists_every_nominee_in_the_coordinators_language(
+    django_capture_on_commit_callbacks,
+):
     intake_round = open_round_with_tracks(n_tracks=1)
     RoundTrack.objects.filter(intake_round=intake_round).update(seats=1)
     coordinator = _coordinator_in(intake_round, user__language="ko")
@@ -381,7 +383,8 @@ def test_results_email_lists_every_nominee_in_the_coordinators_language():
     services.nomination_withdraw(actor=coordinator.user, nomination=n["withdrawn"])
     never = complete_nomination(coordinator=coordinator, intake_round=intake_round,
                                 family_name="Neversubmitted", documents=False)
-    decide(intake_round)
+    with django_capture_on_commit_callbacks(execute=True):  # the emails' job runs on commit
+        decide(intake_round)
     email = OutboundEmail.objects.get(topic="cohort_university_summary",
                                       to=coordinator.user.email)
     assert email.language == "ko"
@@ -405,13 +408,16 @@ def test_results_email_lists_every_nominee_in_the_coordinators_language():
     assert "정원이 찼으며" in email.body_text  # the engine's reason, in Korean
 
 
-def test_results_email_goes_to_each_university_of_the_round_once():
+def test_results_email_goes_to_each_university_of_the_round_once(
+    django_capture_on_commit_callbacks,
+):
     intake_round = open_round_with_tracks(n_tracks=1)
     first = _coordinator_in(intake_round)
     second = _coordinator_in(intake_round)
     consented_nomination(coordinator=first, intake_round=intake_round)
     submitted_nomination(coordinator=second, intake_round=intake_round)  # never consents
-    decide(intake_round)
+    with django_capture_on_commit_callbacks(execute=True):  # the emails' job runs on commit
+        decide(intake_round)
     summaries = OutboundEmail.objects.filter(topic="cohort_university_summary")
     assert sorted(summaries.values_list("to", flat=True)) == sorted(
         [first.user.email, second.user.email])

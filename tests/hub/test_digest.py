@@ -248,7 +248,7 @@ def test_the_digest_reads_a_fixed_number_of_queries(monkeypatch, django_assert_m
     _duplicate_refused()
     _consent_missing_near_the_deadline()
     now = timezone.now()
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         lines = digest.staff_digest_lines(since=now - timedelta(days=1), until=now)
     assert {line.kind for line in lines} == ALL_KINDS
     assert sum(line.count for line in lines if line.kind == digest.DUPLICATES) == 2

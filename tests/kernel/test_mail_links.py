@@ -11,7 +11,15 @@ from django.urls import reverse
 
 from candidates.services import consent_check
 from ecocycle.links import LinkState
-from ecocycle.mail import email_queue, outbound_email_send
+from ecocycle.mail import (
+    EmailDraft,
+    SecretLink,
+    email_placeholder,
+    email_queue,
+    email_queue_many,
+    outbound_email_rendered,
+    outbound_email_send,
+)
 from ecocycle.models import OutboundEmail
 from tests.candidates.factories import submitted_nomination
 
@@ -75,3 +83,13 @@ def test_an_email_without_secret_links_is_stored_as_rendered():
     email = email_queue(to="a@example.org", template="consent_request", language="en",
                         context={"link": "https://example.org/plain/", "days": 14})
     assert not email.links
+
+
+def test_an_email_written_in_bulk_masks_its_secret_link_too():
+    link = SecretLink("https://example.org/consent/a-secret-token/")
+    draft = EmailDraft(topic="bulk", language="en", subject="Hello", html="",
+                       text=f"Open {email_placeholder('link')} to answer.")
+    [email] = email_queue_many([draft.personalise(to="a@example.org", fill={"link": link})])
+    email.refresh_from_db()
+    assert "a-secret-token" not in email.body_text + _raw_row(email)
+    assert outbound_email_rendered(email)[1] == f"Open {link} to answer."
