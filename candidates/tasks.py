@@ -13,6 +13,7 @@ from ecocycle.locks import JobBusy
 from programs.models import IntakeRound
 
 from . import services
+from .models import WhatIfRun
 
 RETRY = {"autoretry_for": (ConnectionError, OperationalError), "retry_backoff": True,
          "max_retries": 3}
@@ -54,3 +55,12 @@ def run_cohort_matching(round_id: int, actor_id: int | None = None) -> None:
             intake_round=intake_round,
             reason="busy" if isinstance(refusal, JobBusy) else "refused")
 
+
+
+# No automatic retry: a failed what-if is stored as failed, and asking again queues a new one.
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=10 * 60, time_limit=12 * 60)
+def compute_whatif(whatif_id: int) -> None:
+    """Staff's what-if: compute it and store the result. Gone (pruned) or done: nothing to do."""
+    whatif = WhatIfRun.objects.select_related("intake_round").filter(pk=whatif_id).first()
+    if whatif is not None:
+        services.whatif_compute(whatif=whatif)

@@ -67,6 +67,7 @@ from .nominations import (
 )
 from .reminders import deadline_reminders_send
 from .runs import superseded_runs_prune
+from .whatif import WHATIF_KEEP, whatif_base, whatif_compute, whatif_request
 
 __all__ = [
     "ALLOWED_CONTENT_TYPES",
@@ -78,6 +79,7 @@ __all__ = [
     "PERSON_FIELDS",
     "REQUIRED_FIELDS",
     "STUDIES_FIELDS",
+    "WHATIF_KEEP",
     "CohortProposal",
     "api_token_create",
     "api_token_revoke",
@@ -119,4 +121,7 @@ __all__ = [
     "override_clear",
     "override_create",
     "superseded_runs_prune",
+    "whatif_base",
+    "whatif_compute",
+    "whatif_request",
 ]
