@@ -271,6 +271,7 @@ def test_a_what_if_runs_while_nominations_are_open(client, staff_user, open_roun
                                     "id", flat=True)}})
     response = client.get(response.url)
     assert response.status_code == 200 and response.context["whatif"].status == "done"
+    assert 'id="whatif-stale"' not in response.content.decode()  # no run to be stale against
 
 
 def test_run_now_is_refused_and_not_offered_while_nominations_are_open(client, staff_user,

@@ -234,3 +234,32 @@ def test_only_staff_may_ask_for_a_whatif(client, who, request):
     assert response.status_code == 403
     assert not delay.called and not WhatIfRun.objects.exists()
     assert client.get(_url(intake_round)).status_code == 403
+
+
+def test_a_whatif_lost_by_its_worker_is_queued_again(client, staff_user,
+                                                     django_capture_on_commit_callbacks):
+    intake_round, _nominations = _matched(n=3)
+    client.force_login(staff_user)
+    with mock.patch.object(tasks.compute_whatif, "delay_on_commit"):
+        lost, _response = _request(client, intake_round, _params(intake_round),
+                                   django_capture_on_commit_callbacks)
+        again, _response = _request(client, intake_round, _params(intake_round),
+                                    django_capture_on_commit_callbacks)
+    assert again.pk == lost.pk  # still queued, not yet taken for lost
+    WhatIfRun.objects.filter(pk=lost.pk).update(
+        created_at=lost.created_at - whatif_services.WHATIF_STALE_AFTER - timedelta(minutes=1))
+    fresh, _response = _request(client, intake_round, _params(intake_round),
+                                django_capture_on_commit_callbacks)
+    assert fresh.pk != lost.pk and fresh.status == WhatIfRun.Status.DONE
+
+
+def test_a_whatif_after_the_round_was_matched_again_says_so(client, staff_user,
+                                                            django_capture_on_commit_callbacks):
+    intake_round, _nominations = _matched(n=3)
+    client.force_login(staff_user)
+    _whatif, response = _request(client, intake_round, _params(intake_round),
+                                 django_capture_on_commit_callbacks)
+    assert 'id="whatif-stale"' not in client.get(response.url).content.decode()
+    services.cohort_match_run(intake_round=intake_round, trigger="command",
+                              now=intake_round.nominations_close_at + timedelta(minutes=5))
+    assert 'id="whatif-stale"' in client.get(response.url).content.decode()
