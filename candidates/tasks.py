@@ -16,6 +16,7 @@ from ecocycle.locks import JobBusy
 from programs.models import IntakeRound
 
 from . import services
+from .models import WhatIfRun
 
 logger = logging.getLogger(__name__)
 
@@ -77,3 +78,12 @@ class CohortNotificationTask(DjangoTask):
 def send_cohort_notification(notification_id: int) -> None:
     """The emails of a cohort decision into the outbox (safe to run twice: a cursor)."""
     services.cohort_notification_send(notification_id=notification_id)
+
+
+# No automatic retry: a failed what-if is stored as failed, and asking again queues a new one.
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=10 * 60, time_limit=12 * 60)
+def compute_whatif(whatif_id: int) -> None:
+    """Staff's what-if: compute it and store the result. Gone (pruned) or done: nothing to do."""
+    whatif = WhatIfRun.objects.select_related("intake_round").filter(pk=whatif_id).first()
+    if whatif is not None:
+        services.whatif_compute(whatif=whatif)

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from candidates import scoring, selectors, services
 from candidates.models import Cohort, CohortOverride, Nomination
@@ -473,46 +473,56 @@ class WhatIfForm(forms.Form):
         return {name: float(self.cleaned_data[f"weight_{name}"]) for name in scoring.CRITERIA}
 
 
-def _track_compare(current: list[dict], whatif: dict[int, dict]) -> list[dict]:
-    rows = []
-    for entry in current:
-        other = whatif.get(entry["track"].pk, {})
-        rows.append({
-            "track": entry["track"], "seats": entry["seats"], "placed": entry["placed"],
-            "cutoff_score": entry["cutoff_score"], "whatif": other,
-            "changed": (entry["seats"], entry["placed"], entry["cutoff_score"]) != (
-                other.get("seats"), other.get("placed"), other.get("cutoff_score")),
-        })
-    return rows
+WHATIF_PAGE_SIZE = 25
+
+
+def _whatif_form_values(whatif) -> tuple[dict[int, int], dict[str, float]]:
+    return ({int(pk): n for pk, n in whatif.seats.items()}, dict(whatif.weights))
+
+
+def _whatif_result_context(request, whatif) -> dict:
+    """A stored what-if: its track figures and a page of the candidates that change."""
+    if whatif is None or whatif.status != whatif.Status.DONE:
+        return {}
+    page = Paginator(whatif.changes, WHATIF_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.whatif_rows(whatif, list(page.object_list))
+    return {"page": page, "track_compare": selectors.whatif_track_rows(whatif),
+            "page_query": urlencode({"whatif": whatif.pk})}
 
 
 @never_cache
 @staff_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def whatif(request, round_id):
-    """A dry run with other seats and weights beside the current proposal. Saves nothing."""
+    """A dry run with other seats and weights beside the current proposal. Saves no run: a POST
+    queues a what-if (or finds the same one stored) and redirects to it; its page shows
+    "computing…" until the task has stored the result, then the candidates that change."""
     intake_round = _round(round_id)
-    overview = selectors.round_overview(intake_round)
-    tracks = [entry["track"] for entry in overview["tracks"]]
-    seats = {entry["track"].pk: entry["seats"] for entry in overview["tracks"]}
+    whatif_run, whatif_id = None, request.GET.get("whatif", "")
+    if whatif_id:
+        if not whatif_id.isdigit():
+            raise Http404
+        stored = selectors.whatif_list_for_round(intake_round)  # scoped to the round
+        if request.GET.get("format") == "json":  # asked by static/js/round_overview.js
+            return JsonResponse({"running": get_object_or_404(stored, pk=whatif_id).pending})
+        whatif_run = get_object_or_404(stored.defer(None), pk=whatif_id)
+    round_tracks = selectors.whatif_round_tracks(intake_round)
+    seats = {rt.track_id: rt.seats for rt in round_tracks}
     weights = selectors.scoring_weights_get_for_round(intake_round)
-    submitted = "run" in request.GET
-    form = WhatIfForm(request.GET if submitted else None, tracks=tracks, seats=seats,
-                      weights=weights)
-    context = {"intake_round": intake_round, "overview": overview, "cohort": overview["cohort"],
-               "active": "whatif", "form": form, "submitted": submitted, "comparison": None}
-    if submitted and form.is_valid():
-        try:
-            proposal = services.cohort_propose(intake_round=intake_round, seats=form.seats(),
-                                               weights=form.weights())
-        except ValidationError as error:
-            form.add_error(None, error.messages)
-        else:
-            comparison = selectors.whatif_compare(intake_round, proposal)
-            context["comparison"] = comparison
-            context["track_compare"] = _track_compare(overview["tracks"], proposal.tracks)
-            context["proposal"] = proposal
-    return render(request, "candidates/staff/whatif.html", context)
+    if whatif_run is not None:
+        seats, weights = _whatif_form_values(whatif_run)
+    posted = request.method == "POST"
+    form = WhatIfForm(request.POST if posted else None, tracks=[rt.track for rt in round_tracks],
+                      seats=seats, weights=weights)
+    if posted and form.is_valid():
+        whatif_run = services.whatif_request(actor=request.user, intake_round=intake_round,
+                                             seats=form.seats(), weights=form.weights())
+        url = reverse("staff_rounds:whatif", args=[intake_round.pk])
+        return redirect(f"{url}?{urlencode({'whatif': whatif_run.pk})}")
+    context = {"intake_round": intake_round, "cohort": selectors.cohort_get_for_round(intake_round),
+               "active": "whatif", "form": form, "whatif": whatif_run,
+               **_whatif_result_context(request, whatif_run)}
+    return render(request, "candidates/staff/whatif.html", context, status=400 if posted else 200)
 
 
 # --- approval and runs --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from .nominations import (
     NominationPreference,
     document_upload_to,
 )
+from .whatif import WhatIfRun
 
 __all__ = [
     "Cohort",
@@ -33,5 +34,6 @@ __all__ = [
     "NominationScore",
     "Placement",
     "ScoringPolicy",
+    "WhatIfRun",
     "document_upload_to",
 ]

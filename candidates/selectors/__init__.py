@@ -51,6 +51,13 @@ from .outcomes import (
     outcome_annotate,
     round_results_by_university,
 )
+from .whatif import (
+    whatif_changes,
+    whatif_list_for_round,
+    whatif_round_tracks,
+    whatif_rows,
+    whatif_track_rows,
+)
 
 __all__ = [
     "DECIDED_OUTCOMES",
@@ -94,5 +101,10 @@ __all__ = [
     "staff_round_list",
     "tracks_table",
     "universities_table",
+    "whatif_changes",
     "whatif_compare",
+    "whatif_list_for_round",
+    "whatif_round_tracks",
+    "whatif_rows",
+    "whatif_track_rows",
 ]

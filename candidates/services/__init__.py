@@ -73,6 +73,7 @@ from .nominations import (
 )
 from .reminders import deadline_reminders_send
 from .runs import superseded_runs_prune
+from .whatif import WHATIF_KEEP, whatif_base, whatif_compute, whatif_request
 
 __all__ = [
     "ALLOWED_CONTENT_TYPES",
@@ -85,6 +86,7 @@ __all__ = [
     "PERSON_FIELDS",
     "REQUIRED_FIELDS",
     "STUDIES_FIELDS",
+    "WHATIF_KEEP",
     "CohortProposal",
     "api_token_create",
     "api_token_revoke",
@@ -129,4 +131,7 @@ __all__ = [
     "override_clear",
     "override_create",
     "superseded_runs_prune",
+    "whatif_base",
+    "whatif_compute",
+    "whatif_request",
 ]

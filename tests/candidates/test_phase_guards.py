@@ -262,14 +262,16 @@ def test_a_what_if_runs_while_nominations_are_open(client, staff_user, open_roun
     proposal = services.cohort_propose(intake_round=open_round)
     assert proposal.counts["candidates"] == 3
     client.force_login(staff_user)
-    with unchanged:
-        response = client.get(reverse("staff_rounds:whatif", args=[open_round.pk]),
-                              {"run": "1", **{f"weight_{n}": "1" for n in [
-                                  "gpa", "language", "coursework", "interests",
-                                  "university_rank"]},
-                               **{f"seats_{t}": "2" for t in open_round.tracks.values_list(
-                                   "id", flat=True)}})
-    assert response.status_code == 200 and response.context["comparison"] is not None
+    with unchanged:  # runs the task queued on commit
+        response = client.post(reverse("staff_rounds:whatif", args=[open_round.pk]),
+                               {**{f"weight_{n}": "1" for n in [
+                                   "gpa", "language", "coursework", "interests",
+                                   "university_rank"]},
+                                **{f"seats_{t}": "2" for t in open_round.tracks.values_list(
+                                    "id", flat=True)}})
+    response = client.get(response.url)
+    assert response.status_code == 200 and response.context["whatif"].status == "done"
+    assert 'id="whatif-stale"' not in response.content.decode()  # no run to be stale against
 
 
 def test_run_now_is_refused_and_not_offered_while_nominations_are_open(client, staff_user,
