@@ -80,6 +80,12 @@ def send_cohort_notification(notification_id: int) -> None:
     services.cohort_notification_send(notification_id=notification_id)
 
 
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=20 * 60, time_limit=25 * 60)
+def resume_cohort_notifications() -> int:
+    """Every 10 minutes: decisions' emails whose job did not finish are carried on."""
+    return len(services.cohort_notifications_resume())
+
+
 # No automatic retry: a failed what-if is stored as failed, and asking again queues a new one.
 @shared_task(ignore_result=True, acks_late=True, soft_time_limit=10 * 60, time_limit=12 * 60)
 def compute_whatif(whatif_id: int) -> None:

@@ -21,6 +21,7 @@ from .cohort_notices import (
     cohort_notification_fail,
     cohort_notification_queue,
     cohort_notification_send,
+    cohort_notifications_resume,
 )
 from .cohorts import (
     cohort_approve,
@@ -97,6 +98,7 @@ __all__ = [
     "cohort_notification_fail",
     "cohort_notification_queue",
     "cohort_notification_send",
+    "cohort_notifications_resume",
     "cohort_propose",
     "cohort_reopen",
     "cohort_reopen_refusal",

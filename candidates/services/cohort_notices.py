@@ -21,7 +21,11 @@ from ecocycle.services import audit_entry_create
 from programs.models import DegreeTrack, RoundTrack
 
 from ..models import Cohort, CohortNotification, Nomination, Placement
-from ..selectors import cohort_result_coordinators, round_results_by_university
+from ..selectors import (
+    cohort_notifications_unfinished,
+    cohort_result_coordinators,
+    round_results_by_university,
+)
 
 # Candidates' emails per transaction; one outbox flush is queued per batch (it sends up to 500).
 NOTIFY_BATCH = 500
@@ -216,6 +220,15 @@ def _withdrawn_rows(notification: CohortNotification, coordinators: dict) -> lis
 
 
 @transaction.atomic
+def cohort_notifications_resume() -> list[CohortNotification]:
+    """Carry on every decision's emails whose job has not finished (queued, stopped half-way or
+    failed), where each stopped: the command and a periodic task call this, because the
+    embedded default's broker cannot redeliver a task whose worker died. Safe beside a job still
+    running (its cursor is taken under the notification's row lock)."""
+    return [cohort_notification_send(notification_id=notification_id)
+            for notification_id in cohort_notifications_unfinished()]
+
+
 def cohort_notification_fail(*, notification_id: int, error: BaseException) -> None:
     """The job gave up (its retries spent): kept for the round's page and the staff digest. A
     later run carries on where it stopped."""

@@ -224,6 +224,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # Sends what a broker or mail-server outage held back in the outbox.
     "flush-outbound-email": {"task": "ecocycle.tasks.flush_outbound_email", "schedule": 120.0},
+    "resume-cohort-notifications": {
+        "task": "candidates.tasks.resume_cohort_notifications", "schedule": 600.0,
+    },
     "consent-reminders": {
         "task": "candidates.tasks.send_consent_reminders",
         "schedule": crontab(hour=9, minute=0),

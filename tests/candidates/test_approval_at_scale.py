@@ -9,6 +9,7 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.management import call_command
@@ -26,7 +27,7 @@ from candidates.models import (
     Placement,
 )
 from candidates.services import cohort_notices
-from candidates.tasks import send_cohort_notification
+from candidates.tasks import resume_cohort_notifications, send_cohort_notification
 from ecocycle.exceptions import DomainError
 from ecocycle.mail import email_queue
 from ecocycle.models import OutboundEmail
@@ -226,6 +227,19 @@ def test_the_command_carries_on_the_unfinished_jobs(staff_user):
     out = io.StringIO()
     call_command("send_cohort_notifications", stdout=out)
     assert out.getvalue() == ""
+
+
+def test_the_periodic_task_carries_on_a_job_whose_worker_died(staff_user):
+    assert "candidates.tasks.resume_cohort_notifications" in {
+        entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    cohort = _proposed(120)
+    services.cohort_approve(actor=staff_user, cohort=cohort)
+    with _killed_after(1), pytest.raises(RuntimeError):
+        services.cohort_notification_send(notification_id=cohort.notifications.get().pk,
+                                          batch_size=50)
+    assert resume_cohort_notifications.apply().get() == 1
+    assert _outbox() == _everyone(cohort) and set(_outbox().values()) == {1}
+    assert resume_cohort_notifications.apply().get() == 0
 
 
 def test_the_reopen_request_issues_the_same_statements_whatever_the_cohort_size(

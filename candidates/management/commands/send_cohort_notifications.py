@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from candidates import selectors, services
+from candidates import services
 
 
 class Command(BaseCommand):
@@ -8,6 +8,5 @@ class Command(BaseCommand):
             "half-way or failed), carrying on where each stopped.")
 
     def handle(self, *args, **options):
-        for notification_id in selectors.cohort_notifications_unfinished():
-            notification = services.cohort_notification_send(notification_id=notification_id)
+        for notification in services.cohort_notifications_resume():
             self.stdout.write(f"{notification}: {notification.queued} emails in the outbox")
