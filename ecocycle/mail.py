@@ -90,6 +90,18 @@ def _render(name: str, part: str, language: str, context: dict) -> str:
     return template.render(context)
 
 
+def _render_email(template: str, language: str, context: dict) -> tuple[str, str, str]:
+    """Subject (on one line), text and HTML (empty without a body.html) in `language`."""
+    with translation.override(language):
+        subject = " ".join(_render(template, "subject.txt", language, context).split())
+        text = _render(template, "body.txt", language, context)
+        try:
+            html_body = _render(template, "body.html", language, context)
+        except TemplateDoesNotExist:
+            html_body = ""
+    return subject, text, html_body
+
+
 def email_queue(
     *, to: str, template: str, context: dict, language: str, topic: str = ""
 ) -> OutboundEmail:
@@ -99,13 +111,7 @@ def email_queue(
     email exists. Sending is enqueued on commit; if the broker is down, the periodic flush sends it.
     """
     context = {"site_url": settings.SITE_URL, **context}
-    with translation.override(language):
-        subject = " ".join(_render(template, "subject.txt", language, context).split())
-        text = _render(template, "body.txt", language, context)
-        try:
-            html_body = _render(template, "body.html", language, context)
-        except TemplateDoesNotExist:
-            html_body = ""
+    subject, text, html_body = _render_email(template, language, context)
     links = list(dict.fromkeys(str(link) for link in _secret_links(context)))
     subject, text, html_body = _mask([subject, text, html_body], links)
     email = OutboundEmail.objects.create(
@@ -170,14 +176,8 @@ class EmailDraft:
 def email_draft(*, template: str, context: dict, language: str, topic: str = "") -> EmailDraft:
     """Render `templates/email/<template>/` once in `language`, for `email_queue_many`: the
     per-person values are `email_placeholder`s in `context`."""
-    context = {"site_url": settings.SITE_URL, **context}
-    with translation.override(language):
-        subject = " ".join(_render(template, "subject.txt", language, context).split())
-        text = _render(template, "body.txt", language, context)
-        try:
-            html = _render(template, "body.html", language, context)
-        except TemplateDoesNotExist:
-            html = ""
+    subject, text, html = _render_email(template, language,
+                                        {"site_url": settings.SITE_URL, **context})
     return EmailDraft(topic=topic or template, language=language,
                       subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, text=text,
                       html=html)
