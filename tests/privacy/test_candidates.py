@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from candidates.models import CohortAdmission, Nomination, NominationDocument
-from candidates.services import nomination_update
+from candidates.services import cohort_notifications_resume, nomination_update
 from ecocycle.exceptions import DomainError
 from ecocycle.locks import JobBusy, exclusive_job
 from ecocycle.models import AuditEntry, OutboundEmail
@@ -68,7 +68,9 @@ def decided_round():
     intake_round, nominations = consented_round(3, seats=1, n_tracks=2)
     draft = complete_nomination(intake_round=intake_round, native_name="Budi Santoso Native")
     late = submitted_nomination(intake_round=intake_round)
-    round_decide(intake_round)
+    cohort = round_decide(intake_round)
+    cohort_notifications_resume()  # the decision's emails, as the worker writes them
+    assert cohort.notifications.exists()
     admitted = [n for n in nominations if CohortAdmission.objects.filter(nomination=n).exists()]
     refused = [n for n in nominations if n not in admitted]
     _decided(intake_round, 400)
