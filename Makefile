@@ -1,13 +1,25 @@
 # The two commands of the README: `make run` and `make test`. Everything else is set up by them.
-PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
-	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+# The first Python 3.11+ on PATH, looked up once. A pyenv shim for a version that is not
+# selected exists but fails, loudly: its complaint is not ours to print.
+ifndef PYTHON
+PYTHON := $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 \
+	&& $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 \
 	&& { echo $$p; break; }; done)
+endif
+# `make run PORT=8001` serves there; Procfile.dev's web process reads it as ECOCYCLE_PORT,
+# because honcho gives every process a PORT of its own (5000, 5100, ...).
+PORT ?= 8000
+# Where mail goes: EMAIL_URL's server, or printed by the worker (never print EMAIL_URL: it may
+# hold a password).
+MAIL_GOES = $(if $(EMAIL_URL),to the mail server in EMAIL_URL,printed in this window by the \
+worker (console; set EMAIL_URL=smtp://... to send it))
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench migrate demo compose-check clean
+.PHONY: run check-port test lint bench migrate demo compose-check clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required."; exit 1; }
@@ -23,12 +35,17 @@ demo: migrate
 	$(BIN)/python manage.py seed_demo
 
 ## Start web + Celery worker with beat on the embedded default (SQLite, no Redis, console email).
-run: demo
+run: check-port demo
 	@echo ""
-	@echo "  ecocycle is starting at http://127.0.0.1:8000/  (admin: http://127.0.0.1:8000/admin/)"
-	@echo "  Health: http://127.0.0.1:8000/healthz · Ctrl-C stops everything."
+	@echo "  ecocycle is starting at http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/)"
+	@echo "  Health: http://127.0.0.1:$(PORT)/healthz · Ctrl-C stops everything."
+	@echo "  Mail: $(MAIL_GOES)."
 	@echo ""
-	$(BIN)/honcho -f Procfile.dev start
+	ECOCYCLE_PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+
+check-port:
+	@case "$(PORT)" in ''|*[!0-9]*) echo "PORT must be a port number, e.g. make run PORT=8001"; \
+		exit 1;; esac
 
 ## Run the whole test suite (browser tests skip with a notice where Chromium is missing).
 test: $(STAMP)

@@ -108,6 +108,23 @@ MATCHING_PEOPLE = {
 }
 
 
+# The course a demo candidate took for each core technology of the demo programs.
+COURSE_NAMES = {
+    "Palm-oil transesterification": "Reaction engineering",
+    "Biodiesel quality control": "Instrumental analysis of fuels",
+    "Heterogeneous catalysts for biofuels": "Heterogeneous catalysis",
+    "Process scale-up and plant engineering": "Process design",
+    "Palm-oil mill effluent valorisation": "Wastewater treatment",
+    "Precision die casting": "Metal casting",
+    "Injection mould design": "Polymer processing",
+    "Casting and moulding simulation": "Finite element methods",
+    "Surface treatment and plating": "Electrochemistry and plating",
+    "Smart factory for moulding lines": "Industrial automation",
+}
+# Every third candidate of a coordinator's list took no course in what their tracks want.
+OFF_TRACK_EVERY = 3
+
+
 def _consented_rows(people: dict) -> dict:
     rows = {}
     for email, names in people.items():
@@ -228,6 +245,23 @@ def _build_round(candidates: dict, round_name: str, now) -> None:
                 _build_one(coordinator, intake_round, index, row, now)
 
 
+def _courses(intake_round, tracks, index: int, state: str) -> list[dict]:
+    """Two related courses (one for an ineligible candidate). Most candidates took courses in the
+    core technologies their first tracks want, so their coursework fits; every third one
+    (OFF_TRACK_EVERY) studied the program's other technologies, and their coursework fit is 0."""
+    wanted = list(dict.fromkeys(
+        technology for track in tracks for technology in track.wanted_technologies.order_by("id")))
+    if index % OFF_TRACK_EVERY == OFF_TRACK_EVERY - 1:
+        taken = list(intake_round.program.core_technologies.exclude(
+            pk__in=[t.pk for t in wanted]).order_by("id"))
+    else:
+        taken = wanted
+    taken = taken[:1] if state == "ineligible" else taken[:2]
+    return [{"name": COURSE_NAMES.get(technology.name, technology.name),
+             "grade": ("A", "A-")[i], "technologies": [technology]}
+            for i, technology in enumerate(taken)]
+
+
 def _build_one(coordinator, intake_round, index, row, now) -> None:
     family, given, native, state, gpa, scale, test, score, language = row
     candidate_email = f"{_slug(given)}.{_slug(family)}@student.example"
@@ -255,11 +289,8 @@ def _build_one(coordinator, intake_round, index, row, now) -> None:
     tracks = list(intake_round.tracks.order_by("round_tracks__id")[index % 3: index % 3 + 3])
     services.nomination_set_preferences(actor=actor, nomination=nomination, tracks=tracks,
                                         now=now)
-    technologies = list(intake_round.program.core_technologies.order_by("id")[:2])
-    courses = [{"name": "Reaction engineering", "grade": "A", "technologies": technologies[:1]}]
-    if state != "ineligible":
-        courses.append({"name": "Process design", "grade": "A-", "technologies": technologies[1:]})
-    services.nomination_set_courses(actor=actor, nomination=nomination, courses=courses, now=now)
+    services.nomination_set_courses(actor=actor, nomination=nomination, now=now,
+                                    courses=_courses(intake_round, tracks, index, state))
     for kind in selectors.required_documents(nomination):
         document = ContentFile(DEMO_PDF, name=f"{kind}.pdf")
         services.document_upload(actor=actor, nomination=nomination, kind=kind, file=document,

@@ -19,6 +19,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Greatest
+from django.db.models.lookups import GreaterThanOrEqual
 from django.http import Http404
 
 from candidates.models import CohortAdmission, Nomination, NominationCourse
@@ -31,8 +32,10 @@ from . import fit as mentor_fit
 from .models import Mentor, MentorAssignment, MentoringActivity
 
 Status = MentorAssignment.Status
-# A mentor with this many seats left or fewer is "near capacity" on the staff page.
-NEAR_CAPACITY_SEATS = 1
+# "Near capacity" on the staff page: an active mentor with at least one mentee (accepted, or
+# proposed or invited: those hold a seat too) whose mentees take this share of their capacity or
+# more. A mentor with nobody yet is never near capacity, whatever the capacity.
+NEAR_CAPACITY_PERCENT = 80
 
 
 def mentor_for_user(user: User) -> Mentor | None:
@@ -67,18 +70,21 @@ def assignment_get_for_mentor(mentor: Mentor | None, pk: int) -> MentorAssignmen
 
 def mentor_list_with_load(*, near_only: bool = False) -> QuerySet[Mentor]:
     """Mentors with `accepted`, `pending` (proposed or invited), `seats_left` and
-    `near_capacity` computed by the database, by name; `near_only`: those near capacity.
+    `near_capacity` (see NEAR_CAPACITY_PERCENT) computed by the database, by name;
+    `near_only`: those near capacity.
     A page of them costs two queries (and one for their expertise), whatever their number."""
     qs = Mentor.objects.annotate(
         accepted=Count("assignments", filter=Q(assignments__status=Status.ACCEPTED)),
         pending=Count("assignments", filter=Q(
             assignments__status__in=[Status.PROPOSED, Status.INVITED])),
     ).annotate(
+        load=F("accepted") + F("pending"),
         seats_left=Greatest(F("capacity") - F("accepted") - F("pending"), Value(0)),
     ).annotate(
-        near_capacity=Case(When(is_active=True, seats_left__lte=NEAR_CAPACITY_SEATS,
-                                then=Value(True)),
-                           default=Value(False), output_field=BooleanField()),
+        near_capacity=Case(When(
+            Q(is_active=True, load__gte=1)
+            & GreaterThanOrEqual(F("load") * 100, F("capacity") * NEAR_CAPACITY_PERCENT),
+            then=Value(True)), default=Value(False), output_field=BooleanField()),
     )
     if near_only:
         qs = qs.filter(near_capacity=True)

@@ -74,7 +74,7 @@ def mentor_list(request):
         "total": everyone.count(),
         "near_count": everyone.filter(near_capacity=True).count(),
         "paused_count": Mentor.objects.filter(is_active=False).count(),
-        "near_only": near_only,
+        "near_only": near_only, "near_percent": selectors.NEAR_CAPACITY_PERCENT,
         "rounds": selectors.rounds_with_admissions(),
         "to_confirm": selectors.alumni_mentors_to_confirm(),
     })
