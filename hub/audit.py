@@ -29,7 +29,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from candidates.models import Cohort, CohortOverride, MatchRun, Nomination
+from candidates.models import Cohort, CohortOverride, MatchRun, Nomination, NominationDocument
 from ecocycle.exports import ExportTable
 from ecocycle.models import AuditEntry, User
 from ecocycle.services import SYSTEM_ACTOR
@@ -139,9 +139,12 @@ KEY_LABELS = {
     "counts": gettext_lazy("counts"),
     "trigger": gettext_lazy("started by"),
     "run_requested_at": gettext_lazy("run requested at"),
+    "document": gettext_lazy("document"),
+    "courses": gettext_lazy("courses"),
+    "preferences": gettext_lazy("preferences"),
 }
 KEY_CHOICES = {"kind": CohortOverride.Kind, "trigger": MatchRun.Trigger}
-KEY_MODELS: dict[str, type[models.Model]] = {"track": DegreeTrack}
+KEY_MODELS: dict[str, type[models.Model]] = {"track": DegreeTrack, "preferences": DegreeTrack}
 # The records whose names are looked up behind an id: one query per model and page.
 RESOLVED_MODELS = (DegreeTrack, User)
 
@@ -324,11 +327,34 @@ def _choices(model, key: str) -> dict:
     return dict(KEY_CHOICES[key].choices) if key in KEY_CHOICES else {}
 
 
+def _document_text(value) -> str:
+    # A document's snapshot: its kind and the name it was uploaded with.
+    if not isinstance(value, dict):
+        return _scalar(value)
+    kinds = dict(NominationDocument.Kind.choices)
+    kind = value.get("kind")
+    return f"{kinds.get(kind, kind)}: {value.get('original_name') or '—'}"
+
+
+def _courses_text(value) -> str:
+    # The courses as written by nomination_set_courses: [name, grade, technology ids] each.
+    if not isinstance(value, list):
+        return _scalar(value)
+    return "; ".join(f"{row[0]} ({row[1] or '—'})" if isinstance(row, list) and len(row) > 1
+                     else _scalar(row) for row in value) or "—"
+
+
+KEY_FORMATS: dict[str, Callable[[Any], str]] = {"document": _document_text,
+                                                 "courses": _courses_text}
+
+
 def _human(model, key: str, value, names) -> str:
     """A value as a reader knows it: a choice's label, a track's or account's name, a date in
     the current time zone."""
     if value is None:
         return "—"
+    if key in KEY_FORMATS:
+        return KEY_FORMATS[key](value)
     related = _ref_model(model, key)
     if related is not None:
         ids = value if isinstance(value, list) else [value]
@@ -349,9 +375,12 @@ def _changes(entry: AuditEntry, names) -> list[Change]:
     model = _model_of(entry)
     before, after = entry.before or {}, entry.after or {}
     keys = [*before, *(k for k in after if k not in before)]
-    return [Change(_label(model, key), _human(model, key, before.get(key), names) if key in before
-                   else "", _human(model, key, after.get(key), names))
-            for key in keys if key not in HIDDEN_KEYS]
+    changes = [Change(_label(model, key),
+                      _human(model, key, before[key], names) if key in before else "",
+                      _human(model, key, after.get(key), names) if key in after else "—")
+               for key in keys if key not in HIDDEN_KEYS]
+    # A value shown the same before and after (an empty list, say) changed nothing to read.
+    return [c for c in changes if c.before != c.after]
 
 
 def _actor(entry: AuditEntry) -> str:

@@ -261,3 +261,16 @@ def test_page_and_export_issue_a_bounded_number_of_queries(client, staff,
             response = client.get(export)
             body = b"".join(response.streaming_content)
         assert body.count(b"moved") >= size
+
+
+def test_nomination_values_read_as_names_not_snapshots(world):
+    lines = {line.entry.action: line for line in _lines(world["round"])
+             if line.entry.target_id == str(world["dewi"].pk)}
+    document = lines["document_upload"].changes[0]
+    assert document.label == "document" and ".pdf" in document.after
+    assert "sha256" not in document.after and "{" not in document.after
+    preferences = lines["nomination_set_preferences"].changes[0]
+    assert preferences.after == ", ".join(str(t) for t in world["tracks"])
+    assert lines["nomination_set_courses"].changes[0].after == "Reaction engineering (A)"
+    # An empty list before and after (no reasons) changed nothing worth a line.
+    assert "reasons" not in [c.label for c in lines["nomination_eligibility"].changes]
