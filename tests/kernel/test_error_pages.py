@@ -130,3 +130,14 @@ def test_login_page_invites_no_sign_up(client):
     assert reverse("account_signup") not in page
     assert "sign up" not in page.lower()
     assert "by invitation only" in page
+
+
+def test_a_refused_form_gets_the_styled_page_not_djangos(db):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("account_login"), {"login": "x@example.org", "password": "x"},
+                           HTTP_ACCEPT_LANGUAGE="ko")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert 'id="error-403-csrf"' in page and '<html lang="ko">' in page
+    assert "처음 페이지로 돌아가기" in page
+    assert "CSRF" not in page
