@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from candidates import services
-from candidates.models import Cohort
+from candidates.models import Cohort, CohortOverride
 from ecocycle.models import AuditEntry
 from ecocycle.services import audit_entry_create, model_update
 from hub import audit
@@ -274,3 +275,19 @@ def test_nomination_values_read_as_names_not_snapshots(world):
     assert lines["nomination_set_courses"].changes[0].after == "Reaction engineering (A)"
     # An empty list before and after (no reasons) changed nothing worth a line.
     assert "reasons" not in [c.label for c in lines["nomination_eligibility"].changes]
+
+
+def test_page_in_the_staff_members_language(client, world, staff):
+    services.override_create(actor=staff, cohort=world["cohort"], nomination=world["other"],
+                             kind="exclude", reason="Duplicate")
+    staff.language = "ko"
+    staff.save(update_fields=["language"])
+    client.force_login(staff)
+    page = client.get(reverse("staff_rounds:audit_log", args=[world["round"].pk]))
+    html = page.content.decode()
+    assert '<html lang="ko">' in html
+    with translation.override("ko"):
+        excluded = str(CohortOverride.Kind.EXCLUDE.label)
+        download = gettext("Download as CSV")
+    assert excluded != "Exclude from the cohort" and excluded in html
+    assert download in html
