@@ -202,6 +202,10 @@ def round_audit_scope(intake_round: IntakeRound) -> Q:
             MatchRun.objects.filter(intake_round=intake_round)))
         | Q(target_type=types[Cohort], target_id__in=_ids_as_text(
             Cohort.objects.filter(intake_round=intake_round)))
+        # A milestone or a track's seats removed from the round: the row is gone, its entry
+        # keeps the round's id in what it held.
+        | Q(target_type__in=[types[RoundMilestone], types[RoundTrack]],
+            action__endswith="_delete", before__intake_round=intake_round.pk)
     )
 
 

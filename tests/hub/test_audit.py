@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from candidates import services
 from candidates.models import Cohort, CohortOverride
 from ecocycle.models import AuditEntry
-from ecocycle.services import audit_entry_create, model_update
+from ecocycle.services import audit_entry_create, model_delete, model_update
 from hub import audit
 from programs import services as program_services
 from programs.calendar import moment
@@ -291,3 +291,14 @@ def test_page_in_the_staff_members_language(client, world, staff):
         download = gettext("Download as CSV")
     assert excluded != "Exclude from the cohort" and excluded in html
     assert download in html
+
+
+def test_a_track_removed_from_the_round_stays_in_its_log(world, staff):
+    intake_round = world["round"]
+    extra = RoundTrack.objects.filter(intake_round=intake_round).first()
+    other_round = open_round_with_tracks(n_tracks=1)
+    model_delete(instance=RoundTrack.objects.get(intake_round=other_round), actor=staff)
+    model_delete(instance=extra, actor=staff)
+    line = _line(intake_round, "roundtrack_delete")
+    assert line.sentence.startswith("Demo Staff deleted the ")
+    assert line.action.endswith("deleted")
