@@ -7,6 +7,7 @@ from . import apis
 app_name = "api"
 
 urlpatterns = [
+    path("", apis.ApiRootApi.as_view(), name="root"),
     path("rounds/", apis.RoundListApi.as_view(), name="round_list"),
     path("rounds/<int:pk>/", apis.RoundDetailApi.as_view(), name="round_detail"),
     path("rounds/<int:pk>/tracks/", apis.RoundTrackListApi.as_view(), name="round_tracks"),

@@ -8,15 +8,21 @@ through nomination_save, one transaction), and lets the one exception handler
 
 from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import generics, status
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -152,6 +158,40 @@ class ApiNotFound(APIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         raise NotFound()
+
+
+# --- the root ------------------------------------------------------------------------------------
+
+ROOT_LINKS = {
+    "rounds": ("api:round_list", "Intake rounds your university takes part in."),
+    "nominations": ("api:nomination_list", "Your university's nominations."),
+    "schema": ("api-schema", "The OpenAPI schema of this API."),
+    "docs": ("api-docs", "The interactive documentation of this API."),
+}
+
+
+@extend_schema(
+    operation_id="api_root", tags=["api"], summary="Where the API's endpoints and docs are",
+    description="Links to the lists of rounds and nominations, the OpenAPI schema and the "
+                "interactive documentation. Open without a token; a token sent must be valid.",
+    responses={
+        200: inline_serializer("ApiRoot", {
+            key: serializers.URLField(help_text=text) for key, (_name, text) in ROOT_LINKS.items()
+        }),
+        401: OpenApiResponse(ErrorSerializer, description="An invalid token."),
+        429: ERRORS[429], 503: ERRORS[503],
+    },
+)
+class ApiRootApi(APIView):
+    """/api/v1/: where to go next, for a person or a client exploring the API. Open to anyone,
+    like the schema and the docs it links to; a token sent is still checked."""
+
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer]
+
+    def get(self, request):
+        return Response({key: request.build_absolute_uri(reverse(name))
+                         for key, (name, _text) in ROOT_LINKS.items()})
 
 
 # --- rounds and tracks ------------------------------------------------------------------------

@@ -24,6 +24,7 @@ urlpatterns = [
     path("rounds/<int:round_id>/run/", round_views.run_now, name="run_now"),
     path("rounds/<int:round_id>/run/status/", round_views.run_status, name="run_status"),
     path("rounds/<int:round_id>/audit/", round_views.audit_log, name="audit_log"),
+    path("rounds/<int:round_id>/audit/export.csv", round_views.audit_export, name="audit_export"),
     path("rounds/<int:round_id>/export/<slug:what>.<slug:fmt>", export_views.export,
          name="export"),
 ]

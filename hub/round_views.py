@@ -17,7 +17,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse, QueryDict
+from django.http import Http404, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +30,7 @@ from candidates import scoring, selectors, services
 from candidates.models import Cohort, CohortOverride, Nomination
 from ecocycle.access import staff_required
 from ecocycle.exceptions import messages_add_error
+from ecocycle.exports import CSV_CONTENT_TYPE, csv_chunks
 from programs import services as program_services
 from programs.calendar import (
     CALENDAR_ACTIONS,
@@ -41,6 +42,8 @@ from programs.calendar import (
 )
 from programs.models import MAX_TRACK_SEATS, IntakeRound, RoundMilestone
 from programs.selectors import intake_round_list
+
+from . import audit
 
 REVIEW_PAGE_SIZE = 100
 SORT_KEYS = ["track", "candidate", "university", "rank", "score"]
@@ -58,6 +61,7 @@ CRITERIA_LABELS = {
 }
 REVIEW_FILTER_KEYS = ("sort", "track", "university", "status")
 AUDIT_PAGE_SIZE = 50
+AUDIT_FILTER_KEYS = ("who", "what", "since", "until")
 
 
 def _round(round_id: int) -> IntakeRound:
@@ -623,21 +627,62 @@ def run_status(request, round_id):
 
 # --- audit --------------------------------------------------------------------------------------
 
+class AuditFilterForm(forms.Form):
+    who = forms.CharField(label=gettext_lazy("Who"), required=False, max_length=254)
+    what = forms.ChoiceField(label=gettext_lazy("What"), required=False)
+    since = forms.DateField(label=gettext_lazy("From"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=gettext_lazy("To"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, actions: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["what"].choices = [("", _("all")), *actions]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", _("The end of the period comes before its start."))
+        return data
+
+
+def _audit_filtered(request, intake_round: IntakeRound) -> tuple[AuditFilterForm, object]:
+    """The filter form and the entries it selects; an invalid filter is left out (the form
+    says why)."""
+    form = AuditFilterForm(request.GET, actions=audit.round_audit_actions(intake_round))
+    form.is_valid()
+    data = {k: v for k, v in getattr(form, "cleaned_data", {}).items() if k not in form.errors}
+    entries = audit.round_audit_entries(
+        intake_round, who=(data.get("who") or "").strip(), action=data.get("what") or "",
+        since=data.get("since"), until=data.get("until"))
+    return form, entries
+
+
 @never_cache
 @staff_required
 @require_GET
 def audit_log(request, round_id):
     intake_round = _round(round_id)
-    who = (request.GET.get("who") or "").strip()[:254]
-    what = (request.GET.get("what") or "").strip()[:80]
-    entries = selectors.audit_for_round(intake_round, actor=who or None, action=what or None)
-    actions = sorted(set(
-        selectors.audit_for_round(intake_round).order_by().values_list("action", flat=True)
-    ))
+    form, entries = _audit_filtered(request, intake_round)
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = {k: v for k in AUDIT_FILTER_KEYS if (v := request.GET.get(k, "").strip())}
     return render(request, "candidates/staff/audit_log.html", {
-        "intake_round": intake_round, "active": "audit", "page": page, "who": who,
-        "what": what, "actions": actions,
-        "filter_query": urlencode({k: v for k, v in {"who": who, "what": what}.items() if v}),
+        "intake_round": intake_round, "active": "audit", "form": form, "page": page,
+        "lines": audit.audit_lines(page.object_list),
+        "filter_query": urlencode(filters),
         "cohort": selectors.cohort_get_for_round(intake_round),
     })
+
+
+@never_cache  # personal data: no copy left in a shared cache
+@staff_required
+@require_GET
+def audit_export(request, round_id):
+    """The filtered log as a CSV file, streamed a batch of entries at a time."""
+    intake_round = _round(round_id)
+    _form, entries = _audit_filtered(request, intake_round)
+    response = StreamingHttpResponse(csv_chunks(audit.audit_export_table(entries)),
+                                     content_type=CSV_CONTENT_TYPE)
+    response["Content-Disposition"] = (
+        f'attachment; filename="ecocycle-{intake_round.pk}-audit.csv"')
+    return response

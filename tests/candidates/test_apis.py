@@ -643,3 +643,36 @@ def test_a_busy_database_is_a_json_503_to_retry(setup, api, monkeypatch):
     response = api.get(reverse("api:round_list"))
     assert response.status_code == 503
     assert isinstance(response.json()["detail"], str) and response["Retry-After"]
+
+
+# --- the API's root -----------------------------------------------------------------------------
+
+ROOT_LINKS = {"rounds": "/api/v1/rounds/", "nominations": "/api/v1/nominations/",
+              "schema": "/api/schema/", "docs": "/api/docs/"}
+
+
+def test_the_root_links_to_the_endpoints_and_the_docs(setup, api):
+    response = api.get("/api/v1/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    links = response.json()
+    assert links == {key: f"http://testserver{path}" for key, path in ROOT_LINKS.items()}
+    for key in ("rounds", "nominations"):
+        assert api.get(links[key]).status_code == 200
+
+
+def test_the_root_is_open_before_sign_in_but_refuses_a_bad_token(db):
+    response = APIClient().get("/api/v1/")
+    assert response.status_code == 200
+    assert set(response.json()) == set(ROOT_LINKS)
+    bad = APIClient(HTTP_AUTHORIZATION="Token not-a-token").get("/api/v1/")
+    assert bad.status_code == 401
+
+
+def test_the_root_is_documented(client):
+    document = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operation = document["paths"]["/api/v1/"]["get"]
+    assert operation["operationId"] == "api_root"
+    assert {} in operation["security"]
+    schema = document["components"]["schemas"]["ApiRoot"]
+    assert set(schema["properties"]) == set(ROOT_LINKS) == set(schema["required"])
