@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _manage(*args, env_extra):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_URL", "EMAIL_URL"))}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings.production", **env_extra)
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings.production", **env_extra})
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=120,
@@ -63,3 +63,13 @@ def test_the_smtp_timeout_comes_from_the_environment():
     assert _manage(*shell, env_extra=env).stdout.strip() == "10"
     result = _manage(*shell, env_extra={**env, "ECOCYCLE_EMAIL_TIMEOUT": "4"})
     assert result.stdout.strip() == "4", result.stderr
+
+
+def test_the_embedded_default_shows_our_error_pages_and_serves_static_files(tmp_path):
+    probe = ("from django.test import Client; c = Client(HTTP_HOST='127.0.0.1'); "
+             "r = c.get('/no-such-page/'); s = c.get('/static/css/ecocycle.css'); "
+             "print(r.status_code, 'Page not found' in r.content.decode(), "
+             "'Using the URLconf' in r.content.decode(), s.status_code)")
+    result = _manage("shell", "--no-imports", "-c", probe, env_extra={
+        "DJANGO_SETTINGS_MODULE": "config.settings.local", "ECOCYCLE_VAR_DIR": str(tmp_path)})
+    assert result.stdout.split()[-4:] == ["404", "True", "False", "200"], result.stderr

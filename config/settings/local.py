@@ -3,7 +3,12 @@
 from .base import *  # noqa: F403
 from .base import VAR_DIR, env
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Off unless asked for (DJANGO_DEBUG=1): the demo shows the site's own error pages, never
+# Django's technical ones listing every URL. WhiteNoise serves the static files straight from
+# the source folders, so no collectstatic is needed.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-never-use-in-production")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
