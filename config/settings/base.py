@@ -166,6 +166,8 @@ LANGUAGES = [
     ("vi", _("Vietnamese")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates through the language's formats ("2026년 12월 6일", "6 tháng 12, 2026", "6 Desember 2026").
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Seoul"
 USE_I18N = True
 USE_TZ = True
