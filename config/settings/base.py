@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "ecocycle.middleware.UserLanguageMiddleware",
+    # Times in the viewer's zone (a coordinator's own, Asia/Seoul otherwise), admin included.
+    "ecocycle.middleware.UserTimeZoneMiddleware",
     # Refuses an oversized body with a 413 in the user's language, before CSRF reads it.
     "ecocycle.limits.RequestSizeLimitMiddleware",
     "ecocycle.middleware.DatabaseBusyMiddleware",
