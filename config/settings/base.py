@@ -167,7 +167,10 @@ LANGUAGES = [
     ("id", _("Indonesian")),
     ("vi", _("Vietnamese")),
 ]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our own catalogue first (makemessages writes it from our code), then translations of the
+# packages' strings that ship none for a language of ours: allauth in Vietnamese,
+# django-countries in Indonesian (locale_vendor/, edited by hand, never by makemessages).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_vendor"]
 # Dates through the language's formats ("2026년 12월 6일", "6 tháng 12, 2026", "6 Desember 2026").
 FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Seoul"
