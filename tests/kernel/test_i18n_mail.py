@@ -54,3 +54,25 @@ def test_a_korean_password_reset_email_is_korean_without_a_host_greeting(
     assert "/accounts/password/reset/key/" in message.body
     assert not re.search(r"\b(receiving|request|Click|username)\b", message.body)
     assert re.search("[가-힣]", message.subject) and re.search("[가-힣]", message.body)
+
+
+def test_a_vietnamese_mentors_sign_in_code_email_is_vietnamese(
+        client, django_capture_on_commit_callbacks):
+    mentor = _mentor("vi")
+    message = _sent(client, django_capture_on_commit_callbacks, "account_request_login_code",
+                    mentor.email)
+    assert "Mã đăng nhập" in message.subject
+    assert "Mã đăng nhập của bạn ở bên dưới" in message.body
+    assert not re.search(r"\b(Hello|Your|sign-in|code is|Please|ignored)\b", message.body)
+    assert not [host for host in _hosts() if host in message.subject + message.body]
+
+
+def test_a_vietnamese_password_reset_email_is_vietnamese(
+        client, django_capture_on_commit_callbacks):
+    mentor = _mentor("vi", password=True)
+    message = _sent(client, django_capture_on_commit_callbacks, "account_reset_password",
+                    mentor.email)
+    assert "Email đặt lại mật khẩu" in message.subject
+    assert message.body.startswith("Kính gửi 김 멘토,")
+    assert "yêu cầu đặt lại mật khẩu" in message.body
+    assert not re.search(r"\b(Hello|receiving|request|Click)\b", message.body)
