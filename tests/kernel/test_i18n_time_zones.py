@@ -1,12 +1,16 @@
 """Every time in the viewer's time zone, with the zone named (issue 15)."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
 from django.utils import formats, timezone
 
 from ecocycle.middleware import user_time_zone
+from ecocycle.models import AuditEntry
+from hub.models import JobFailure
+from programs.models import RoundMilestone
 from tests.candidates.factories import (
     complete_nomination,
     open_round_with_tracks,
@@ -65,3 +69,21 @@ def test_staff_and_mentors_read_times_in_seoul(staff_user, mentor_user):
 def test_a_coordinator_with_an_unknown_zone_reads_seoul_time():
     coordinator = CoordinatorFactory(timezone="Mars/Olympus")
     assert user_time_zone(coordinator.user) == "Asia/Seoul"
+
+
+AT = datetime(2026, 12, 6, 8, 3, tzinfo=UTC)  # 15:03 in Jakarta, 17:03 in Seoul
+
+
+def test_admin_headings_are_in_the_viewers_zone_named():
+    """The admin's headings and lists show the objects' names: their times are the viewer's,
+    not the database's UTC."""
+    rows = [AuditEntry(created_at=AT, actor_label="a@example.test", action="nomination.submit",
+                       target_repr="Nomination 1"),
+            RoundMilestone(kind=RoundMilestone.Kind.NOMINATIONS_CLOSE, at=AT),
+            JobFailure(job="retention", failed_at=AT, error="boom")]
+    with timezone.override("Asia/Jakarta"):
+        names = [str(row) for row in rows]
+    assert all("15:03 WIB" in name for name in names), names
+    assert not [name for name in names if "08:03" in name]
+    with timezone.override("Asia/Seoul"):
+        assert "17:03 KST" in str(rows[0])
