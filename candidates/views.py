@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -44,12 +45,13 @@ from .forms import (
 )
 from .models import Nomination
 
+# Lazy: built at import time, the labels are translated when each page shows them.
 SECTIONS = [
-    ("person", _("Person")),
-    ("studies", _("Studies")),
-    ("language", _("Language")),
-    ("preferences", _("Interests and preferences")),
-    ("documents", _("Documents")),
+    ("person", gettext_lazy("Person")),
+    ("studies", gettext_lazy("Studies")),
+    ("language", gettext_lazy("Language")),
+    ("preferences", gettext_lazy("Interests and preferences")),
+    ("documents", gettext_lazy("Documents")),
 ]
 SECTION_KEYS = [key for key, _label in SECTIONS]
 

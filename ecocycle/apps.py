@@ -16,3 +16,5 @@ class EcocycleConfig(AppConfig):
         # By name: the middleware module reads models, which are not loaded when this one is.
         user_logged_in.connect(import_string("ecocycle.middleware.second_factor_remember"),
                                dispatch_uid="ecocycle_second_factor_remember")
+        user_logged_in.connect(import_string("ecocycle.middleware.time_zone_remember"),
+                               dispatch_uid="ecocycle_time_zone_remember")

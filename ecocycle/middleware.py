@@ -1,14 +1,16 @@
-"""Speak the signed-in user's preferred language unless they picked another with the switcher;
-keep staff without a second factor out of every page but its set-up; answer a write that found
-the database busy with a page that says to try again."""
+"""Speak the signed-in user's preferred language unless they picked another with the switcher,
+and show times in their time zone; keep staff without a second factor out of every page but its
+set-up; answer a write that found the database busy with a page that says to try again."""
 
 import sys
+import zoneinfo
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views import defaults
 
@@ -31,6 +33,72 @@ class UserLanguageMiddleware:
             translation.activate(user.language)
             request.LANGUAGE_CODE = user.language
         return self.get_response(request)
+
+
+class UserTimeZoneMiddleware:
+    """Shows every time in the viewer's time zone, admin included: a coordinator's is their
+    own (Coordinator.timezone, reached through the `coordinator` relation, so the kernel
+    imports no app); staff's, mentors' and anyone else's is settings.TIME_ZONE (Asia/Seoul).
+    The date-time formats name the zone (config/formats). A coordinator's zone is read at
+    sign-in (`time_zone_remember`) and kept in the session, so a page costs no extra query."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        zone = request_time_zone(request)
+        if zone is None:
+            timezone.deactivate()
+            return self.get_response(request)
+        with timezone.override(zone):
+            return self.get_response(request)
+
+
+TIME_ZONE_SESSION_KEY = "ecocycle_time_zone"
+
+
+def request_time_zone(request) -> str | None:
+    """The signed-in viewer's zone; None (the default, settings.TIME_ZONE) for anyone else."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    if getattr(user, "role", None) != "coordinator":
+        return settings.TIME_ZONE
+    session = getattr(request, "session", None)
+    remembered = session.get(TIME_ZONE_SESSION_KEY) if session is not None else None
+    if remembered and remembered[0] == user.pk and _known_zone(remembered[1]):
+        return remembered[1]
+    zone = user_time_zone(user)
+    if session is not None:
+        session[TIME_ZONE_SESSION_KEY] = [user.pk, zone]
+    return zone
+
+
+def time_zone_remember(sender, request, user, **kwargs) -> None:
+    """On user_logged_in (connected in EcocycleConfig.ready): a coordinator's session keeps
+    their zone; signing in again picks up a change."""
+    session = getattr(request, "session", None)
+    if session is not None and getattr(user, "role", None) == "coordinator":
+        session[TIME_ZONE_SESSION_KEY] = [user.pk, user_time_zone(user)]
+
+
+def user_time_zone(user) -> str:
+    """The zone a user reads times in: a coordinator's own, settings.TIME_ZONE otherwise."""
+    zone = None
+    if getattr(user, "role", None) == "coordinator":
+        try:
+            zone = user.coordinator.timezone
+        except ObjectDoesNotExist:
+            zone = None
+    return zone if zone and _known_zone(zone) else settings.TIME_ZONE
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        return False
+    return True
 
 
 # Pages a staff member without a second factor may still open: allauth's own (sign-in, sign-out,

@@ -3,6 +3,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedTextField
 from knox.models import AbstractAuthToken
@@ -122,7 +123,9 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["target_type", "target_id"])]
 
     def __str__(self) -> str:
-        when = f"{self.created_at:%Y-%m-%d %H:%M}"
+        # In the viewer's zone, named (the admin's headings and lists show it).
+        when = formats.date_format(timezone.localtime(self.created_at), "DATETIME_FORMAT") \
+            if self.created_at else ""
         return f"{when} {self.actor_label} {self.action} {self.target_repr}"
 
 

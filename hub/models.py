@@ -1,7 +1,7 @@
 """The composition's own records: the staff digests sent, and the scheduled jobs that failed."""
 
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -49,4 +49,7 @@ class JobFailure(models.Model):
         ordering = ["-failed_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.job} {self.failed_at:%Y-%m-%d %H:%M}: {self.error}"
+        # In the viewer's zone, named (the admin's headings and lists show it).
+        when = formats.date_format(timezone.localtime(self.failed_at), "DATETIME_FORMAT") \
+            if self.failed_at else ""
+        return f"{self.job} {when}: {self.error}"

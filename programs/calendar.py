@@ -7,7 +7,7 @@ in place of an action it does not offer, so the page and every other door say th
 
 from datetime import datetime
 
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from .models import IntakeRound, RoundMilestone
@@ -23,10 +23,11 @@ Phase = IntakeRound.Phase
 
 
 def moment(at: datetime | None) -> str:
-    """A milestone's date and time as messages write it: in the current time zone, named."""
+    """A milestone's date and time as messages write it: in the current time zone (the
+    viewer's), named, in the language's format ("6 December 2026, 15:03 WIB")."""
     if at is None:
         return "—"
-    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M %Z")
+    return formats.date_format(timezone.localtime(at), "DATETIME_FORMAT")
 
 
 def nominations_closed(intake_round: IntakeRound, now: datetime) -> bool:

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -277,7 +277,10 @@ class RoundMilestone(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.at:%Y-%m-%d %H:%M}"
+        # In the viewer's zone, named (the admin's headings and lists show it).
+        when = formats.date_format(timezone.localtime(self.at), "DATETIME_FORMAT") \
+            if self.at else ""
+        return f"{self.get_kind_display()}: {when}"
 
 
 MILESTONE_ORDER = {kind: index for index, kind in enumerate(RoundMilestone.Kind.values)}

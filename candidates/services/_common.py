@@ -146,8 +146,7 @@ def _ensure_nominations_open(intake_round: IntakeRound, now: datetime) -> None:
         raise DomainError(_(
             "The nomination deadline for %(round)s has passed (%(close)s). Nominations can no "
             "longer be created, changed or submitted."
-        ) % {"round": intake_round, "close": timezone.localtime(close).strftime("%Y-%m-%d %H:%M %Z")
-             if close else ""})
+        ) % {"round": intake_round, "close": moment(close) if close else ""})
 
 
 def nominations_open_check(*, intake_round: IntakeRound, now: datetime | None = None) -> None:

@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "ecocycle.middleware.UserLanguageMiddleware",
+    # Times in the viewer's zone (a coordinator's own, Asia/Seoul otherwise), admin included.
+    "ecocycle.middleware.UserTimeZoneMiddleware",
     # Refuses an oversized body with a 413 in the user's language, before CSRF reads it.
     "ecocycle.limits.RequestSizeLimitMiddleware",
     "ecocycle.middleware.DatabaseBusyMiddleware",
@@ -165,7 +167,12 @@ LANGUAGES = [
     ("id", _("Indonesian")),
     ("vi", _("Vietnamese")),
 ]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our own catalogue first (makemessages writes it from our code), then translations of the
+# packages' strings that ship none for a language of ours: allauth in Vietnamese,
+# django-countries in Indonesian (locale_vendor/, edited by hand, never by makemessages).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_vendor"]
+# Dates through the language's formats ("2026년 12월 6일", "6 tháng 12, 2026", "6 Desember 2026").
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Seoul"
 USE_I18N = True
 USE_TZ = True

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from candidates import services, tasks
 from candidates.imports import nomination_import_csv
@@ -249,7 +249,7 @@ def test_the_matching_is_refused_while_nominations_are_open(open_round, unchange
     message = " ".join(refused.value.messages)
     assert WAITS in message and open_round.name in message
     close = RoundMilestone.objects.get(intake_round=open_round, kind="nominations_close").at
-    assert timezone.localtime(close).strftime("%Y-%m-%d %H:%M") in message
+    assert formats.date_format(timezone.localtime(close), "DATETIME_FORMAT") in message
 
 
 def test_before_nominations_open_the_matching_is_refused_too(unchanged):

@@ -289,8 +289,9 @@ def test_consent_page_for_tampered_expired_and_withdrawn_links(client, settings)
 
 
 def _personal_values(nomination):
-    return [nomination.email, nomination.phone, date_format(nomination.date_of_birth, "N j, Y"),
-            nomination.institution, nomination.major, nomination.passport_masked]
+    return [nomination.email, nomination.phone,
+            date_format(nomination.date_of_birth, "DATE_FORMAT"), nomination.institution,
+            nomination.major, nomination.passport_masked]
 
 
 def test_an_answered_or_dead_consent_link_shows_no_personal_data(client):
