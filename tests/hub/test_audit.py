@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from candidates import services
@@ -117,9 +118,8 @@ def test_calendar_and_milestone_changes_are_included(world, staff):
     assert edited.sentence.startswith("Demo Staff changed the milestone “Enrolment: ")
     (change,) = edited.changes
     assert change.label == "date and time"
-    local = timezone.localtime(new_at)
     assert change.after == moment(new_at)
-    assert change.after.startswith(local.strftime("%Y-%m-%d %H:%M "))
+    assert change.after == date_format(timezone.localtime(new_at), "DATETIME_FORMAT")
 
 
 def test_extend_and_release_say_the_new_date(world, staff):
@@ -128,8 +128,8 @@ def test_extend_and_release_say_the_new_date(world, staff):
     program_services.intake_round_extend_nominations(actor=staff, intake_round=intake_round,
                                                      until=until, reason="Holiday")
     line = _line(intake_round, "intake_round_extend_nominations")
-    assert line.sentence == (f"Demo Staff extended the nomination deadline to "
-                             f"{timezone.localtime(until):%Y-%m-%d %H:%M %Z}: Holiday")
+    until_text = date_format(timezone.localtime(until), "DATETIME_FORMAT")
+    assert line.sentence == f"Demo Staff extended the nomination deadline to {until_text}: Holiday"
 
 
 def test_unknown_and_generic_actions_fall_back_to_translated_sentences(world, staff):
