@@ -62,12 +62,34 @@ def _use_language(page, language: str) -> None:
                                "domain": urlsplit(page.url).hostname, "path": "/"}])
 
 
+# The Korean words (runs of Hangul) whose letters do not all sit on one line.
+BROKEN_KOREAN_WORDS = """() => {
+  const broken = [], walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const word of node.data.matchAll(/[\\uac00-\\ud7a3]{2,}/g)) {
+      const tops = new Set();
+      for (let i = word.index; i < word.index + word[0].length; i++) {
+        const range = document.createRange();
+        range.setStart(node, i);
+        range.setEnd(node, i + 1);
+        const box = range.getBoundingClientRect();
+        if (box.height) { tops.add(Math.round(box.top)); }
+      }
+      if (tops.size > 1) { broken.push(word[0]); }
+    }
+  }
+  return broken;
+}"""
+
+
 def _assert_fits(page, path: str, language: str) -> None:
     response = page.goto(path)
     assert response.ok, f"{path}: {response.status}"
     assert page.locator("html").get_attribute("lang") == language, path
     widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], f"{path} in {language} is {widths[0]} px wide on a phone"
+    if language == "ko":
+        assert page.evaluate(BROKEN_KOREAN_WORDS) == [], f"{path}: Korean words broken"
 
 
 def _assert_all_fit(page, paths: list[str], *, shots: dict[str, str] | None = None) -> None:
