@@ -20,7 +20,8 @@ from ecocycle.models import User
 from mentors.models import Mentor, MentorAssignment
 from mentors.services import invitation_link
 from programs.models import IntakeRound
-from students.models import Enrolment
+from students.models import AlumniOutcome, Enrolment
+from students.services import alumni_update_link
 from tests.e2e.pages import sign_in
 from tests.kernel.factories import DEFAULT_PASSWORD
 
@@ -114,17 +115,18 @@ def _coordinators_pages() -> list[str]:
 
 
 def _links() -> list[str]:
-    """A live consent link and a live mentor invitation: the pages their emails open."""
+    """Live emailed links: consent, a mentor's invitation, an alumnus's update."""
     waiting = Nomination.objects.filter(status=Nomination.Status.SUBMITTED,
                                         consent_given_at__isnull=True).first()
     invited = MentorAssignment.objects.filter(status=MentorAssignment.Status.INVITED).first()
-    return [_path(consent_link(waiting)), _path(invitation_link(invited))]
+    return [_path(consent_link(waiting)), _path(invitation_link(invited)),
+            _path(alumni_update_link(AlumniOutcome.objects.first()))]
 
 
 def test_a_coordinators_pages_and_the_emailed_links_fit_a_phone(demo, phone):
-    consent, invitation = _links()
-    _assert_all_fit(phone, ["/", "/cycle/", "/accounts/login/", consent, invitation],
-                    shots={consent: "consent"})
+    consent, invitation, alumni_update = _links()
+    _assert_all_fit(phone, ["/", "/cycle/", "/accounts/login/", "/accounts/password/reset/",
+                            consent, invitation, alumni_update], shots={consent: "consent"})
 
     _use_language(phone, "en")
     sign_in(phone, User.objects.get(email=COORDINATOR), code=False)
@@ -154,7 +156,8 @@ def _staff_pages() -> list[str]:
     return [
         "/", "/staff/", f"/staff/rounds/{proposed}/", f"/staff/rounds/{proposed}/cohort/",
         f"/staff/rounds/{proposed}/whatif/", f"/staff/rounds/{proposed}/audit/",
-        f"/staff/rounds/{approved}/", "/staff/mentors/", "/staff/mentors/import/",
+        f"/staff/rounds/{proposed}/approve/confirm/", f"/staff/rounds/{approved}/",
+        f"/staff/rounds/{approved}/cohort/", "/staff/mentors/", "/staff/mentors/import/",
         f"/staff/mentors/{mentor}/", f"/staff/mentors/rounds/{approved}/", "/staff/students/",
         f"/staff/students/{Enrolment.objects.first().pk}/", "/staff/careers/", "/staff/cycle/",
         "/staff/privacy/", "/staff/privacy/?q=a", f"/staff/privacy/nominations/{nomination}/",
