@@ -24,6 +24,7 @@ def test_staff_signs_in_switches_to_korean_and_opens_the_admin(page, staff_user)
     assert page.locator("td", has_text="2027 Spring").count() == 1
 
     page.select_option("#language-select", "ko")
+    page.click("form.language input[type=submit]")
     page.wait_for_selector("text=입학 차수")
     assert page.locator("html").get_attribute("lang") == "ko"
 
