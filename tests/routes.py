@@ -8,7 +8,13 @@ objects fill it, and a new route fails the page test until PAGES or NOT_PAGES na
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from candidates.models import Cohort, CohortOverride, Nomination, NominationDocument
+from candidates.models import (
+    Cohort,
+    CohortOverride,
+    Nomination,
+    NominationDocument,
+    WhatIfRun,
+)
 from candidates.views import SECTION_KEYS
 from mentors.models import Mentor, MentorAssignment
 from programs.models import IntakeRound
@@ -22,7 +28,7 @@ ROLES = {
 }
 
 
-def _round():
+def round_proposed():
     return IntakeRound.objects.filter(cohort__status=Cohort.Status.PROPOSED).first()
 
 
@@ -54,10 +60,10 @@ ROUTE_KWARGS = {
     "candidates:document_download": lambda: {"pk": _document().pk},
     "candidates:document_remove": lambda: {"pk": _document().pk},
     "staff_rounds:override_clear": lambda: {
-        "round_id": _round().pk,
+        "round_id": round_proposed().pk,
         "override_id": getattr(CohortOverride.objects.first(), "pk", 1)},
-    "staff_rounds:round_calendar": lambda: {"round_id": _round().pk, "action": "edit"},
-    "staff_rounds:export": lambda: {"round_id": _round().pk, "what": "tracks",
+    "staff_rounds:round_calendar": lambda: {"round_id": round_proposed().pk, "action": "edit"},
+    "staff_rounds:export": lambda: {"round_id": round_proposed().pk, "what": "tracks",
                                     "fmt": "csv"},
     "staff_mentors:mentor_detail": lambda: {"mentor_id": Mentor.objects.first().pk},
     "staff_mentors:mentor_confirm": lambda: {"mentor_id": Mentor.objects.first().pk},
@@ -74,8 +80,8 @@ ROUTE_KWARGS = {
     "staff_privacy:mentor_erase": lambda: {"pk": Mentor.objects.first().pk},
     "mentors:assignment_answer": lambda: {"pk": _assignment().pk},
     "mentors:activity_new": lambda: {"pk": _assignment().pk},
-    "api:round_detail": lambda: {"pk": _round().pk},
-    "api:round_tracks": lambda: {"pk": _round().pk},
+    "api:round_detail": lambda: {"pk": round_proposed().pk},
+    "api:round_tracks": lambda: {"pk": round_proposed().pk},
     "api:nomination_detail": lambda: {"pk": nomination().pk},
     "api:nomination_submit": lambda: {"pk": nomination().pk},
     "api:nomination_withdraw": lambda: {"pk": nomination().pk},
@@ -118,7 +124,7 @@ def path_of(route: str, pattern: URLPattern, namespace: str) -> str | None:
             kwargs["uidb36"] = "1z"
         return reverse(name, kwargs=kwargs)
     if name.startswith(ROUND_PREFIXES) and set(regex_groups) == {"round_id"}:
-        return reverse(name, kwargs={"round_id": _round().pk})
+        return reverse(name, kwargs={"round_id": round_proposed().pk})
     if name.startswith("admin:"):
         return None  # Visited below, through the admin's own index and change lists.
     raise AssertionError(f"{route} ({name}) takes parameters: add it to ROUTE_KWARGS.")
@@ -192,6 +198,13 @@ PAGES = {
     "staff_cycle:dashboard": ("staff",),
 }
 
+
+def _whatif_paths() -> list[str]:
+    page = reverse("staff_rounds:whatif", kwargs={"round_id": round_proposed().pk})
+    done = WhatIfRun.objects.filter(intake_round=round_proposed(), status=WhatIfRun.Status.DONE)
+    return [page, *(f"{page}?whatif={pk}" for pk in done.values_list("pk", flat=True)[:1])]
+
+
 # Pages with more than one face: route name -> the paths visited instead of its one path.
 PAGE_VARIANTS = {
     "candidates:nomination_edit": lambda: [
@@ -199,8 +212,10 @@ PAGE_VARIANTS = {
         for section in SECTION_KEYS],
     # Sorted by a column: its header says so (aria-sort).
     "staff_rounds:cohort_review": lambda: [
-        reverse("staff_rounds:cohort_review", kwargs={"round_id": _round().pk}) + query
+        reverse("staff_rounds:cohort_review", kwargs={"round_id": round_proposed().pk}) + query
         for query in ("", "?sort=score", "?sort=track")],
+    # With a computed what-if, where the world has one: the tracks and candidates it changes.
+    "staff_rounds:whatif": _whatif_paths,
 }
 
 # Routes that are no page of ours, and why.

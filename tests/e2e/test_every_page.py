@@ -14,8 +14,18 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
+from candidates import selectors, services
 from ecocycle.models import User
-from tests.routes import PAGE_VARIANTS, PAGES, ROLES, is_page, path_of, route_name, routes
+from tests.routes import (
+    PAGE_VARIANTS,
+    PAGES,
+    ROLES,
+    is_page,
+    path_of,
+    round_proposed,
+    route_name,
+    routes,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,6 +87,15 @@ def _visit(page, path: str, where: str) -> None:
 @pytest.fixture
 def demo(db):
     call_command("seed_demo", stdout=StringIO())
+    # A what-if with one seat on every track, computed, so its comparison is visited too.
+    intake_round = round_proposed()
+    whatif = services.whatif_request(
+        actor=User.objects.get(email=ROLES["staff"]), intake_round=intake_round,
+        seats={rt.track_id: 1 for rt in selectors.whatif_round_tracks(intake_round)},
+        weights=selectors.scoring_weights_get_for_round(intake_round))
+    services.whatif_compute(whatif=whatif)
+    whatif.refresh_from_db()
+    assert whatif.status == whatif.Status.DONE and whatif.counts["changed"]
 
 
 def test_no_page_of_any_role_has_an_axe_violation_in_any_language(demo, browser, live_server):
