@@ -2,6 +2,8 @@
 
 from django import forms
 from django.conf import settings
+from django.forms.renderers import TemplatesSetting
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -26,13 +28,37 @@ class AnswerForm(forms.Form):
     )
 
 
+class FilterableCheckboxes(forms.CheckboxSelectMultiple):
+    """A long list of choices as checkboxes in a scroll box, under a text box that narrows them
+    as one types (static/js/filter-list.js and css/filter-list.css, which the page loads).
+    Without script the filter box stays hidden and the checkboxes work alone."""
+
+    template_name = "widgets/filterable_checkboxes.html"
+
+    def __init__(self, *, legend, filter_label, attrs=None):
+        super().__init__(attrs)
+        self.legend, self.filter_label = legend, filter_label
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"].update(legend=self.legend, filter_label=self.filter_label)
+        return context
+
+    def _render(self, template_name, context, renderer=None):
+        # Its template is one of ours (templates/widgets/), which the forms' default renderer,
+        # looking in Django's own widget templates, does not see.
+        return mark_safe(TemplatesSetting().render(template_name, context))
+
+
 class ProfileForm(forms.ModelForm):
     languages_spoken = forms.MultipleChoiceField(
         label=_("Languages you can mentor in"), choices=SPOKEN_LANGUAGES,
         widget=forms.CheckboxSelectMultiple)
     travel_countries = forms.MultipleChoiceField(
         label=_("Countries you are willing to travel to"), required=False,
-        choices=lambda: list(countries), widget=forms.SelectMultiple(attrs={"size": 6}))
+        choices=lambda: list(countries), widget=FilterableCheckboxes(
+            legend=_("Countries you are willing to travel to"),
+            filter_label=_("Filter the countries")))
     expertise = forms.ModelMultipleChoiceField(
         label=_("Your fields of expertise"), required=False,
         queryset=CoreTechnology.objects.select_related("program").order_by("program__name",

@@ -275,9 +275,13 @@ def test_cohort_review_filters_and_sorts_on_the_server(client, staff_user, match
     track_id = next(t for t in _placed(intake_round).values() if t)
     rows = client.get(url, {"track": track_id}).context["rows"]
     assert [row["track"].pk for row in rows] == [track_id]
-    by_score = client.get(url, {"sort": "score"}).context["rows"]
+    response = client.get(url, {"sort": "score"})
+    by_score = response.context["rows"]
     scores = [row["score"] for row in by_score if row["score"] is not None]
     assert scores == sorted(scores, reverse=True)
+    # The sorted column's header says so to a screen reader; the others say nothing.
+    headers = re.findall(r"<th[^>]*>", response.content.decode().split('id="cohort"')[1])
+    assert [h for h in headers if "aria-sort" in h] == ['<th class="num" aria-sort="descending">']
     by_name = client.get(url, {"sort": "candidate"}).context["rows"]
     assert [str(r["nomination"]) for r in by_name] == sorted(
         (str(r["nomination"]) for r in by_name), key=str.lower)
@@ -433,6 +437,9 @@ def test_whatif_shows_the_differences_and_saves_nothing(client, staff_user, matc
     assert all(row["whatif_track"] for row in rows)  # everyone placed
     html = response.content.decode()
     assert html.count('class="changed"') >= len(rows)
+    # A changed track says so in words too, not by its colour alone.
+    changed_tracks = sum(row["changed"] for row in response.context["track_compare"])
+    assert changed_tracks and html.count('class="badge changed-mark"') == changed_tracks
     assert f"{len(rows)} candidates would change." in html
     assert MatchRun.objects.count() == runs
     assert _placed(intake_round) == placements

@@ -144,6 +144,25 @@ def test_mentor_keeps_their_profile_current(client):
     assert entry.actor == mentor.user and entry.after["capacity"] == 4
 
 
+def test_travel_countries_are_checkboxes_a_typed_filter_narrows(client):
+    """About 250 countries: no Ctrl-click list but checkboxes in a scroll box. The filter box
+    is hidden until static/js/filter-list.js shows it, so without script the plain list stays."""
+    mentor = _mentor_with_account()
+    client.force_login(mentor.user)
+    html = client.get(reverse("mentors:profile")).content.decode()
+    assert '<select name="travel_countries"' not in html
+    box = re.search(r'<fieldset class="filter-list-group">(.*?)</fieldset>', html, re.S)
+    assert box, "the travel countries' filterable list"
+    checkboxes = re.findall(r'<input type="checkbox" name="travel_countries" value="(\w+)"[^>]*>',
+                            box.group(1))
+    assert len(checkboxes) > 200 and "VN" in checkboxes
+    assert re.search(r'value="ID"[^>]*checked', box.group(1))  # the factory's one country
+    assert re.search(r'<input type="search"[^>]*hidden', box.group(1))
+    legend = '<legend class="visually-hidden">Countries you are willing to travel to</legend>'
+    assert legend in box.group(1)
+    assert '<script src="/static/js/filter-list.js" defer></script>' in html
+
+
 def test_pausing_keeps_a_mentor_out_of_the_next_matching(client):
     mentor = _mentor_with_account()
     client.force_login(mentor.user)
