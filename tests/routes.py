@@ -242,6 +242,7 @@ NOT_PAGES = {
     "staff_mentors:import_template": "CSV",
     "staff_mentors:mentor_options": "HTML fragment for the propose form's script",
     "staff_rounds:export": "CSV or spreadsheet",
+    "staff_rounds:audit_export": "CSV",
     "staff_rounds:run_status": "status fragment polled by script",
     "staff_cycle:export": "CSV",
 }

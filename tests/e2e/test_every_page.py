@@ -114,8 +114,6 @@ def test_no_page_of_any_role_has_an_axe_violation_in_any_language(demo, browser,
 
 
 # Apart from the axe test, so that each says what it found on its own.
-@pytest.mark.xfail(reason="The phone layout (issue 15, branch wt-phone) is not merged yet: remove "
-                          "this mark with it.", strict=False)
 def test_no_page_of_any_role_scrolls_sideways_on_a_phone(demo, browser, live_server):
     overflowing = []
     for role, pages in _pages_by_role().items():
