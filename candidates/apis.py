@@ -170,7 +170,7 @@ ROOT_LINKS = {
 }
 
 
-@extend_schema(
+@extend_schema_view(get=extend_schema(
     operation_id="api_root", tags=["api"], summary="Where the API's endpoints and docs are",
     description="Links to the lists of rounds and nominations, the OpenAPI schema and the "
                 "interactive documentation. Open without a token; a token sent must be valid.",
@@ -181,7 +181,7 @@ ROOT_LINKS = {
         401: OpenApiResponse(ErrorSerializer, description="An invalid token."),
         429: ERRORS[429], 503: ERRORS[503],
     },
-)
+))
 class ApiRootApi(APIView):
     """/api/v1/: where to go next, for a person or a client exploring the API. Open to anyone,
     like the schema and the docs it links to; a token sent is still checked."""
