@@ -201,6 +201,7 @@ if ECOCYCLE_S3_BUCKET:
             "default_acl": env.str("ECOCYCLE_S3_DEFAULT_ACL", default="private") or None,
             "querystring_auth": True,
             "querystring_expire": 60,
+            "signature_version": "s3v4",
             # A name in use gets a suffix: an upload never replaces another document's object.
             "file_overwrite": False,
             # A download is spooled to a temporary file past this size, not held in memory.
