@@ -16,3 +16,7 @@ class EcocycleConfig(AppConfig):
         # By name: the middleware module reads models, which are not loaded when this one is.
         user_logged_in.connect(import_string("ecocycle.middleware.second_factor_remember"),
                                dispatch_uid="ecocycle_second_factor_remember")
+        # Celery task timings, and the outbox counted at each scrape (ecocycle.metrics).
+        import_string("ecocycle.metrics.task_signals_connect")()
+        import_string("ecocycle.metrics.scrape_collector_register")(
+            import_string("ecocycle.metrics.OutboxCollector")())

@@ -53,6 +53,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request counts and latencies for /metrics (django-prometheus): first and last, so they time
+    # the whole stack. Only its middleware: the database keeps Django's own engines.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -69,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "ecocycle.middleware.StaffSecondFactorMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -343,6 +347,14 @@ SPECTACULAR_SETTINGS = {
     # Named after what it is, not after the field ("code") that holds it.
     "ENUM_NAME_OVERRIDES": {"OutcomeCodeEnum": "candidates.selectors.outcomes.OutcomeCode"},
 }
+
+# --- Operations -----------------------------------------------------------------------------
+# /metrics answers only `Authorization: Bearer <this>`; unset, it is a 404 for everyone.
+ECOCYCLE_METRICS_TOKEN = env.str("ECOCYCLE_METRICS_TOKEN", default="")
+# /healthz answers 503 when the nightly job last succeeded longer ago than this (a fresh install
+# counts from its migration), or when more emails than this wait in the outbox.
+ECOCYCLE_HEALTH_NIGHTLY_MAX_HOURS = env.float("ECOCYCLE_HEALTH_NIGHTLY_MAX_HOURS", default=26)
+ECOCYCLE_HEALTH_OUTBOX_MAX = env.int("ECOCYCLE_HEALTH_OUTBOX_MAX", default=1000)
 
 LOGGING = {
     "version": 1,
