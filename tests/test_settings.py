@@ -73,3 +73,20 @@ def test_the_embedded_default_shows_our_error_pages_and_serves_static_files(tmp_
     result = _manage("shell", "--no-imports", "-c", probe, env_extra={
         "DJANGO_SETTINGS_MODULE": "config.settings.local", "ECOCYCLE_VAR_DIR": str(tmp_path)})
     assert result.stdout.split()[-4:] == ["404", "True", "False", "200"], result.stderr
+
+
+PRODUCTION = {"DJANGO_SECRET_KEY": "a" * 20 + "-long-random-production-secret-key-value-xyz",
+              "DJANGO_ALLOWED_HOSTS": "ecocycle.example.org", "ECOCYCLE_LOOKUP_HASH_KEY": "x",
+              **SERVICES}
+SENTRY_ACTIVE = ("import sentry_sdk; c = sentry_sdk.get_client(); "
+                 "print('ACTIVE', c.is_active(), c.options.get('send_default_pii'), "
+                 "getattr(c.options.get('before_send'), '__module__', None))")
+
+
+def test_sentry_is_initialised_only_when_a_dsn_is_set():
+    shell = ("shell", "--no-imports", "-c", SENTRY_ACTIVE)
+    result = _manage(*shell, env_extra={
+        **PRODUCTION, "SENTRY_DSN": "https://public@sentry.example.org/1"})
+    assert "ACTIVE True False ecocycle.sentry" in result.stdout, result.stderr
+    result = _manage(*shell, env_extra={**PRODUCTION, "SENTRY_DSN": ""})
+    assert "ACTIVE False" in result.stdout, result.stderr

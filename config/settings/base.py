@@ -12,6 +12,8 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from ecocycle.sentry import sentry_init
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("ECOCYCLE_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -355,6 +357,11 @@ ECOCYCLE_METRICS_TOKEN = env.str("ECOCYCLE_METRICS_TOKEN", default="")
 # counts from its migration), or when more emails than this wait in the outbox.
 ECOCYCLE_HEALTH_NIGHTLY_MAX_HOURS = env.float("ECOCYCLE_HEALTH_NIGHTLY_MAX_HOURS", default=26)
 ECOCYCLE_HEALTH_OUTBOX_MAX = env.int("ECOCYCLE_HEALTH_OUTBOX_MAX", default=1000)
+# Errors of the web and the worker go to Sentry when a DSN is set (ecocycle.sentry: no personal
+# data, no request bodies); without one nothing is initialised.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+sentry_init(dsn=SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default=""),
+            traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0))
 
 LOGGING = {
     "version": 1,
