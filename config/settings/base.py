@@ -58,6 +58,8 @@ MIDDLEWARE = [
     # Request counts and latencies for /metrics (django-prometheus): first and last, so they time
     # the whole stack. Only its middleware: the database keeps Django's own engines.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # An id per request (the proxy's X-Request-ID, or a new one) on its log lines and response.
+    "ecocycle.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
