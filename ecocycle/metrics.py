@@ -21,6 +21,8 @@ from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_prometheus.middleware import PrometheusAfterMiddleware as _PrometheusAfterMiddleware
+from django_prometheus.utils import Time
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -105,6 +107,19 @@ def metrics_view(request):
         raise Http404
     body = generate_latest(_registry()) + generate_latest(_SCRAPE_REGISTRY)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
+
+
+class PrometheusAfterMiddleware(_PrometheusAfterMiddleware):
+    """django-prometheus's, except that a malformed Content-Length (which Django ignores, as
+    ecocycle.limits does) is not a server error: the request is timed, its size not counted."""
+
+    def process_request(self, request):
+        try:
+            int(request.headers.get("content-length") or 0)
+        except ValueError:
+            request.prometheus_after_middleware_event = Time()
+            return None
+        return super().process_request(request)
 
 
 # --- Celery: every task's run time and outcome, measured in the worker -----------------------

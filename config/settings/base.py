@@ -76,7 +76,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "ecocycle.middleware.StaffSecondFactorMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "ecocycle.metrics.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

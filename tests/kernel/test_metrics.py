@@ -94,3 +94,9 @@ def test_in_multiprocess_mode_the_shared_folder_is_read(client, metrics_token, t
     body = response.content.decode()
     assert "ecocycle_task_duration_seconds" not in body
     assert "ecocycle_outbox_emails" in body
+
+
+def test_a_malformed_content_length_is_not_a_server_error(client):
+    # Django reads no body for it (ecocycle.limits); the metrics middleware must not choke on it.
+    response = client.generic("POST", "/healthz", b"", CONTENT_LENGTH="abc")
+    assert response.status_code == 405
