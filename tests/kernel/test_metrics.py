@@ -1,5 +1,9 @@
 """/metrics: Prometheus's text for the operators' scraper (a bearer token), 404 for anyone else."""
 
+import runpy
+from pathlib import Path
+from types import SimpleNamespace
+
 import pytest
 
 from candidates.models import MatchRun
@@ -9,6 +13,7 @@ from tests.kernel.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
 
+ROOT = Path(__file__).resolve().parent.parent.parent
 TOKEN = "operators-scrape-token-0123456789"
 
 
@@ -100,3 +105,12 @@ def test_a_malformed_content_length_is_not_a_server_error(client):
     # Django reads no body for it (ecocycle.limits); the metrics middleware must not choke on it.
     response = client.generic("POST", "/healthz", b"", CONTENT_LENGTH="abc")
     assert response.status_code == 405
+
+
+def test_gunicorn_drops_an_exited_workers_live_gauges(tmp_path, monkeypatch):
+    hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    (tmp_path / "gauge_livesum_4242.db").write_bytes(b"")
+    (tmp_path / "counter_4242.db").write_bytes(b"")
+    hooks["child_exit"](None, SimpleNamespace(pid=4242))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counter_4242.db"]
