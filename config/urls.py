@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from candidates.apis import ApiNotFound
+from ecocycle.metrics import metrics_view
 from hub import views
 
 # The admin login gets allauth's rate limits too.
@@ -16,6 +17,8 @@ admin.site.index_title = _("Programs, rounds, nominations and mentors")
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Operators' Prometheus scraper only (a bearer token); a 404 for everyone else.
+    path("metrics", metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

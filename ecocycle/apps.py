@@ -18,3 +18,7 @@ class EcocycleConfig(AppConfig):
                                dispatch_uid="ecocycle_second_factor_remember")
         user_logged_in.connect(import_string("ecocycle.middleware.time_zone_remember"),
                                dispatch_uid="ecocycle_time_zone_remember")
+        # Celery task timings, and the outbox counted at each scrape (ecocycle.metrics).
+        import_string("ecocycle.metrics.task_signals_connect")()
+        import_string("ecocycle.metrics.scrape_collector_register")(
+            import_string("ecocycle.metrics.OutboxCollector")())

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,3 +11,10 @@ class HubConfig(AppConfig):
 
     name = "hub"
     verbose_name = _("Across the cycle")
+
+    def ready(self) -> None:
+        # The scheduled jobs' last runs (hub.jobs), and their and the match runs' gauges.
+        import_string("hub.jobs.job_signals_connect")()
+        register = import_string("ecocycle.metrics.scrape_collector_register")
+        register(import_string("hub.jobs.JobRunCollector")())
+        register(import_string("hub.jobs.MatchRunCollector")())

@@ -53,3 +53,26 @@ class JobFailure(models.Model):
         when = formats.date_format(timezone.localtime(self.failed_at), "DATETIME_FORMAT") \
             if self.failed_at else ""
         return f"{self.job} {when}: {self.error}"
+
+
+class JobRun(models.Model):
+    """The last run of each scheduled job, one row per job: what /healthz and /metrics read.
+
+    Written by the worker after every run of a task on the beat schedule (hub.jobs)."""
+
+    job = models.CharField(_("job"), max_length=200, unique=True)
+    last_started_at = models.DateTimeField(_("last started"), null=True, blank=True)
+    last_succeeded_at = models.DateTimeField(_("last succeeded"), null=True, blank=True)
+    last_failed_at = models.DateTimeField(_("last failed"), null=True, blank=True)
+    last_outcome = models.CharField(_("last outcome"), max_length=10, blank=True)
+    last_duration_ms = models.PositiveIntegerField(_("last duration (ms)"), default=0)
+    successes = models.PositiveIntegerField(_("successes"), default=0)
+    failures = models.PositiveIntegerField(_("failures"), default=0)
+
+    class Meta:
+        verbose_name = _("scheduled job")
+        verbose_name_plural = _("scheduled jobs")
+        ordering = ["job"]
+
+    def __str__(self) -> str:
+        return f"{self.job}: {self.last_outcome or '—'}"

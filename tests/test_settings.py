@@ -1,5 +1,6 @@
 """The production settings, checked in a separate process as an operator would run them."""
 
+import json
 import os
 import subprocess
 import sys
@@ -73,3 +74,46 @@ def test_the_embedded_default_shows_our_error_pages_and_serves_static_files(tmp_
     result = _manage("shell", "--no-imports", "-c", probe, env_extra={
         "DJANGO_SETTINGS_MODULE": "config.settings.local", "ECOCYCLE_VAR_DIR": str(tmp_path)})
     assert result.stdout.split()[-4:] == ["404", "True", "False", "200"], result.stderr
+
+
+PRODUCTION = {"DJANGO_SECRET_KEY": "a" * 20 + "-long-random-production-secret-key-value-xyz",
+              "DJANGO_ALLOWED_HOSTS": "ecocycle.example.org", "ECOCYCLE_LOOKUP_HASH_KEY": "x",
+              **SERVICES}
+SENTRY_ACTIVE = ("import sentry_sdk; c = sentry_sdk.get_client(); "
+                 "print('ACTIVE', c.is_active(), c.options.get('send_default_pii'), "
+                 "getattr(c.options.get('before_send'), '__module__', None))")
+
+
+def test_sentry_is_initialised_only_when_a_dsn_is_set():
+    shell = ("shell", "--no-imports", "-c", SENTRY_ACTIVE)
+    result = _manage(*shell, env_extra={
+        **PRODUCTION, "SENTRY_DSN": "https://public@sentry.example.org/1"})
+    assert "ACTIVE True False ecocycle.sentry" in result.stdout, result.stderr
+    result = _manage(*shell, env_extra={**PRODUCTION, "SENTRY_DSN": ""})
+    assert "ACTIVE False" in result.stdout, result.stderr
+
+
+LOG_PROBE = (
+    "import logging\nfrom django.test import Client\n"
+    "logging.getLogger('ecocycle.probe').warning('hello %s', 'world')\n"
+    "try:\n    1 / 0\nexcept ZeroDivisionError:\n"
+    "    logging.getLogger('ecocycle.probe').exception('it broke')\n"
+    "Client(HTTP_HOST='ecocycle.example.org').post('/healthz', secure=True, "
+    "HTTP_X_REQUEST_ID='req-42')\n"
+)
+
+
+def test_production_logs_are_one_json_object_a_line(tmp_path):
+    result = _manage("shell", "--no-imports", "-c", LOG_PROBE,
+                     env_extra={**PRODUCTION, "ECOCYCLE_VAR_DIR": str(tmp_path)})
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    assert lines, result.stderr
+    by_message = {line["message"]: line for line in lines}
+    hello = by_message["hello world"]
+    assert (hello["level"], hello["logger"], hello["request_id"]) == (
+        "WARNING", "ecocycle.probe", None)
+    assert hello["timestamp"].endswith("+00:00")
+    assert "ZeroDivisionError" in by_message["it broke"]["exc_info"]
+    # A line logged while a request is served carries its id.
+    refused = by_message["Method Not Allowed (POST): /healthz"]
+    assert (refused["logger"], refused["request_id"]) == ("django.request", "req-42")

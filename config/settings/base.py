@@ -12,6 +12,8 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from ecocycle.sentry import sentry_init
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("ECOCYCLE_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -53,6 +55,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request counts and latencies for /metrics (django-prometheus): first and last, so they time
+    # the whole stack. Only its middleware: the database keeps Django's own engines.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # An id per request (the proxy's X-Request-ID, or a new one) on its log lines and response.
+    "ecocycle.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -71,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "ecocycle.middleware.StaffSecondFactorMiddleware",
+    "ecocycle.metrics.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -384,6 +392,19 @@ SPECTACULAR_SETTINGS = {
     # Named after what it is, not after the field ("code") that holds it.
     "ENUM_NAME_OVERRIDES": {"OutcomeCodeEnum": "candidates.selectors.outcomes.OutcomeCode"},
 }
+
+# --- Operations -----------------------------------------------------------------------------
+# /metrics answers only `Authorization: Bearer <this>`; unset, it is a 404 for everyone.
+ECOCYCLE_METRICS_TOKEN = env.str("ECOCYCLE_METRICS_TOKEN", default="")
+# /healthz answers 503 when the nightly job last succeeded longer ago than this (a fresh install
+# counts from its migration), or when more emails than this wait in the outbox.
+ECOCYCLE_HEALTH_NIGHTLY_MAX_HOURS = env.float("ECOCYCLE_HEALTH_NIGHTLY_MAX_HOURS", default=26)
+ECOCYCLE_HEALTH_OUTBOX_MAX = env.int("ECOCYCLE_HEALTH_OUTBOX_MAX", default=1000)
+# Errors of the web and the worker go to Sentry when a DSN is set (ecocycle.sentry: no personal
+# data, no request bodies); without one nothing is initialised.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+sentry_init(dsn=SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default=""),
+            traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0))
 
 LOGGING = {
     "version": 1,

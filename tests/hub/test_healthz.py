@@ -7,8 +7,13 @@ pytestmark = pytest.mark.django_db
 def test_healthz_reports_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {
-        "status": "ok", "checks": {"database": "ok", "broker": "ok", "outbox": "ok"}}
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"] == {"database": "ok", "broker": "ok", "outbox": "ok",
+                              "outbox_backlog": "ok", "nightly": "ok"}
+    assert body["outbox_pending"] == 0
+    # A fresh install: counted from the migration of the job records, minutes ago.
+    assert 0 <= body["nightly_age_hours"] < 26
 
 
 def test_healthz_is_503_when_the_database_is_down(client, monkeypatch):
