@@ -173,9 +173,10 @@ def rounds_with_admissions() -> QuerySet[IntakeRound]:
     )
 
 
-def _proposable_mentors(today: date) -> QuerySet[Mentor]:
-    """Active, available mentors with a seat left (`taken` annotated), as the nightly matching
-    takes them."""
+def mentors_matchable(today: date) -> QuerySet[Mentor]:
+    """Active mentors available `today`, with the seats they have taken annotated (`taken`): whom
+    the nightly matching and staff may propose. An alumnus's offer counts only once staff have
+    confirmed it."""
     return (
         Mentor.objects.filter(is_active=True)
         .filter(Q(alumnus__isnull=True) | Q(confirmed_at__isnull=False))
@@ -183,8 +184,12 @@ def _proposable_mentors(today: date) -> QuerySet[Mentor]:
         .filter(Q(available_until__isnull=True) | Q(available_until__gte=today))
         .annotate(taken=Count("assignments", filter=Q(
             assignments__status__in=MentorAssignment.ACTIVE)))
-        .filter(capacity__gt=F("taken"))
     )
+
+
+def _proposable_mentors(today: date) -> QuerySet[Mentor]:
+    """mentors_matchable with a seat left."""
+    return mentors_matchable(today).filter(capacity__gt=F("taken"))
 
 
 def mentors_available(today: date) -> bool:

@@ -22,6 +22,7 @@ from students.models import Enrolment
 
 from .. import fit as mentor_fit
 from ..models import Mentor, MentorAssignment
+from ..selectors import mentors_matchable
 
 
 def _mentees(intake_round: IntakeRound) -> list[mentor_fit.MenteeFacts]:
@@ -63,16 +64,7 @@ def _mentees(intake_round: IntakeRound) -> list[mentor_fit.MenteeFacts]:
 
 def _mentors(today) -> tuple[list[mentor_fit.MentorFacts], dict[int, int]]:
     """Active, available mentors with seats left, and how many seats each has left."""
-    mentors = list(
-        Mentor.objects.filter(is_active=True)
-        # An alumnus's offer counts only once staff have confirmed it.
-        .filter(Q(alumnus__isnull=True) | Q(confirmed_at__isnull=False))
-        .filter(Q(available_from__isnull=True) | Q(available_from__lte=today))
-        .filter(Q(available_until__isnull=True) | Q(available_until__gte=today))
-        .annotate(taken=Count("assignments", filter=Q(
-            assignments__status__in=MentorAssignment.ACTIVE)))
-        .prefetch_related("expertise").order_by("id")
-    )
+    mentors = list(mentors_matchable(today).prefetch_related("expertise").order_by("id"))
     current = defaultdict(lambda: (set(), set()))
     for mentor_id, university_id, program_id in MentorAssignment.objects.filter(
         status__in=MentorAssignment.ACTIVE
