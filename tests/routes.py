@@ -221,6 +221,7 @@ PAGE_VARIANTS = {
 # Routes that are no page of ours, and why.
 NOT_PAGES = {
     "healthz": "plain-text health check",
+    "metrics": "Prometheus text for operators (a bearer token; 404 to everyone else)",
     "set_language": "POST only (the language switcher)",
     "api-schema": "OpenAPI document",
     "api-docs": "Swagger UI's own page, for developers",

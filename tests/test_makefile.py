@@ -14,7 +14,9 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 
 
 def _make(*args, path_first: Path | None = None, **env_extra) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PORT", "PYTHON", "EMAIL_URL")}
+    # Not a sub-make of `make test` (CI): no inherited flags or level.
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PORT", "PYTHON", "EMAIL_URL", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     if path_first is not None:
         env["PATH"] = f"{path_first}{os.pathsep}{env.get('PATH', '')}"
     env.update(env_extra)
@@ -65,7 +67,8 @@ def test_the_python_lookup_is_quiet_about_pyenv_shims_that_fail(tmp_path):
         shim = tmp_path / name
         shim.write_text(f"#!/bin/sh\necho 'pyenv: {name}: command not found' >&2\nexit 127\n")
         shim.chmod(0o755)
-    result = _make("run", path_first=tmp_path)
+    # As on a fresh clone: the set-up (which looks for Python) is due even where .venv exists.
+    result = _make("-W", "pyproject.toml", "run", path_first=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "command not found" not in result.stderr + result.stdout
     assert 'test -n ""' not in result.stdout  # and a Python 3.11+ was found after the shims
