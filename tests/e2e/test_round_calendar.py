@@ -11,7 +11,8 @@ from candidates.models import Cohort, MatchRun
 from ecocycle.models import AuditEntry
 from programs.models import IntakeRound, RoundTrack
 from tests.candidates.factories import open_round_with_tracks, submitted_nomination
-from tests.kernel.factories import DEFAULT_PASSWORD, UserFactory, totp_code
+from tests.e2e.pages import sign_in
+from tests.kernel.factories import DEFAULT_PASSWORD, UserFactory
 from tests.programs.factories import CoordinatorFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -71,13 +72,7 @@ def test_staff_close_nominations_run_the_matching_confirm_and_approve(page, staf
     mail.outbox.clear()
     page.set_viewport_size(PHONE)
 
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", staff_user.email)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.click("button[type=submit]")
-    page.fill("input[name=code]", totp_code())
-    page.click("button[type=submit]")
-    page.wait_for_selector("text=Welcome")
+    sign_in(page, staff_user)
 
     # The overview shows the calendar: nominations open, today after their opening.
     page.goto(f"/staff/rounds/{intake_round.pk}/")

@@ -8,7 +8,7 @@ from candidates import services
 from candidates.models import Cohort, CohortOverride, MatchRun, Placement
 from programs.models import RoundTrack
 from tests.candidates.factories import open_round_with_tracks, submitted_nomination
-from tests.kernel.factories import DEFAULT_PASSWORD, totp_code
+from tests.e2e.pages import sign_in
 from tests.programs.factories import CoordinatorFactory, close_nominations
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,13 +38,7 @@ def test_staff_reviews_overrides_previews_and_approves(page, staff_user):
     assert _placed(run.pk)[last.pk] is None
     mail.outbox.clear()
 
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", staff_user.email)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.click("button[type=submit]")
-    page.fill("input[name=code]", totp_code())
-    page.click("button[type=submit]")
-    page.wait_for_selector("text=Welcome")
+    sign_in(page, staff_user)
 
     # The round list, then the round's overview with its charts.
     page.goto("/staff/")
