@@ -166,6 +166,9 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[ecocycle] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_ADAPTER = "ecocycle.accounts.StaffMFAAdapter"
 MFA_TOTP_ISSUER = "ecocycle"
+# The code of the previous or next 30 s step is accepted too: a phone's clock a little off, or a
+# code typed as it rolls over, still signs in (each code is still taken once).
+MFA_TOTP_TOLERANCE = 1
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -5,11 +5,14 @@ import re
 
 import pytest
 from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, validate_totp_code
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.kernel.factories import (
     DEFAULT_PASSWORD,
+    STAFF_TOTP_SECRET,
     MentorUserFactory,
     StaffFactory,
     UserFactory,
@@ -157,3 +160,9 @@ def test_staff_without_a_password_get_no_code_either(client, request_code):
 def test_the_code_page_says_who_signs_in_by_code(client):
     page = client.get(reverse("account_request_login_code")).content.decode()
     assert "without a password" in page
+
+
+def test_a_code_typed_as_it_rolls_over_is_still_accepted():
+    step = int(timezone.now().timestamp()) // 30
+    previous = format_hotp_value(hotp_value(STAFF_TOTP_SECRET, step - 1))
+    assert validate_totp_code(STAFF_TOTP_SECRET, previous)
