@@ -11,6 +11,20 @@ def setup_django(var_dir: str) -> None:
     django.setup()
 
 
+def bench_staff(email: str = "bench-staff@example.test"):
+    """A KITECH staff member enrolled in two-factor sign-in, as every staff page requires
+    (ecocycle.middleware.StaffSecondFactorMiddleware): force_login then reaches the pages."""
+    # After django.setup(): models cannot be imported before it.
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret  # noqa: PLC0415
+
+    from ecocycle.models import User  # noqa: PLC0415
+
+    staff = User.objects.create(email=email, full_name="Bench Staff", role=User.Role.STAFF,
+                                is_staff=True)
+    TOTP.activate(staff, generate_totp_secret())
+    return staff
+
+
 class QueryCounter:
     """A connection.execute_wrapper that counts statements (executemany counts once)."""
 

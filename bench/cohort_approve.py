@@ -23,7 +23,7 @@ from django.db import connection
 from django.test.utils import override_settings, setup_databases, teardown_databases
 from django.utils import timezone
 
-from bench._django import setup_django
+from bench._django import bench_staff, setup_django
 
 # Django is set up at run time, on a throwaway folder: models and services are imported in the
 # functions that run after setup_django().
@@ -207,14 +207,12 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="ecocycle-bench-") as var_dir:
         setup_django(var_dir)
-        from ecocycle.models import User
 
         databases = setup_databases(verbosity=0, interactive=False)
         try:
             started = time.perf_counter()
             cohort = build_proposed_round(args.nominations)
-            staff = User.objects.create(email="staff@bench.example", role=User.Role.STAFF,
-                                        is_staff=True)
+            staff = bench_staff("staff@bench.example")
             print(f"database: {connection.vendor}; built {args.nominations} nominations from "
                   f"100 universities into 200 tracks in {time.perf_counter() - started:.1f} s")
             result = approve_and_notify(cohort, staff)

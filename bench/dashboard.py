@@ -24,7 +24,7 @@ from django.test.utils import (
 )
 from django.urls import reverse
 
-from bench._django import QueryCounter, setup_django
+from bench._django import QueryCounter, bench_staff, setup_django
 from bench.cohort_job import build_round
 
 # Django is set up at run time, on a throwaway folder: models and services are imported in the
@@ -61,7 +61,6 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="ecocycle-bench-") as var_dir:
         setup_django(var_dir)
         from candidates.services import cohort_match_run
-        from ecocycle.models import User
 
         setup_test_environment()  # the test client's host, locmem email
         databases = setup_databases(verbosity=0, interactive=False)
@@ -73,8 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"database: {connection.vendor}; built {args.nominations} nominations x 10 "
                   f"ranked of {args.tracks} tracks and matched them ({proposal.counts['placed']} "
                   f"placed) in {time.perf_counter() - started:.1f} s")
-            staff = User.objects.create(email="bench-staff@example.test", full_name="Bench Staff",
-                                        role=User.Role.STAFF, is_staff=True)
+            staff = bench_staff()
             client = Client()
             client.force_login(staff)
             pages = [

@@ -32,7 +32,7 @@ from django.test.utils import (
 from django.urls import reverse
 from django.utils import timezone
 
-from bench._django import setup_django
+from bench._django import bench_staff, setup_django
 from bench.cohort_job import build_round
 from bench.dashboard import REPEAT, measure
 
@@ -122,7 +122,6 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="ecocycle-bench-") as var_dir:
         setup_django(var_dir)
         from candidates.selectors import admitted_nominations
-        from ecocycle.models import User
 
         setup_test_environment()  # the test client's host, locmem email
         databases = setup_databases(verbosity=0, interactive=False)
@@ -134,8 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"database: {connection.vendor}; built {args.nominations} nominations, "
                   f"{admitted} admitted without a mentor, {args.mentors} mentors in "
                   f"{time.perf_counter() - started:.1f} s")
-            staff = User.objects.create(email="bench-staff@example.test", full_name="Bench Staff",
-                                        role=User.Role.STAFF, is_staff=True)
+            staff = bench_staff()
             client = Client()
             client.force_login(staff)
             candidate = admitted_nominations(intake_round).order_by("family_name", "id").first()
