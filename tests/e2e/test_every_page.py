@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 AXE_LANGUAGES = ("en", "ko", "id", "vi")
-PHONE_LANGUAGES = ("en", "ko")
+PHONE_LANGUAGES = ("en", "ko", "id", "vi")
 AXE = Axe()
 
 
