@@ -5,7 +5,7 @@ import itertools
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +16,9 @@ from ecocycle.models import TimeStampedModel
 # A KITECH degree track takes a handful of students per round; a thousand is far beyond any real
 # track and keeps a typo (an extra zero or three) from reaching the matching engine.
 MAX_TRACK_SEATS = 1000
+# An offer's answer is due this many days after it is made, unless the round says otherwise.
+DEFAULT_OFFER_RESPONSE_DAYS = 14
+MAX_OFFER_RESPONSE_DAYS = 90
 
 
 class University(TimeStampedModel):
@@ -206,6 +209,11 @@ class IntakeRound(TimeStampedModel):
     name = models.CharField(_("name"), max_length=100)
     preference_limit = models.PositiveSmallIntegerField(
         _("most tracks a candidate may rank"), default=3
+    )
+    offer_response_days = models.PositiveSmallIntegerField(
+        _("days a candidate has to answer an offer"), default=DEFAULT_OFFER_RESPONSE_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_OFFER_RESPONSE_DAYS)],
+        help_text=_("From the day the offer is made; each wave's offers get their own deadline."),
     )
     tracks = models.ManyToManyField(
         DegreeTrack, through="RoundTrack", related_name="rounds", verbose_name=_("degree tracks")

@@ -13,6 +13,7 @@ from .nominations import (
     NominationPreference,
     document_upload_to,
 )
+from .offers import Offer
 from .whatif import WhatIfRun
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "NominationDocument",
     "NominationPreference",
     "NominationScore",
+    "Offer",
     "Placement",
     "ScoringPolicy",
     "WhatIfRun",

@@ -72,6 +72,7 @@ from .nominations import (
     nomination_update,
     nomination_withdraw,
 )
+from .offers import offer_accept, offer_deadline, offer_decline, offer_vacate, offers_make
 from .reminders import deadline_reminders_send
 from .runs import superseded_runs_prune
 from .whatif import WHATIF_KEEP, whatif_base, whatif_compute, whatif_request
@@ -130,6 +131,11 @@ __all__ = [
     "nomination_update",
     "nomination_withdraw",
     "nominations_open_check",
+    "offer_accept",
+    "offer_deadline",
+    "offer_decline",
+    "offer_vacate",
+    "offers_make",
     "override_clear",
     "override_create",
     "superseded_runs_prune",
