@@ -32,6 +32,7 @@ urlpatterns = [
     path("staff/cycle/", include("hub.staff_urls")),
     path("alumni/", include("hub.alumni_urls")),
     path("cycle/", include("hub.urls")),
+    path("candidate/", include("hub.candidate_urls")),
     path("mentoring/", include("mentors.urls")),
     path("api/v1/", include("candidates.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -96,7 +96,7 @@ ROUND_PREFIXES = ("staff_rounds:", "staff_mentors:round_", "staff_mentors:assign
                   "staff_mentors:mentor_options")
 # Routes whose parameter is an emailed secret: a made-up one is visited instead, which shows the
 # page for an unknown or expired link (the page a guesser sees), under the same policy.
-TOKEN_ROUTES = {"candidates:consent", "candidates:invitation", "alumni:update",
+TOKEN_ROUTES = {"candidates:consent", "candidate:page", "candidates:invitation", "alumni:update",
                 "mentors:invitation", "account_confirm_email",
                 "account_reset_password_from_key"}
 
@@ -163,6 +163,7 @@ PAGES = {
     "candidates:account": SIGNED_IN,
     # Pages for emailed links, as a made-up link shows them.
     "candidates:consent": ("anonymous",),
+    "candidate:page": ("anonymous",),
     "candidates:invitation": ("anonymous",),
     "alumni:update": ("anonymous",),
     "mentors:invitation": ("anonymous",),

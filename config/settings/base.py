@@ -434,6 +434,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 ECOCYCLE_CONSENT_LINK_DAYS = env.int("ECOCYCLE_CONSENT_LINK_DAYS", default=14)
+# A link to the candidate's own page works this long; they can ask for a new one at any time.
+ECOCYCLE_CANDIDATE_LINK_DAYS = env.int("ECOCYCLE_CANDIDATE_LINK_DAYS", default=120)
 ECOCYCLE_CONSENT_REMINDER_DAYS = env.int("ECOCYCLE_CONSENT_REMINDER_DAYS", default=3)
 # Coordinators may email a candidate a new consent link this many times a day at most.
 ECOCYCLE_CONSENT_RESEND_PER_DAY = env.int("ECOCYCLE_CONSENT_RESEND_PER_DAY", default=3)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from candidates import services
 from candidates.models import Cohort, CohortAdmission, Offer
+from candidates.services.candidate_page import candidate_page_link
 from ecocycle.exceptions import DomainError
 from ecocycle.models import AuditEntry
 from tests.candidates.factories import admitted_round
@@ -79,3 +80,13 @@ def test_decline_refuses_an_unknown_reason_and_a_passed_deadline(cohort):
     with pytest.raises(DomainError):
         services.offer_accept(offer=offer, now=offer.deadline + timedelta(seconds=1))
     assert CohortAdmission.objects.filter(nomination=offer.nomination).exists()
+
+
+def test_the_candidates_page_link_dies_when_their_email_changes(client, cohort):
+    nomination = CohortAdmission.objects.filter(cohort=cohort).first().nomination
+    link = candidate_page_link(nomination)
+    response = client.get(link)
+    assert response.status_code == 200 and nomination.display_name in response.content.decode()
+    nomination.email_normalised = "someone.else@example.org"
+    nomination.save()
+    assert client.get(link).status_code != 200

@@ -1,0 +1,47 @@
+"""The candidate's own page: the signed link to it (emailed with the consent request, again on
+request, and with every decision), which dies when the candidate's email changes or the
+nomination's personal data is removed."""
+
+from django.utils.translation import gettext_lazy
+
+from ecocycle.links import DeadLinkText, LinkCheck, LinkKind, link_check, link_url
+
+from ..models import Nomination
+
+
+def _page_state(nomination: Nomination) -> tuple:
+    # Links already emailed carry these values' fingerprint: keep them and their order.
+    return (nomination.pk, nomination.email_normalised or nomination.email.lower(),
+            nomination.anonymised_at is None)
+
+
+def _page_load(pk: int) -> Nomination | None:
+    return (Nomination.objects.select_related("intake_round__program", "university")
+            .filter(pk=pk).first())
+
+
+CANDIDATE_PAGE_LINK = LinkKind(
+    purpose="candidate_page",
+    url_name="candidate:page",
+    lifetime_setting="ECOCYCLE_CANDIDATE_LINK_DAYS",
+    fingerprint_parts=_page_state,
+    load=_page_load,
+    language=lambda nomination: nomination.candidate_language,
+    dead_text={
+        "expired": DeadLinkText(gettext_lazy("This link has expired"), gettext_lazy(
+            "For your protection, links to your page are valid for a limited time. Ask for a "
+            "new one with your email address.")),
+        "stale": DeadLinkText(gettext_lazy("This link is no longer valid"), gettext_lazy(
+            "Your email address has changed since this link was sent. Ask for a new link, "
+            "which goes to your current address.")),
+    },
+)
+
+
+def candidate_page_link(nomination: Nomination) -> str:
+    """The absolute, signed address of the candidate's own page (a secret: masked in logs)."""
+    return link_url(CANDIDATE_PAGE_LINK, nomination)
+
+
+def candidate_page_check(token: str) -> LinkCheck[Nomination]:
+    return link_check(CANDIDATE_PAGE_LINK, token)
