@@ -24,6 +24,7 @@ from candidates.models import (
     NominationDocument,
     NominationPreference,
     NominationScore,
+    Offer,
     Placement,
 )
 from ecocycle.models import AuditEntry, OutboundEmail
@@ -73,6 +74,7 @@ OWNED_BY_NOMINATION: tuple = (
     (NominationScore, "nomination", ()),
     (Placement, "nomination", ()),
     (CohortOverride, "nomination", ()),
+    (Offer, "nomination", ()),
     (CohortAdmission, "nomination", ((Enrolment, "admission", ()),)),
     (Enrolment, "nomination", ((ProgressMilestone, "enrolment", ()),
                                (CareerProposal, "enrolment", ()),

@@ -120,6 +120,8 @@ class Nomination(TimeStampedModel):
         _("language for emails to the candidate"), max_length=8, choices=settings.LANGUAGES,
         default="en",
     )
+    # Chosen by the candidate on their page; until then the nominating coordinator's is used.
+    time_zone = models.CharField(_("candidate's time zone"), max_length=64, blank=True)
 
     # Studies
     degree = models.CharField(

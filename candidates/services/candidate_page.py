@@ -2,11 +2,12 @@
 request, and with every decision), which dies when the candidate's email changes or the
 nomination's personal data is removed."""
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy
 
 from ecocycle.links import DeadLinkText, LinkCheck, LinkKind, link_check, link_url
 
-from ..models import Nomination
+from ..models import Coordinator, Nomination
 
 
 def _page_state(nomination: Nomination) -> tuple:
@@ -45,3 +46,16 @@ def candidate_page_link(nomination: Nomination) -> str:
 
 def candidate_page_check(token: str) -> LinkCheck[Nomination]:
     return link_check(CANDIDATE_PAGE_LINK, token)
+
+
+def candidate_time_zone(nomination: Nomination) -> str:
+    """The time zone dates are shown to the candidate in (their page, their emails): theirs if
+    they chose one, else that of the coordinator who nominated them, else the site's."""
+    if nomination.time_zone:
+        return nomination.time_zone
+    if nomination.created_by_id:
+        zone = (Coordinator.objects.filter(user_id=nomination.created_by_id)
+                .values_list("timezone", flat=True).first())
+        if zone:
+            return zone
+    return settings.TIME_ZONE
