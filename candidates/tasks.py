@@ -93,3 +93,9 @@ def compute_whatif(whatif_id: int) -> None:
     whatif = WhatIfRun.objects.select_related("intake_round").filter(pk=whatif_id).first()
     if whatif is not None:
         services.whatif_compute(whatif=whatif)
+
+
+@shared_task(ignore_result=True, **RETRY)
+def send_candidate_page_links(email: str) -> int:
+    """The public "email me my link" page's request: the lookup and the emails, off the page."""
+    return services.candidate_page_links_send(email=email)

@@ -16,6 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from candidates.models import (
+    CandidateEmailChange,
     CohortAdmission,
     CohortOverride,
     DuplicateAttempt,
@@ -75,6 +76,7 @@ OWNED_BY_NOMINATION: tuple = (
     (Placement, "nomination", ()),
     (CohortOverride, "nomination", ()),
     (Offer, "nomination", ()),
+    (CandidateEmailChange, "nomination", ()),
     (CohortAdmission, "nomination", ((Enrolment, "admission", ()),)),
     (Enrolment, "nomination", ((ProgressMilestone, "enrolment", ()),
                                (CareerProposal, "enrolment", ()),

@@ -3,6 +3,7 @@ nominations, matching runs and cohorts. What follows admission lives in the `stu
 
 from .cohorts import Cohort, CohortAdmission, CohortNotification, CohortOverride
 from .coordinators import Coordinator, CoordinatorInvitation, DeadlineReminder
+from .email_changes import CandidateEmailChange
 from .matching import MatchRun, MatchRunTrack, NominationScore, Placement, ScoringPolicy
 from .nominations import (
     DuplicateAttempt,
@@ -17,6 +18,7 @@ from .offers import Offer
 from .whatif import WhatIfRun
 
 __all__ = [
+    "CandidateEmailChange",
     "Cohort",
     "CohortAdmission",
     "CohortNotification",

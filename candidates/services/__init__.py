@@ -16,6 +16,16 @@ from ._common import (
     nomination_derived_fields,
     nominations_open_check,
 )
+from .candidate_changes import (
+    CANDIDATE_EMAIL_LINK,
+    candidate_document_upload,
+    candidate_email_change_confirm,
+    candidate_email_change_request,
+    candidate_email_check,
+    candidate_phone_change,
+    candidate_withdraw,
+)
+from .candidate_page import candidate_page_link_email, candidate_page_links_send
 from .cohort_notices import (
     NOTIFY_BATCH,
     cohort_notification_fail,
@@ -79,6 +89,7 @@ from .whatif import WHATIF_KEEP, whatif_base, whatif_compute, whatif_request
 
 __all__ = [
     "ALLOWED_CONTENT_TYPES",
+    "CANDIDATE_EMAIL_LINK",
     "CONSENT_LINK",
     "COORDINATOR_INVITATION_LINK",
     "EDITABLE_FIELDS",
@@ -92,6 +103,14 @@ __all__ = [
     "CohortProposal",
     "api_token_create",
     "api_token_revoke",
+    "candidate_document_upload",
+    "candidate_email_change_confirm",
+    "candidate_email_change_request",
+    "candidate_email_check",
+    "candidate_page_link_email",
+    "candidate_page_links_send",
+    "candidate_phone_change",
+    "candidate_withdraw",
     "cohort_approve",
     "cohort_approve_refusal",
     "cohort_match_refusal",

@@ -3,9 +3,11 @@ request, and with every decision), which dies when the candidate's email changes
 nomination's personal data is removed."""
 
 from django.conf import settings
+from django.db import transaction
 from django.utils.translation import gettext_lazy
 
 from ecocycle.links import DeadLinkText, LinkCheck, LinkKind, link_check, link_url
+from ecocycle.mail import email_queue
 
 from ..models import Coordinator, Nomination
 
@@ -31,10 +33,12 @@ CANDIDATE_PAGE_LINK = LinkKind(
     dead_text={
         "expired": DeadLinkText(gettext_lazy("This link has expired"), gettext_lazy(
             "For your protection, links to your page are valid for a limited time. Ask for a "
-            "new one with your email address.")),
+            "new one with your email address."), "candidate:link_request",
+            gettext_lazy("Email me a new link")),
         "stale": DeadLinkText(gettext_lazy("This link is no longer valid"), gettext_lazy(
             "Your email address has changed since this link was sent. Ask for a new link, "
-            "which goes to your current address.")),
+            "which goes to your current address."), "candidate:link_request",
+            gettext_lazy("Email me a new link")),
     },
 )
 
@@ -59,3 +63,36 @@ def candidate_time_zone(nomination: Nomination) -> str:
         if zone:
             return zone
     return settings.TIME_ZONE
+
+
+# At most this many nominations answer one request for links (one address, several rounds).
+LINKS_PER_REQUEST = 10
+
+
+def candidate_page_link_email(nomination: Nomination) -> None:
+    """Email the candidate the link to their page, in their language. Inside the caller's
+    transaction."""
+    email_queue(to=nomination.email, template="candidate_page_link", topic="candidate_page_link",
+                language=nomination.candidate_language,
+                context={"nomination": nomination, "link": candidate_page_link(nomination),
+                         "days": settings.ECOCYCLE_CANDIDATE_LINK_DAYS,
+                         "program": nomination.intake_round.program,
+                         "university": nomination.university})
+
+
+@transaction.atomic
+def candidate_page_links_send(*, email: str) -> int:
+    """Someone asked on the public page for the link to their page: one email per nomination
+    (not a draft, personal data not removed) whose current address this is. Run by a job, so
+    that the page answers at once and alike whether the address is known or not. Returns
+    how many were sent (nothing to anyone else)."""
+    address = (email or "").strip().lower()
+    if not address:
+        return 0
+    nominations = list(
+        Nomination.objects.filter(email_normalised=address, anonymised_at__isnull=True)
+        .exclude(status=Nomination.Status.DRAFT)
+        .select_related("intake_round__program", "university").order_by("-id")[:LINKS_PER_REQUEST])
+    for nomination in nominations:
+        candidate_page_link_email(nomination)
+    return len(nominations)

@@ -25,6 +25,7 @@ from ._common import (
     _now,
     nominations_open_check,
 )
+from .candidate_page import candidate_page_link
 
 # --- consent -----------------------------------------------------------------------------------
 
@@ -92,6 +93,7 @@ def _consent_request(
         topic="consent_reminder" if reminder else "consent_request",
         context={"nomination": nomination, "preferences": preferences,
                  "link": consent_link(nomination),
+                 "page_link": candidate_page_link(nomination),
                  "days": settings.ECOCYCLE_CONSENT_LINK_DAYS,
                  "program": nomination.intake_round.program,
                  "university": nomination.university},

@@ -317,7 +317,7 @@ def _human_size(size: int) -> str:
 @transaction.atomic
 def document_upload(
     *, actor: User | None, nomination: Nomination, kind: str, file: UploadedFile,
-    now: datetime | None = None,
+    now: datetime | None = None, actor_label: str | None = None,
 ) -> NominationDocument:
     """Store a document after checking its size and, by its content, its type.
 
@@ -357,7 +357,8 @@ def document_upload(
     document.file.save(file.name, file, save=False)
     document.full_clean()
     document.save()
-    audit_entry_create(actor=actor, action="document_upload", target=nomination,
+    audit_entry_create(actor=actor, actor_label=actor_label, action="document_upload",
+                       target=nomination,
                        before={"document": before} if before else None,
                        after={"document": instance_snapshot(document)})
     if old_file_name and old_file_name != document.file.name:

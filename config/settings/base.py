@@ -436,6 +436,14 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 ECOCYCLE_CONSENT_LINK_DAYS = env.int("ECOCYCLE_CONSENT_LINK_DAYS", default=14)
 # A link to the candidate's own page works this long; they can ask for a new one at any time.
 ECOCYCLE_CANDIDATE_LINK_DAYS = env.int("ECOCYCLE_CANDIDATE_LINK_DAYS", default=120)
+# The link that confirms a new email address the candidate typed on their page works this long,
+# and a candidate may ask for so many such changes a day.
+ECOCYCLE_CANDIDATE_EMAIL_LINK_DAYS = env.int("ECOCYCLE_CANDIDATE_EMAIL_LINK_DAYS", default=3)
+ECOCYCLE_CANDIDATE_EMAIL_CHANGES_PER_DAY = env.int("ECOCYCLE_CANDIDATE_EMAIL_CHANGES_PER_DAY",
+                                                   default=5)
+# "Email me my link" answers so many requests an hour per address and per client address.
+ECOCYCLE_CANDIDATE_LINK_REQUESTS_PER_HOUR = env.int("ECOCYCLE_CANDIDATE_LINK_REQUESTS_PER_HOUR",
+                                                    default=5)
 ECOCYCLE_CONSENT_REMINDER_DAYS = env.int("ECOCYCLE_CONSENT_REMINDER_DAYS", default=3)
 # Coordinators may email a candidate a new consent link this many times a day at most.
 ECOCYCLE_CONSENT_RESEND_PER_DAY = env.int("ECOCYCLE_CONSENT_RESEND_PER_DAY", default=3)
