@@ -171,6 +171,8 @@ def withdraw(request, token):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def offer_answer(request, token, offer_id, answer):
+    if answer not in ("accept", "decline"):
+        raise Http404
     nomination, dead = _opened(request, token)
     if dead:
         return dead

@@ -90,13 +90,18 @@ ROUTE_KWARGS = {
                                     "document_id": _document().pk},
     "api:document_download": lambda: {"pk": _document().nomination_id,
                                       "document_id": _document().pk},
+    # The candidate's page with a made-up link: the page a guesser sees (404).
+    "candidate:document": lambda: {"token": "made-up-token", "document_id": _document().pk},
+    "candidate:offer_answer": lambda: {"token": "made-up-token", "offer_id": 1,
+                                       "answer": "accept"},
 }
 # Every staff route under /staff/rounds/<round_id>/ not named above takes the round alone.
 ROUND_PREFIXES = ("staff_rounds:", "staff_mentors:round_", "staff_mentors:assignment_propose",
                   "staff_mentors:mentor_options")
 # Routes whose parameter is an emailed secret: a made-up one is visited instead, which shows the
 # page for an unknown or expired link (the page a guesser sees), under the same policy.
-TOKEN_ROUTES = {"candidates:consent", "candidate:page", "candidates:invitation", "alumni:update",
+TOKEN_ROUTES = {"candidates:consent", "candidate:page", "candidate:withdraw",
+                "candidate:email_confirm", "candidates:invitation", "alumni:update",
                 "mentors:invitation", "account_confirm_email",
                 "account_reset_password_from_key"}
 
@@ -164,6 +169,10 @@ PAGES = {
     # Pages for emailed links, as a made-up link shows them.
     "candidates:consent": ("anonymous",),
     "candidate:page": ("anonymous",),
+    "candidate:withdraw": ("anonymous",),
+    "candidate:offer_answer": ("anonymous",),
+    "candidate:email_confirm": ("anonymous",),
+    "candidate:link_request": EVERYONE,
     "candidates:invitation": ("anonymous",),
     "alumni:update": ("anonymous",),
     "mentors:invitation": ("anonymous",),
@@ -241,6 +250,7 @@ NOT_PAGES = {
     "mfa_download_recovery_codes": "404: recovery codes are not enabled",
     "candidates:nomination_import_template": "CSV",
     "candidates:document_download": "a file",
+    "candidate:document": "a file (the candidate's own document)",
     "staff_mentors:import_template": "CSV",
     "staff_mentors:mentor_options": "HTML fragment for the propose form's script",
     "staff_rounds:export": "CSV or spreadsheet",
