@@ -9,6 +9,7 @@ candidate is loaded. A fixed number of queries.
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.db.models import prefetch_related_objects
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -62,6 +63,8 @@ class CandidatePage:
 def candidate_page_read(nomination: Nomination, *, now: datetime | None = None) -> CandidatePage:
     now = now or timezone.now()
     intake_round = nomination.intake_round
+    # Read once: the dates below and the phase checks share them.
+    prefetch_related_objects([intake_round], "milestones")
     dates = intake_round.milestone_dates()
     close = dates.get(RoundMilestone.Kind.NOMINATIONS_CLOSE)
     decisions = dates.get(RoundMilestone.Kind.DECISIONS)

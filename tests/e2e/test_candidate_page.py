@@ -6,11 +6,13 @@ import re
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from candidates import services
 from candidates.models import Cohort, Nomination, Offer
-from tests.candidates.factories import round_decide, submitted_nomination
+from candidates.services.candidate_page import candidate_page_link
+from tests.candidates.factories import admitted_round, round_decide, submitted_nomination
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -87,4 +89,26 @@ def test_the_candidate_corrects_their_email_and_accepts_the_offer(browser, live_
     _fits(page)
     assert Offer.objects.get(nomination=nomination).status == "accepted"
     assert Nomination.objects.get(pk=nomination.pk).status == "submitted"
+    context.close()
+
+
+@pytest.mark.parametrize("language", ["ko", "id", "vi"])
+def test_the_candidates_pages_fit_a_phone_in_their_language(browser, live_server, language):
+    intake_round, (nomination,) = admitted_round(1)
+    Nomination.objects.filter(pk=nomination.pk).update(candidate_language=language)
+    services.offers_make(cohort=Cohort.objects.get(intake_round=intake_round), wave=1,
+                         now=timezone.now())
+    nomination.refresh_from_db()
+    offer = Offer.objects.get(nomination=nomination)
+    token = _path(candidate_page_link(nomination)).rstrip("/").rsplit("/", 1)[1]
+    context = browser.new_context(base_url=live_server.url, viewport=PHONE)
+    page = context.new_page()
+    for path in (reverse("candidate:page", args=[token]),
+                 reverse("candidate:withdraw", args=[token]),
+                 reverse("candidate:offer_answer", args=[token, offer.pk, "decline"]),
+                 reverse("candidate:link_request")):
+        page.goto(path)
+        if path != reverse("candidate:link_request"):
+            assert page.get_attribute("html", "lang") == language
+        _fits(page)
     context.close()

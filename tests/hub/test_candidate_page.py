@@ -362,3 +362,15 @@ def test_the_consent_reminder_carries_the_page_link_too(client):
     assert services.consent_reminders_send() == 1
     (email,) = _emails_to(nomination.email, "consent_reminder")
     assert client.get(_link_in(email, "")).status_code == 200
+
+
+def test_the_page_reads_a_fixed_number_of_queries(client, offered,
+                                                  django_assert_max_num_queries):
+    nomination = offered[0]
+    path = _page(nomination)
+    client.get(path)
+    # The nomination, its coordinator's time zone, the milestones, cohort, offers, mentor,
+    # enrolment and documents: whatever the round's size.
+    with django_assert_max_num_queries(8):
+        response = client.get(path)
+    assert response.status_code == 200
