@@ -8,6 +8,8 @@ last one ended, so an event is told once:
   (past its expiry it cannot be answered, whether or not the daily follow-up has marked it yet);
 - consent missing: when the round's nominations deadline came within
   ECOCYCLE_DIGEST_CONSENT_DAYS, for the submitted nominations still without consent then;
+- candidates who withdrew on their own page: when they withdrew (one line per round, to the
+  round's audit log of withdrawals);
 - alumni who offered to mentor: when their paused profile was made, if still unconfirmed;
 - scheduled jobs that failed: when they failed; so also the emails of a cohort decision whose
   writing failed (one line per round, told as a failed job).
@@ -22,14 +24,16 @@ from datetime import datetime, timedelta
 from itertools import groupby
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import BigIntegerField, Q, QuerySet
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 
 from candidates.models import DuplicateAttempt, Nomination
 from candidates.selectors import cohort_notification_failures
+from candidates.services.candidate_changes import CANDIDATE
 from ecocycle.mail import absolute_url
-from ecocycle.models import User
+from ecocycle.models import AuditEntry, User
 from mentors.models import MentorAssignment
 from mentors.selectors import alumni_mentors_to_confirm
 from programs.models import IntakeRound, RoundMilestone
@@ -44,6 +48,7 @@ DUPLICATES = "duplicates"
 MENTOR_DECLINED = "mentor_declined"
 MENTOR_EXPIRED = "mentor_expired"
 CONSENT_MISSING = "consent_missing"
+CANDIDATE_WITHDREW = "candidate_withdrew"
 ALUMNI_MENTORS = "alumni_mentors"
 JOB_FAILURES = "job_failures"
 
@@ -130,6 +135,28 @@ def _consent_missing(since: datetime, until: datetime) -> list[DigestLine]:
                       "staff_rounds:round_overview", deadlines)
 
 
+def _candidates_withdrew(since: datetime, until: datetime) -> list[DigestLine]:
+    """Candidates who withdrew on their own page (coordinators withdraw their own nominations
+    before the deadline, and need no telling), per round. One query."""
+    by_candidate = (AuditEntry.objects.filter(_between("created_at", since, until),
+                                              action="nomination_withdraw", actor__isnull=True,
+                                              actor_label=CANDIDATE)
+                    .annotate(nomination_id=Cast("target_id", BigIntegerField()))
+                    .values("nomination_id"))
+    withdrawn = (Nomination.objects.filter(pk__in=by_candidate,
+                                           status=Nomination.Status.WITHDRAWN)
+                 .select_related("intake_round__program", "university")
+                 .order_by("intake_round_id", "withdrawn_at", "id"))
+    lines = []
+    for intake_round, group in groupby(withdrawn, key=lambda n: n.intake_round):
+        url = absolute_url(reverse("staff_rounds:audit_log", args=[intake_round.pk])
+                           + "?what=nomination_withdraw")
+        lines.append(_line(CANDIDATE_WITHDREW, list(group),
+                           lambda n: f"{n.display_name} ({n.university.name})", url,
+                           round_name=str(intake_round)))
+    return lines
+
+
 def _alumni_mentors(since: datetime, until: datetime) -> list[DigestLine]:
     offers = list(alumni_mentors_to_confirm().filter(_between("created_at", since, until)))
     if not offers:
@@ -162,7 +189,8 @@ def _cohort_email_failures(since: datetime, until: datetime) -> list[DigestLine]
 def staff_digest_lines(*, since: datetime, until: datetime) -> list[DigestLine]:
     """Everything that needs staff's attention among the events in (since, until]."""
     return [*_duplicates(since, until), *_mentor_invitations(since, until),
-            *_consent_missing(since, until), *_alumni_mentors(since, until),
+            *_consent_missing(since, until), *_candidates_withdrew(since, until),
+            *_alumni_mentors(since, until),
             *_job_failures(since, until), *_cohort_email_failures(since, until)]
 
 

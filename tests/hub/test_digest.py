@@ -33,7 +33,8 @@ from tests.programs.factories import CoordinatorFactory
 pytestmark = pytest.mark.django_db
 
 ALL_KINDS = {digest.DUPLICATES, digest.MENTOR_DECLINED, digest.MENTOR_EXPIRED,
-             digest.CONSENT_MISSING, digest.ALUMNI_MENTORS, digest.JOB_FAILURES}
+             digest.CONSENT_MISSING, digest.ALUMNI_MENTORS, digest.JOB_FAILURES,
+             digest.CANDIDATE_WITHDREW}
 
 
 def _duplicate_refused():
@@ -74,6 +75,11 @@ def _mentor_declined_and_expired():
     return intake_round
 
 
+def _candidate_withdrew():
+    nomination = submitted_nomination()
+    return candidate_services.candidate_withdraw(nomination=nomination, reason="Family")
+
+
 def _alumnus_offered_to_mentor():
     _round, (enrolment,) = enrolled_round(1)
     return MentorFactory(alumnus=enrolment, is_active=False, full_name="Dewi ALUMNA")
@@ -96,6 +102,7 @@ def _busy_day(monkeypatch):
     _consent_missing_near_the_deadline()
     _mentor_declined_and_expired()
     _alumnus_offered_to_mentor()
+    _candidate_withdrew()
     _nightly_job_failed(monkeypatch)
 
 
@@ -133,7 +140,7 @@ def test_each_kind_of_event_appears_once_with_a_working_link(client, monkeypatch
     assert all(line.count == 1 for line in result.lines)
     (email,) = _digests()
     assert email.to == staff.email and email.language == "en"
-    assert "6 things need your attention" in email.subject
+    assert "7 things need your attention" in email.subject
     client.force_login(staff)  # staff, not a superuser: every link opens for plain staff too
     for line in result.lines:
         assert line.url in email.body_text and f'href="{line.url}"' in email.body_html
@@ -148,6 +155,7 @@ def test_each_kind_of_event_appears_once_with_a_working_link(client, monkeypatch
     assert "1 mentor invitation was declined in " in text
     assert "1 mentor invitation expired unanswered in " in text
     assert "1 candidate of " in text and "has not confirmed consent" in text
+    assert "1 candidate of " in text and "withdrew on their own page" in text
     assert "1 alumnus offered to mentor and waits for your confirmation: Dewi ALUMNA" in text
     assert "1 scheduled job failed: nightly_matching " in text
     assert "RuntimeError: the database went away" in text
@@ -248,7 +256,7 @@ def test_the_digest_reads_a_fixed_number_of_queries(monkeypatch, django_assert_m
     _duplicate_refused()
     _consent_missing_near_the_deadline()
     now = timezone.now()
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         lines = digest.staff_digest_lines(since=now - timedelta(days=1), until=now)
     assert {line.kind for line in lines} == ALL_KINDS
     assert sum(line.count for line in lines if line.kind == digest.DUPLICATES) == 2
