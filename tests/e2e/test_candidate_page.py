@@ -5,6 +5,7 @@ offer of a place."""
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -93,7 +94,8 @@ def test_the_candidate_corrects_their_email_and_accepts_the_offer(browser, live_
 
 
 @pytest.mark.parametrize("language", ["ko", "id", "vi"])
-def test_the_candidates_pages_fit_a_phone_in_their_language(browser, live_server, language):
+def test_the_candidates_pages_fit_a_phone_in_their_language_without_axe_violations(
+        browser, live_server, language):
     intake_round, (nomination,) = admitted_round(1)
     Nomination.objects.filter(pk=nomination.pk).update(candidate_language=language)
     services.offers_make(cohort=Cohort.objects.get(intake_round=intake_round), wave=1,
@@ -111,4 +113,6 @@ def test_the_candidates_pages_fit_a_phone_in_their_language(browser, live_server
         if path != reverse("candidate:link_request"):
             assert page.get_attribute("html", "lang") == language
         _fits(page)
+        violations = Axe().run(page).response["violations"]
+        assert not violations, (path, [(v["id"], v["nodes"][0]["target"]) for v in violations])
     context.close()
