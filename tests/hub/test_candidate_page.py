@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail, signing
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -374,3 +375,11 @@ def test_the_page_reads_a_fixed_number_of_queries(client, offered,
     with django_assert_max_num_queries(8):
         response = client.get(path)
     assert response.status_code == 200
+
+
+def test_the_command_prints_a_candidates_link(client, capsys):
+    nomination = consented_nomination()
+    call_command("candidate_page_link", nomination.email.upper())
+    out = capsys.readouterr().out
+    link = re.search(r"https?://\S+/candidate/\S+/", out).group(0)
+    assert client.get(_path(link)).status_code == 200
