@@ -21,8 +21,10 @@ from mentors.models import MentorAssignment
 from tests.candidates.factories import (
     admitted_round,
     consented_nomination,
+    consented_round,
     open_round_with_tracks,
     pdf_file,
+    round_decide,
     submitted_nomination,
 )
 from tests.mentors.factories import MentorFactory
@@ -383,3 +385,15 @@ def test_the_command_prints_a_candidates_link(client, capsys):
     out = capsys.readouterr().out
     link = re.search(r"https?://\S+/candidate/\S+/", out).group(0)
     assert client.get(_path(link)).status_code == 200
+
+
+def test_a_candidate_not_placed_is_told_why_in_plain_words(client):
+    intake_round, nominations = consented_round(2, seats=1, n_tracks=1)
+    round_decide(intake_round)
+    placed = set(CohortAdmission.objects.values_list("nomination_id", flat=True))
+    (left_out,) = [n for n in nominations if n.pk not in placed]
+    body = client.get(_page(left_out)).content.decode()
+    assert "Not placed in this round" in body
+    assert "all its seats went to candidates it ranked higher" in body
+    assert "Nothing more in this round: you were not placed." in body
+    assert 'id="offer"' not in body
