@@ -30,6 +30,7 @@ from candidates.models import (
     NominationDocument,
     NominationPreference,
 )
+from candidates.services.candidate_page import candidate_page_link
 from ecocycle.mail import email_queue
 from ecocycle.models import AuditEntry
 from ecocycle.services import audit_entry_build, instance_snapshot
@@ -317,6 +318,7 @@ def _submit_rows(nomination, *, consented: bool) -> Nomination:
         template="consent_request", topic="consent_request",
         context={"nomination": nomination, "preferences": preferences,
                  "link": services.consent_link(nomination),
+                 "page_link": candidate_page_link(nomination),
                  "days": settings.ECOCYCLE_CONSENT_LINK_DAYS,
                  "program": nomination.intake_round.program,
                  "university": nomination.university},
