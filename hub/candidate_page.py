@@ -82,23 +82,7 @@ def candidate_page_read(nomination: Nomination, *, now: datetime | None = None) 
     open_for_nominations = not nominations_closed(intake_round, now) and (
         intake_round.phase_at(now) != intake_round.Phase.UPCOMING)
 
-    steps = [Step("nominated", _("Nominated by %(university)s") % {
-        "university": nomination.university.name}, when=nomination.submitted_at,
-        text=_("%(program)s, %(round)s") % {"program": intake_round.program.name,
-                                             "round": intake_round.name})]
-    if nomination.consent_given_at:
-        steps.append(Step("consent", _("Consent given"), when=nomination.consent_given_at))
-    elif not withdrawn:
-        steps.append(Step("consent", _("Consent"), state="current", when=close, text=_(
-            "Waiting for your confirmation through the link emailed to you.")))
-    if nomination.is_eligible is True:
-        steps.append(Step("eligibility", _("Eligible"), when=nomination.eligibility_checked_at,
-                          lines=[reason_text(r) for r in nomination.eligibility_reasons or []]))
-    elif nomination.is_eligible is False:
-        steps.append(Step("eligibility", _("Not eligible"), state="ended",
-                          when=nomination.eligibility_checked_at,
-                          text=_("Checked again every night until the decision."),
-                          lines=[reason_text(r) for r in nomination.eligibility_reasons or []]))
+    steps = _early_steps(nomination, withdrawn=withdrawn, close=close)
     steps += _decision_steps(nomination, cohort, approved, offers, admission_track, decisions,
                              withdrawn)
     for offer in offers:
@@ -128,6 +112,29 @@ def candidate_page_read(nomination: Nomination, *, now: datetime | None = None) 
         can_withdraw=not withdrawn and enrolment is None
         and nomination.status == Nomination.Status.SUBMITTED,
         can_edit_details=not withdrawn, mentor=mentor, enrolment=enrolment)
+
+
+def _early_steps(nomination: Nomination, *, withdrawn: bool, close: datetime | None) -> list[Step]:
+    """Nominated, consent, eligibility."""
+    intake_round = nomination.intake_round
+    steps = [Step("nominated", _("Nominated by %(university)s") % {
+        "university": nomination.university.name}, when=nomination.submitted_at,
+        text=_("%(program)s, %(round)s") % {"program": intake_round.program.name,
+                                             "round": intake_round.name})]
+    if nomination.consent_given_at:
+        steps.append(Step("consent", _("Consent given"), when=nomination.consent_given_at))
+    elif not withdrawn:
+        steps.append(Step("consent", _("Consent"), state="current", when=close, text=_(
+            "Waiting for your confirmation through the link emailed to you.")))
+    if nomination.is_eligible is True:
+        steps.append(Step("eligibility", _("Eligible"), when=nomination.eligibility_checked_at,
+                          lines=[reason_text(r) for r in nomination.eligibility_reasons or []]))
+    elif nomination.is_eligible is False:
+        steps.append(Step("eligibility", _("Not eligible"), state="ended",
+                          when=nomination.eligibility_checked_at,
+                          text=_("Checked again every night until the decision."),
+                          lines=[reason_text(r) for r in nomination.eligibility_reasons or []]))
+    return steps
 
 
 def _decision_steps(nomination, cohort, approved, offers, admission_track, decisions,
