@@ -173,8 +173,9 @@ def _offer_step(offer: Offer) -> Step:
     lines = [_("Offered on %(date)s; answer due by %(deadline)s.") % {
         "date": _format(offer.made_at), "deadline": _format(offer.deadline)}]
     if offer.status == Offer.Status.PENDING:
-        return Step("offer", title, state="current", when=offer.made_at, lines=lines,
-                    text=str(offer.get_status_display()))
+        # Its two dates are in the line: "expected by" the date it was made would mislead.
+        return Step("offer", title, state="current", lines=lines,
+                    text=_("Waiting for your answer."))
     if offer.responded_at:
         lines.append(_("%(status)s on %(date)s.") % {"status": offer.get_status_display(),
                                                     "date": _format(offer.responded_at)})
