@@ -93,3 +93,13 @@ def compute_whatif(whatif_id: int) -> None:
     whatif = WhatIfRun.objects.select_related("intake_round").filter(pk=whatif_id).first()
     if whatif is not None:
         services.whatif_compute(whatif=whatif)
+
+
+# No automatic retry: a job that fails is marked failed, and its page offers to run it again.
+# acks_late: a worker that dies hands the job to another, which takes it once it is stale.
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=10 * 60, time_limit=12 * 60)
+def run_nomination_import(job_id: int) -> None:
+    """A coordinator's CSV import of nominations, all or nothing (candidates.imports)."""
+    from .imports import nomination_import_job_run  # noqa: PLC0415  (imports needs tasks)
+
+    nomination_import_job_run(job_id=job_id)

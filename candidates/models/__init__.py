@@ -3,6 +3,7 @@ nominations, matching runs and cohorts. What follows admission lives in the `stu
 
 from .cohorts import Cohort, CohortAdmission, CohortNotification, CohortOverride
 from .coordinators import Coordinator, CoordinatorInvitation, DeadlineReminder
+from .imports import NominationImportJob
 from .matching import MatchRun, MatchRunTrack, NominationScore, Placement, ScoringPolicy
 from .nominations import (
     DuplicateAttempt,
@@ -31,6 +32,7 @@ __all__ = [
     "Nomination",
     "NominationCourse",
     "NominationDocument",
+    "NominationImportJob",
     "NominationPreference",
     "NominationScore",
     "Offer",
