@@ -11,6 +11,7 @@ the column by its header name ("" when an error concerns no single column), and 
 the active language.
 """
 
+import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -71,6 +72,7 @@ COURSE_PART_SEPARATOR = "|"
 TECHNOLOGY_SEPARATOR = ","
 MAX_COURSES = CourseFormSet.max_num
 EXAMPLE_PASSPORT = "EXAMPLE0001"
+logger = logging.getLogger(__name__)
 # Bounded: a file may hold this many candidates (a setting may lower or raise it, to 20,000
 # at most), and this many bytes.
 DEFAULT_MAX_ROWS = 5000
@@ -756,13 +758,21 @@ class _Progress:
         if not connection.in_atomic_block:
             NominationImportJob.objects.filter(pk=self.job_id).update(**fields)
         elif connection.vendor == "postgresql":
-            if self.side is None:
-                self.side = type(connection)(dict(connection.settings_dict), DEFAULT_DB_ALIAS)
             opts = NominationImportJob._meta
             assignments = ", ".join(f"{opts.get_field(name).column} = %s" for name in fields)
-            with self.side.cursor() as cursor:
-                cursor.execute(f"UPDATE {opts.db_table} SET {assignments} WHERE id = %s",
-                               [*fields.values(), self.job_id])
+            try:
+                if self.side is None:
+                    main = connections[DEFAULT_DB_ALIAS]
+                    self.side = type(main)(dict(main.settings_dict), DEFAULT_DB_ALIAS)
+                with self.side.cursor() as cursor:
+                    # Should the caller's transaction hold the job's row, wait no longer than
+                    # this: progress is worth less than the import.
+                    cursor.execute("SET lock_timeout = '1s'")
+                    cursor.execute(f"UPDATE {opts.db_table} SET {assignments} WHERE id = %s",
+                                   [*fields.values(), self.job_id])
+            except DatabaseError:
+                logger.warning("Progress of import job %s not written.", self.job_id,
+                               exc_info=True)
 
     def close(self) -> None:
         if self.side is not None:
@@ -793,8 +803,9 @@ def nomination_import_job_run(*, job_id: int, now: datetime | None = None) -> bo
                 university=job.university, file=raw, now=now, progress=progress)
             errors = [[error.row, error.column, str(error.message)]
                       for error in result.errors[:MAX_STORED_ERRORS]]
-    except Exception:
-        # The import's transaction is rolled back: nothing was written. The worker's log has the
+    except BaseException:
+        # Also a stopping worker (SystemExit) or a time limit. The import's transaction is
+        # rolled back: nothing was written. The worker's log has the
         # traceback; the page says that the job stopped and offers to run it again.
         NominationImportJob.objects.filter(pk=job.pk).update(
             status=Status.FAILED, finished_at=timezone.now(), rows_imported=0)
