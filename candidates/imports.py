@@ -735,8 +735,27 @@ def nomination_import_job_create(
         except Exception:
             job.file.storage.delete(name)
             raise
+        _prune(job)
         run_nomination_import.delay_on_commit(job.pk)
     return job
+
+
+# Imports kept per university and round; older ones go, with any file still kept, when a new
+# one is uploaded. Their problems may name candidates: they are not kept for long.
+JOBS_KEPT = 10
+
+
+def _prune(job: NominationImportJob) -> None:
+    older = list(NominationImportJob.objects.filter(
+        university=job.university, intake_round=job.intake_round,
+    ).exclude(status__in=RUNNING).order_by("-created_at", "-id").values_list("id", "file")
+        [JOBS_KEPT:])
+    if not older:
+        return
+    NominationImportJob.objects.filter(pk__in=[pk for pk, _name in older]).delete()
+    storage = job.file.storage
+    names = [name for _pk, name in older if name]
+    transaction.on_commit(lambda: [storage.delete(name) for name in names])
 
 
 def _claim(job_id: int, now: datetime) -> bool:

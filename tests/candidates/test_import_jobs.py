@@ -232,3 +232,23 @@ def test_another_universitys_import_is_not_found(client):
                               args=[elsewhere.pk, job.pk])).status_code == 404
     job.refresh_from_db()
     assert job.status == Status.FAILED and Nomination.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_only_the_latest_imports_are_kept_with_their_files(
+        monkeypatch, django_capture_on_commit_callbacks):
+    intake_round, coordinator, tracks, technologies = _setup()
+    monkeypatch.setattr(imports, "JOBS_KEPT", 2)
+    content = csv_bytes(_rows(1, tracks, technologies))
+    first = _queue(intake_round, coordinator, content)
+    NominationImportJob.objects.filter(pk=first.pk).update(status=Status.FAILED)  # file kept
+    second = _queue(intake_round, coordinator, content)
+    NominationImportJob.objects.filter(pk=second.pk).update(status=Status.CHECKING)  # running
+
+    with django_capture_on_commit_callbacks(execute=True):
+        third = _queue(intake_round, coordinator, content)
+        fourth = _queue(intake_round, coordinator, content)
+
+    assert set(NominationImportJob.objects.values_list("pk", flat=True)) == {
+        second.pk, third.pk, fourth.pk}  # a running one is never pruned
+    assert not first.file.storage.exists(first.file.name)
