@@ -11,32 +11,64 @@ the column by its header name ("" when an error concerns no single column), and 
 the active language.
 """
 
+import json
+import logging
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.core.files.base import ContentFile
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.db.models import F, Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from ecocycle import csvimport
+from ecocycle.bulk import bulk_insert, prepared_datetime
 from ecocycle.csvimport import Column, ImportResult, Invalid, Row, RowError, max_bytes, max_rows
-from ecocycle.models import User
-from ecocycle.services import audit_entry_create
-from programs.models import CoreTechnology, DegreeTrack, IntakeRound, University
+from ecocycle.exceptions import DomainError
+from ecocycle.models import AuditEntry, User
+from ecocycle.services import SYSTEM_ACTOR, audit_entry_create, instance_snapshot
+from programs.models import (
+    CoreTechnology,
+    DegreeTrack,
+    IntakeRound,
+    ProgramUniversity,
+    University,
+)
 
 from . import selectors, services
 from .forms import LANGUAGE_SCORE_RANGES, CourseFormSet
-from .models import EligibilityPolicy, Nomination
+from .models import (
+    EligibilityPolicy,
+    Nomination,
+    NominationCourse,
+    NominationImportJob,
+    NominationPreference,
+)
+from .services._common import (
+    _check_date_of_birth,
+    _check_gpa,
+    _check_language_date,
+    _coerce,
+    _participation,
+    nomination_derived_fields,
+)
+from .services.nominations import _audit_view
 
 __all__ = [
     "COLUMNS", "COLUMN_NAMES", "EXAMPLE_PASSPORT", "Column", "ImportResult", "NominationImport",
     "RowError", "import_template_csv", "max_bytes", "max_rows", "nomination_import_csv",
+    "nomination_import_job_create", "nomination_import_job_get", "nomination_import_job_retry",
+    "nomination_import_job_run", "nomination_import_jobs_recent",
 ]
 
 LIST_SEPARATOR = ";"
@@ -44,6 +76,13 @@ COURSE_PART_SEPARATOR = "|"
 TECHNOLOGY_SEPARATOR = ","
 MAX_COURSES = CourseFormSet.max_num
 EXAMPLE_PASSPORT = "EXAMPLE0001"
+logger = logging.getLogger(__name__)
+# Bounded: a file may hold this many candidates (a setting may lower or raise it, to 20,000
+# at most), and this many bytes.
+DEFAULT_MAX_ROWS = 5000
+DEFAULT_MAX_BYTES = 8 * 1024 * 1024
+# Rows checked or written between two reports of progress; also the size of each INSERT.
+BATCH = 500
 
 
 # --- the columns -------------------------------------------------------------------------------
@@ -312,10 +351,13 @@ def _check_together(row: Row) -> None:
         data["language_test_date"] = None
 
 
+_NOT_ALNUM = re.compile(r"[\W_]")
+
+
 def _duplicates(rows: Sequence[Row]) -> list[RowError]:
     """Rows of the file that name the same passport number or email address: each is told."""
-    passports = [(row.number, "".join(ch for ch in row.data.get("passport_number", "")
-                                      if ch.isalnum())) for row in rows]
+    passports = [(row.number, _NOT_ALNUM.sub("", row.data.get("passport_number", "")))
+                 for row in rows]
     emails = [(row.number, row.data.get("email", "").lower()) for row in rows]
     return [
         *csvimport.duplicates(passports, column="passport_number", message=_(
@@ -363,8 +405,12 @@ def _already_nominated(number: int, nomination: Nomination,
 
 
 class NominationImport(csvimport.CsvImport[Nomination]):
-    """Draft nominations of one university in one round, one per row, through nomination_save,
-    so that every rule of the web form applies."""
+    """Draft nominations of one university in one round, one per row, checked by the rules of
+    nomination_create (the web form's), then written in bulk.
+
+    A few queries for the whole file, not per row: what the cells may name (the round's tracks,
+    the program's technologies), the university's nominations already in the round, and one
+    INSERT per table for each batch of BATCH rows."""
 
     columns = COLUMNS
     no_header = gettext_lazy(
@@ -381,9 +427,16 @@ class NominationImport(csvimport.CsvImport[Nomination]):
         self.actor, self.intake_round, self.university = actor, intake_round, university
         self.now = now or timezone.now()
 
+    def max_rows(self) -> int:
+        return nomination_max_rows()
+
+    def max_bytes(self) -> int:
+        return nomination_max_bytes()
+
     def check_file(self) -> None:
-        # The services' own deadline rule, once for the file rather than once per row.
+        # The services' own rules that hold for the whole file, once rather than once per row.
         services.nominations_open_check(intake_round=self.intake_round, now=self.now)
+        _participation(self.intake_round, self.university)
 
     def prepare(self) -> None:
         intake_round = self.intake_round
@@ -402,25 +455,10 @@ class NominationImport(csvimport.CsvImport[Nomination]):
         _check_together(row)
 
     def check_rows(self, rows: Sequence[Row]) -> list[RowError]:
-        # Read before any row is saved, so that the file's own rows are not found in it.
-        self.existing = _existing_identities(self.intake_round, self.university)
         return _duplicates(rows)
 
-    def saves(self, row: Row, *, reported: Collection[int], header: csvimport.Header) -> bool:
-        # Only a row's own cells keep it from the service: drafts need not be unique, so a row
-        # named twice in the file still shows its other problems at the same time.
-        return not row.errors
-
     def save(self, row: Row) -> Nomination:
-        data = dict(row.data)
-        preferences, courses = data.pop("preferences", None), data.pop("courses", None)
-        return services.nomination_save(
-            actor=self.actor, intake_round=self.intake_round, university=self.university,
-            data=data, preferences=preferences, courses=courses, now=self.now,
-        )
-
-    def check_saved(self, row: Row, saved: Nomination) -> list[RowError]:
-        return _already_nominated(row.number, saved, self.existing)
+        raise NotImplementedError("Rows are written in bulk (NominationImport.run).")
 
     def audit(self, created: list[Nomination]) -> None:
         audit_entry_create(actor=self.actor, action="nomination_import",
@@ -428,19 +466,169 @@ class NominationImport(csvimport.CsvImport[Nomination]):
                            after={"university": self.university.pk, "created": len(created),
                                   "nominations": [n.pk for n in created]})
 
+    # --- the run: check everything, then write in bulk in one transaction
+
+    def run(self, file: bytes | IO[bytes], *,
+            progress: Callable[..., None] | None = None) -> ImportResult[Nomination]:
+        """Check every row, then, when no row has a problem, write them all in one transaction.
+
+        `progress(rows_checked=…)` and `progress(rows_imported=…)` are called as the import goes
+        (every BATCH rows); `progress(status=…)` when it starts writing.
+        """
+        progress = progress or (lambda **fields: None)
+        result: ImportResult[Nomination] = ImportResult()
+        try:
+            self.check_file()
+            header, data_rows = self.read(file)
+        except csvimport.FileRefused as error:
+            result.errors.append(RowError(None, "", str(error)))
+            return result
+        except ValidationError as error:
+            result.errors.extend(RowError(None, "", message) for message in error.messages)
+            return result
+        result.rows = len(data_rows)
+        result.errors.extend(header.errors)
+        self.prepare()
+        existing = _existing_identities(self.intake_round, self.university)
+        rows: list[Row] = []
+        built: list[_Built] = []
+        for index, (number, cells) in enumerate(data_rows, start=1):
+            row = self.parse_row(number, cells, header)
+            rows.append(row)
+            result.errors.extend(RowError(number, column, message)
+                                 for column, message in row.errors)
+            # Only a row's own cells keep it from the service's checks: drafts need not be
+            # unique, so a row named twice in the file still shows its other problems.
+            if not row.errors:
+                try:
+                    item = self._build(row)
+                except ValidationError as error:
+                    result.errors.extend(csvimport.service_errors(number, error,
+                                                                  self.service_fields))
+                else:
+                    result.errors.extend(_already_nominated(number, item.nomination, existing))
+                    built.append(item)
+            if index % BATCH == 0:
+                progress(rows_checked=index)
+        result.errors.extend(self.check_rows(rows))
+        progress(rows_checked=len(rows))
+        if not result.errors:
+            progress(status="importing")
+            with transaction.atomic():
+                # One import of a university's file at a time: a second one waits here and
+                # then finds the first one's rows among the existing ones.
+                ProgramUniversity.objects.select_for_update().filter(
+                    program_id=self.intake_round.program_id, university=self.university,
+                ).first()
+                existing = _existing_identities(self.intake_round, self.university)
+                for item in built:
+                    result.errors.extend(_already_nominated(item.row.number, item.nomination,
+                                                            existing))
+                if result.errors:
+                    transaction.set_rollback(True)
+                else:
+                    created = self._write(built, progress)
+                    self.audit(created)
+                    result.created = created
+        result.errors.sort(key=csvimport.error_sort_key(self.names))
+        return result
+
+    def _build(self, row: Row) -> "_Built":
+        """The row as an unsaved draft, refused as nomination_create refuses it (no query)."""
+        data = dict(row.data)
+        preferences = data.pop("preferences", None) or []
+        courses = data.pop("courses", None) or []
+        today = timezone.localdate(self.now)
+        values = _coerce(data)
+        _check_gpa(values)
+        _check_language_date(values, today)
+        _check_date_of_birth(values, today)
+        nomination = Nomination(intake_round=self.intake_round, university=self.university,
+                                created_by=self.actor if self.actor and self.actor.pk else None,
+                                **values)
+        for name, value in nomination_derived_fields(nomination).items():
+            setattr(nomination, name, value)
+        # The nationality and the email were read by the same rules (parse_country walks the
+        # same 250 countries, parse_email the same validator): checked again they would be most
+        # of this check's time.
+        nomination.full_clean(exclude=["intake_round", "university", "created_by", "nationality",
+                                       "email"], validate_constraints=False)
+        return _Built(row, nomination, preferences, courses)
+
+    def _write(self, built: Sequence["_Built"], progress: Callable[..., None]) -> list[Nomination]:
+        """The drafts with their preferences, courses and audit entries: a few INSERTs per batch
+        of BATCH rows. Each draft's audit entry holds what nomination_save's would (the fields,
+        the ranked tracks and the courses), in one entry rather than three."""
+        created: list[Nomination] = []
+        links = NominationCourse.technologies.through
+        actor = self.actor if self.actor is not None and self.actor.pk else None
+        actor_label = actor.email if actor else SYSTEM_ACTOR
+        target_type = ContentType.objects.get_for_model(Nomination).pk
+        for start in range(0, len(built), BATCH):
+            batch = built[start:start + BATCH]
+            nominations = Nomination.objects.bulk_create([item.nomination for item in batch])
+            when = prepared_datetime(timezone.now())
+            preferences, courses, technologies, audits = [], [], [], []
+            for item, nomination in zip(batch, nominations, strict=True):
+                preferences.extend((nomination.pk, track.pk, rank)
+                                   for rank, track in enumerate(item.preferences, start=1))
+                for course in item.courses:
+                    courses.append(NominationCourse(nomination=nomination, name=course["name"],
+                                                    grade=course["grade"]))
+                    technologies.append(course["technologies"])
+                after = _audit_view(instance_snapshot(nomination))
+                after["preferences"] = [track.pk for track in item.preferences]
+                after["courses"] = [[c["name"], c["grade"], sorted(t.pk for t in c["technologies"])]
+                                    for c in item.courses]
+                audits.append((when, actor.pk if actor else None, actor_label,
+                               "nomination_create", target_type, str(nomination.pk),
+                               str(nomination)[:300], None,
+                               json.dumps(after, cls=DjangoJSONEncoder)))
+            bulk_insert(NominationPreference, ["nomination", "track", "rank"], preferences)
+            saved_courses = NominationCourse.objects.bulk_create(courses)
+            bulk_insert(links, ["nominationcourse", "coretechnology"], [
+                (course.pk, technology.pk)
+                for course, course_technologies in zip(saved_courses, technologies, strict=True)
+                for technology in course_technologies])
+            bulk_insert(AuditEntry, ["created_at", "actor", "actor_label", "action",
+                                     "target_type", "target_id", "target_repr", "before",
+                                     "after"], audits)
+            created.extend(nominations)
+            progress(rows_imported=len(created))
+        return created
+
+
+@dataclass
+class _Built:
+    row: Row
+    nomination: Nomination
+    preferences: list[DegreeTrack]
+    courses: list[dict[str, Any]]
+
+
+def nomination_max_rows() -> int:
+    return min(getattr(settings, "ECOCYCLE_NOMINATION_IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS),
+               20_000)
+
+
+def nomination_max_bytes() -> int:
+    return getattr(settings, "ECOCYCLE_NOMINATION_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
+
 
 def nomination_import_csv(
     *, actor: User | None, intake_round: IntakeRound, university: University,
     file: bytes | IO[bytes], now: datetime | None = None,
+    progress: Callable[..., None] | None = None,
 ) -> ImportResult[Nomination]:
     """Create one draft nomination per row of a CSV file, all or nothing.
 
-    Every row goes through nomination_save, so every rule of the web form applies. One
-    transaction; a savepoint per row keeps collecting after a row's error; with any error at
-    all the transaction is rolled back and the result lists every error and no nomination.
+    Every row is checked by the rules of nomination_save (the web form's); with any problem at
+    all nothing is written and the result lists every problem. Otherwise the drafts are written
+    in bulk in one transaction. Pages and the API do not call this in the request: they queue a
+    NominationImportJob (nomination_import_job_create), whose task calls it.
     """
     return NominationImport(actor=actor, intake_round=intake_round, university=university,
-                            now=now).run(file)
+                            now=now).run(file, progress=progress)
 
 
 # --- the template ------------------------------------------------------------------------------
@@ -491,3 +679,197 @@ def import_template_csv(*, intake_round: IntakeRound, university: University) ->
         ]),
     }
     return csvimport.template_csv(COLUMN_NAMES, example)
+
+
+# --- the background job ------------------------------------------------------------------------
+
+# A job that has reported no progress for this long was killed (its worker died or was stopped):
+# the page says it stopped, and it may be run again. Longer than the task's time limit.
+JOB_STALE_AFTER = timedelta(minutes=15)
+RUNNING = (NominationImportJob.Status.CHECKING, NominationImportJob.Status.IMPORTING)
+# The most problems a job keeps: far more than anyone reads, bounded so that the row stays small.
+MAX_STORED_ERRORS = 20_000
+
+
+def job_is_stale(job: NominationImportJob, now: datetime | None = None) -> bool:
+    """Started and silent for longer than JOB_STALE_AFTER: its worker is gone."""
+    if job.status not in RUNNING:
+        return False
+    last = job.heartbeat_at or job.started_at or job.created_at
+    return last < (now or timezone.now()) - JOB_STALE_AFTER
+
+
+def job_can_retry(job: NominationImportJob) -> bool:
+    return job.status == NominationImportJob.Status.FAILED or job_is_stale(job)
+
+
+def nomination_import_job_create(
+    *, actor: User, intake_round: IntakeRound, university: University, file: IO[bytes],
+    language: str | None = None, now: datetime | None = None,
+) -> NominationImportJob:
+    """Keep an uploaded CSV file and queue the job that imports it.
+
+    What costs no query and refuses the file as a whole is checked here, so that the upload page
+    can say it at once: the round takes nominations, the file is small enough, readable CSV, with
+    a header and at most nomination_max_rows() rows. Raises FileRefused or DomainError.
+    """
+    # In here: candidates.tasks imports the services, which this module is beside.
+    from .tasks import run_nomination_import  # noqa: PLC0415
+
+    importer = NominationImport(actor=actor, intake_round=intake_round, university=university,
+                                now=now)
+    importer.check_file()
+    raw = csvimport.read_bytes(file, limit=importer.max_bytes())
+    table = importer.read(raw)
+    with transaction.atomic():
+        job = NominationImportJob(
+            intake_round=intake_round, university=university, requested_by=actor,
+            file_name=(getattr(file, "name", "") or "")[:255],
+            language=language or translation.get_language() or settings.LANGUAGE_CODE,
+            rows_total=len(table.rows),
+        )
+        job.file.save("upload.csv", ContentFile(raw), save=False)
+        name = job.file.name
+        try:
+            job.save()
+        except Exception:
+            job.file.storage.delete(name)
+            raise
+        _prune(job)
+        run_nomination_import.delay_on_commit(job.pk)
+    return job
+
+
+# Imports kept per university and round; older ones go, with any file still kept, when a new
+# one is uploaded. Their problems may name candidates: they are not kept for long.
+JOBS_KEPT = 10
+
+
+def _prune(job: NominationImportJob) -> None:
+    older = list(NominationImportJob.objects.filter(
+        university=job.university, intake_round=job.intake_round,
+    ).exclude(status__in=RUNNING).order_by("-created_at", "-id").values_list("id", "file")
+        [JOBS_KEPT:])
+    if not older:
+        return
+    NominationImportJob.objects.filter(pk__in=[pk for pk, _name in older]).delete()
+    storage = job.file.storage
+    names = [name for _pk, name in older if name]
+    transaction.on_commit(lambda: [storage.delete(name) for name in names])
+
+
+def _claim(job_id: int, now: datetime) -> bool:
+    """Take the job for this worker: a queued one, or one whose worker died. Only one of two
+    workers that get the same job (a redelivered task) takes it."""
+    stale = Q(status__in=RUNNING, heartbeat_at__lt=now - JOB_STALE_AFTER)
+    return bool(NominationImportJob.objects.filter(
+        Q(status=NominationImportJob.Status.QUEUED) | stale, pk=job_id,
+    ).update(status=NominationImportJob.Status.CHECKING, started_at=now, heartbeat_at=now,
+             rows_checked=0, rows_imported=0, errors=[], finished_at=None,
+             attempts=F("attempts") + 1))
+
+
+class _Progress:
+    """Writes how far a job got where the page reads it, while the job runs.
+
+    Outside a transaction it is a plain UPDATE. Inside the import's transaction the page could
+    not see it, so on PostgreSQL it goes through a second connection of its own; SQLite takes
+    one writer at a time (the import holds it), so there the count appears at the commit.
+    """
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self.side = None
+
+    def __call__(self, **fields: Any) -> None:
+        fields["heartbeat_at"] = timezone.now()
+        if not connection.in_atomic_block:
+            NominationImportJob.objects.filter(pk=self.job_id).update(**fields)
+        elif connection.vendor == "postgresql":
+            opts = NominationImportJob._meta
+            assignments = ", ".join(f"{opts.get_field(name).column} = %s" for name in fields)
+            try:
+                if self.side is None:
+                    main = connections[DEFAULT_DB_ALIAS]
+                    self.side = type(main)(dict(main.settings_dict), DEFAULT_DB_ALIAS)
+                with self.side.cursor() as cursor:
+                    # Should the caller's transaction hold the job's row, wait no longer than
+                    # this: progress is worth less than the import.
+                    cursor.execute("SET lock_timeout = '1s'")
+                    cursor.execute(f"UPDATE {opts.db_table} SET {assignments} WHERE id = %s",
+                                   [*fields.values(), self.job_id])
+            except DatabaseError:
+                logger.warning("Progress of import job %s not written.", self.job_id,
+                               exc_info=True)
+
+    def close(self) -> None:
+        if self.side is not None:
+            self.side.close()
+
+
+def nomination_import_job_run(*, job_id: int, now: datetime | None = None) -> bool:
+    """Run a queued import: check every row, then import all of them or none.
+
+    Safe to run twice: only a queued job (or one whose worker died) is taken. A job killed
+    halfway imported nothing, since the rows are written in one transaction; it is marked
+    failed (or found stale) and can be run again from its page. The job's messages are in the
+    language of whoever uploaded the file.
+    """
+    now = now or timezone.now()
+    if not _claim(job_id, now):
+        return False
+    job = NominationImportJob.objects.select_related(
+        "intake_round__program", "university", "requested_by").get(pk=job_id)
+    Status = NominationImportJob.Status
+    progress = _Progress(job.pk)
+    try:
+        with translation.override(job.language):
+            with job.file.open("rb") as stored:
+                raw = stored.read()
+            result = nomination_import_csv(
+                actor=job.requested_by, intake_round=job.intake_round,
+                university=job.university, file=raw, now=now, progress=progress)
+            errors = [[error.row, error.column, str(error.message)]
+                      for error in result.errors[:MAX_STORED_ERRORS]]
+    except BaseException:
+        # Also a stopping worker (SystemExit) or a time limit. The import's transaction is
+        # rolled back: nothing was written. The worker's log has the
+        # traceback; the page says that the job stopped and offers to run it again.
+        NominationImportJob.objects.filter(pk=job.pk).update(
+            status=Status.FAILED, finished_at=timezone.now(), rows_imported=0)
+        raise
+    finally:
+        progress.close()
+    NominationImportJob.objects.filter(pk=job.pk).update(
+        status=Status.DONE if result.ok else Status.REJECTED,
+        rows_checked=result.rows, rows_imported=len(result.created),
+        errors=errors, finished_at=timezone.now(), heartbeat_at=timezone.now())
+    # The file held personal data and is no longer needed: a correction is a new upload.
+    job.file.storage.delete(job.file.name)
+    return True
+
+
+def nomination_import_job_retry(*, actor: User, job: NominationImportJob) -> NominationImportJob:
+    """Queue again a job that stopped before it finished (failed, or its worker died)."""
+    from .tasks import run_nomination_import  # noqa: PLC0415
+
+    if not job_can_retry(job):
+        raise DomainError(_("This import is not stopped: there is nothing to run again."))
+    NominationImportJob.objects.filter(pk=job.pk).update(
+        status=NominationImportJob.Status.QUEUED, heartbeat_at=timezone.now())
+    run_nomination_import.delay_on_commit(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def nomination_import_job_get(*, university: University, intake_round: IntakeRound,
+                              job_id: int) -> NominationImportJob | None:
+    """One of the university's imports in the round; None for anyone else's."""
+    return NominationImportJob.objects.filter(
+        pk=job_id, university=university, intake_round=intake_round).first()
+
+
+def nomination_import_jobs_recent(*, university: University, intake_round: IntakeRound,
+                                  limit: int = 5) -> list[NominationImportJob]:
+    return list(NominationImportJob.objects.filter(
+        university=university, intake_round=intake_round).defer("errors")[:limit])

@@ -99,3 +99,13 @@ def compute_whatif(whatif_id: int) -> None:
 def send_candidate_page_links(email: str) -> int:
     """The public "email me my link" page's request: the lookup and the emails, off the page."""
     return services.candidate_page_links_send(email=email)
+
+
+# No automatic retry: a job that fails is marked failed, and its page offers to run it again.
+# acks_late: a worker that dies hands the job to another, which takes it once it is stale.
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=10 * 60, time_limit=12 * 60)
+def run_nomination_import(job_id: int) -> None:
+    """A coordinator's CSV import of nominations, all or nothing (candidates.imports)."""
+    from .imports import nomination_import_job_run  # noqa: PLC0415  (imports needs tasks)
+
+    nomination_import_job_run(job_id=job_id)

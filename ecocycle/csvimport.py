@@ -251,10 +251,11 @@ class Table(NamedTuple):
 
 
 def read_table(file: bytes | IO[bytes], *, names: Collection[str], required: Iterable[str],
-               no_header: str | Promise) -> Table:
-    """The header and the rows that are not blank. Raises FileRefused for an unreadable file;
-    an empty list of rows is the caller's to refuse, in its own words."""
-    records = read_records(decode(read_bytes(file)), names)
+               no_header: str | Promise, limit: int | None = None) -> Table:
+    """The header and the rows that are not blank. Raises FileRefused for an unreadable file
+    (or one over `limit` bytes); an empty list of rows is the caller's to refuse, in its own
+    words."""
+    records = read_records(decode(read_bytes(file, limit=limit)), names)
     if not records:
         raise FileRefused(_("The file is empty."))
     header = parse_header(records[0], names=names, required=required, no_header=no_header)
@@ -384,6 +385,14 @@ class CsvImport(ABC, Generic[T]):
     def names(self) -> list[str]:
         return [column.name for column in self.columns]
 
+    def max_bytes(self) -> int:
+        """The largest file this import reads; by default the setting every import shares."""
+        return max_bytes()
+
+    def max_rows(self) -> int:
+        """The most data rows this import takes; by default the setting every import shares."""
+        return max_rows()
+
     @property
     def required(self) -> list[str]:
         return [column.name for column in self.columns if column.required]
@@ -433,7 +442,7 @@ class CsvImport(ABC, Generic[T]):
         result: ImportResult[T] = ImportResult()
         try:
             self.check_file()
-            header, data_rows = self._read(file)
+            header, data_rows = self.read(file)
         except FileRefused as error:
             result.errors.append(RowError(None, "", str(error)))
             return result
@@ -443,7 +452,7 @@ class CsvImport(ABC, Generic[T]):
         result.rows = len(data_rows)
         result.errors.extend(header.errors)
         self.prepare()
-        rows = [self._parse_row(number, cells, header) for number, cells in data_rows]
+        rows = [self.parse_row(number, cells, header) for number, cells in data_rows]
         for row in rows:
             result.errors.extend(RowError(row.number, column, message)
                                  for column, message in row.errors)
@@ -470,17 +479,20 @@ class CsvImport(ABC, Generic[T]):
         result.errors.sort(key=error_sort_key(self.names))
         return result
 
-    def _read(self, file: bytes | IO[bytes]) -> Table:
+    def read(self, file: bytes | IO[bytes]) -> Table:
+        """The file's header and rows; FileRefused when it cannot be imported as a whole (too
+        big, unreadable, no rows, too many rows). Costs no query."""
         table = read_table(file, names=self.names, required=self.required,
-                           no_header=self.no_header)
+                           no_header=self.no_header, limit=self.max_bytes())
         if not table.rows:
             raise FileRefused(str(self.no_rows))
-        if len(table.rows) > max_rows():
+        if len(table.rows) > self.max_rows():
             raise FileRefused(str(self.too_many_rows) % {"count": len(table.rows),
-                                                         "limit": max_rows()})
+                                                         "limit": self.max_rows()})
         return table
 
-    def _parse_row(self, number: int, cells: list[str], header: Header) -> Row:
+    def parse_row(self, number: int, cells: list[str], header: Header) -> Row:
+        """One data row's cells parsed and checked together (`check_row`); no query."""
         data, errors = parse_cells(cells, header, names=self.names, required=self.required,
                                    parse=self.parse)
         row = Row(number, data, errors)

@@ -13,6 +13,7 @@ from candidates.models import (
     CohortOverride,
     Nomination,
     NominationDocument,
+    NominationImportJob,
     WhatIfRun,
 )
 from candidates.views import SECTION_KEYS
@@ -46,12 +47,31 @@ def _document():
         NominationDocument.objects.first()
 
 
+def _import_job():
+    """A finished import of the coordinator's, with problems to list (the demo world has none:
+    one is made the first time)."""
+    draft = nomination()
+    job = NominationImportJob.objects.filter(university=draft.university_id,
+                                             intake_round=draft.intake_round_id).first()
+    return job or NominationImportJob.objects.create(
+        university_id=draft.university_id, intake_round_id=draft.intake_round_id,
+        file_name="nominations.csv", status=NominationImportJob.Status.REJECTED, rows_total=2,
+        rows_checked=2, errors=[[3, "email", "“x” is not a valid email address."],
+                                [3, "", "Rows 2, 3 have the same passport number."]])
+
+
+def _import_job_kwargs():
+    job = _import_job()
+    return {"round_id": job.intake_round_id, "job_id": job.pk}
 
 # Route name -> the path parameters it is visited with, taken from the demo world.
 ROUTE_KWARGS = {
     "candidates:nomination_new": lambda: {"round_id": nomination().intake_round_id},
     "candidates:nomination_import": lambda: {"round_id": nomination().intake_round_id},
     "candidates:nomination_import_template": lambda: {"round_id": nomination().intake_round_id},
+    "candidates:nomination_import_job": _import_job_kwargs,
+    "candidates:nomination_import_job_status": _import_job_kwargs,
+    "candidates:nomination_import_job_retry": _import_job_kwargs,
     "candidates:nomination_detail": lambda: {"pk": nomination().pk},
     "candidates:nomination_edit": lambda: {"pk": nomination().pk, "section": "person"},
     "candidates:nomination_submit": lambda: {"pk": nomination().pk},
@@ -180,6 +200,7 @@ PAGES = {
     "candidates:coordinator_home": ("coordinator",),
     "candidates:nomination_new": ("coordinator",),
     "candidates:nomination_import": ("coordinator",),
+    "candidates:nomination_import_job": ("coordinator",),
     "candidates:nomination_detail": ("coordinator",),
     "candidates:nomination_edit": ("coordinator",),
     # Mentors.
@@ -249,6 +270,7 @@ NOT_PAGES = {
     "mfa_view_recovery_codes": "404: recovery codes are not enabled",
     "mfa_download_recovery_codes": "404: recovery codes are not enabled",
     "candidates:nomination_import_template": "CSV",
+    "candidates:nomination_import_job_status": "JSON polled by the import page's script",
     "candidates:document_download": "a file",
     "candidate:document": "a file (the candidate's own document)",
     "staff_mentors:import_template": "CSV",
@@ -264,6 +286,7 @@ NOT_PAGE_PREFIXES = ("admin:", "/admin/", "api:")
 POST_ONLY = {
     "candidates:nomination_submit", "candidates:nomination_withdraw",
     "candidates:nomination_consent_resend", "candidates:document_remove",
+    "candidates:nomination_import_job_retry",
     "staff_rounds:override_create", "staff_rounds:override_clear", "staff_rounds:cohort_approve",
     "staff_rounds:round_calendar", "staff_rounds:cohort_reopen", "staff_rounds:run_now",
     "staff_mentors:assignment_propose", "staff_mentors:mentor_confirm",

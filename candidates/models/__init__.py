@@ -4,6 +4,7 @@ nominations, matching runs and cohorts. What follows admission lives in the `stu
 from .cohorts import Cohort, CohortAdmission, CohortNotification, CohortOverride
 from .coordinators import Coordinator, CoordinatorInvitation, DeadlineReminder
 from .email_changes import CandidateEmailChange
+from .imports import NominationImportJob
 from .matching import MatchRun, MatchRunTrack, NominationScore, Placement, ScoringPolicy
 from .nominations import (
     DuplicateAttempt,
@@ -33,6 +34,7 @@ __all__ = [
     "Nomination",
     "NominationCourse",
     "NominationDocument",
+    "NominationImportJob",
     "NominationPreference",
     "NominationScore",
     "Offer",

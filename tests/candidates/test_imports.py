@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from candidates.imports import COLUMN_NAMES, EXAMPLE_PASSPORT, RowError, nomination_import_csv
-from candidates.models import Nomination
+from candidates.models import Nomination, NominationImportJob
 from ecocycle.models import AuditEntry
 from programs.models import RoundTrack
 from tests.candidates.factories import PNG_BYTES, NominationFactory, open_round_with_tracks
@@ -256,6 +256,7 @@ def test_files_that_cannot_be_read_are_refused_clearly(setup, content, message):
     assert result.errors[0].message.startswith(message)
 
 
+@override_settings(ECOCYCLE_NOMINATION_IMPORT_MAX_BYTES=2 * 1024 * 1024)
 def test_oversized_file_is_refused(setup):
     content = csv_bytes([row(1)]) + b"x" * (3 * 1024 * 1024)
 
@@ -266,7 +267,7 @@ def test_oversized_file_is_refused(setup):
         "files."]
 
 
-@override_settings(ECOCYCLE_IMPORT_MAX_ROWS=3)
+@override_settings(ECOCYCLE_NOMINATION_IMPORT_MAX_ROWS=3)
 def test_too_many_rows_are_refused(setup):
     result = run(setup, csv_bytes([row(i) for i in range(4)]))
 
@@ -319,26 +320,41 @@ def test_page_explains_the_format(client, setup):
     assert 'enctype="multipart/form-data"' in page
 
 
-def test_upload_of_a_clean_file_redirects_home_with_the_count(client, setup):
+def job_url(intake_round, job):
+    return reverse("candidates:nomination_import_job", args=[intake_round.pk, job.pk])
+
+
+def test_upload_of_a_clean_file_is_imported_by_a_job_whose_page_gives_the_count(
+        client, setup, django_capture_on_commit_callbacks):
     intake_round, coordinator, tracks, technologies = setup
     client.force_login(coordinator.user)
 
-    response = client.post(import_url(intake_round), {
-        "file": upload(csv_bytes([row(1, tracks, technologies), row(2)]))}, follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(import_url(intake_round), {
+            "file": upload(csv_bytes([row(1, tracks, technologies), row(2)]))})
 
-    assert response.redirect_chain == [
-        (reverse("candidates:coordinator_home") + f"?round={intake_round.pk}&status=draft", 302)]
-    assert "2 draft nominations were created." in response.content.decode()
+    job = NominationImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == job_url(intake_round, job)
+    page = client.get(response["Location"]).content.decode()
+    assert "2 draft nominations were created." in page
+    assert reverse("candidates:coordinator_home") + f"?round={intake_round.pk}&amp;status=draft" \
+        in page
     assert Nomination.objects.filter(university=coordinator.university).count() == 2
+    job.refresh_from_db()
+    assert (job.status, job.rows_checked, job.rows_imported) == ("done", 2, 2)
+    assert not job.file.storage.exists(job.file.name)  # personal data: not kept once imported
 
 
-def test_upload_with_errors_shows_every_error_and_imports_nothing(client, setup):
+def test_upload_with_errors_shows_every_error_and_imports_nothing(
+        client, setup, django_capture_on_commit_callbacks):
     intake_round, coordinator, _tracks, _technologies = setup
     client.force_login(coordinator.user)
 
-    response = client.post(import_url(intake_round), {"file": upload(csv_bytes([
-        row(1), row(2, nationality="XX"), row(3, gpa_scale="7")]))})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(import_url(intake_round), {"file": upload(csv_bytes([
+            row(1), row(2, nationality="XX"), row(3, gpa_scale="7")]))})
 
+    response = client.get(response["Location"])
     page = response.content.decode()
     assert response.status_code == 200
     assert "Nothing was imported." in page
@@ -346,6 +362,7 @@ def test_upload_with_errors_shows_every_error_and_imports_nothing(client, setup)
     assert ("<tr><td>4</td><td><code>gpa_scale</code></td><td>“7” is not allowed here. Use one "
             "of: 4.0, 4.5, 10, 100.</td></tr>") in page
     assert Nomination.objects.count() == 0
+    assert NominationImportJob.objects.get().status == NominationImportJob.Status.REJECTED
 
 
 def test_upload_of_a_binary_file_is_refused_on_the_page(client, setup):
@@ -371,6 +388,7 @@ def test_a_huge_cell_in_the_header_row_is_refused_on_the_page(client, setup):
     assert Nomination.objects.count() == 0
 
 
+@override_settings(ECOCYCLE_NOMINATION_IMPORT_MAX_BYTES=2 * 1024 * 1024)
 def test_oversized_upload_is_refused_on_the_page(client, setup):
     intake_round, coordinator, _tracks, _technologies = setup
     client.force_login(coordinator.user)
