@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Max
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,7 +31,7 @@ from ecocycle.matching import wave_match
 from ecocycle.models import AuditEntry, User
 from ecocycle.services import audit_entry_build, audit_entry_create
 from programs.calendar import moment
-from programs.models import RoundMilestone, RoundTrack
+from programs.models import RoundMilestone
 
 from ..models import (
     Cohort,
@@ -44,6 +44,7 @@ from ..models import (
     Offer,
     Placement,
 )
+from ..selectors.waves import wave_free_seats
 from .candidate_page import candidate_page_link
 from .cohorts import _admissible_check, _seats_check
 from .matching import _facts, _scored_preferences, _track_facts, _weights
@@ -58,16 +59,6 @@ def _next_wave(cohort: Cohort) -> int:
     """The number of the next wave: one after the latest approved (the approval is wave 1)."""
     made = Offer.objects.filter(cohort=cohort).aggregate(latest=Max("wave"))["latest"] or 1
     return max(cohort.wave, made, 1) + 1
-
-
-def wave_free_seats(cohort: Cohort) -> dict[int, int]:
-    """Each track's seats not held by an admission (accepted or pending): the seats given
-    back. Two queries."""
-    held = Counter(dict(CohortAdmission.objects.filter(cohort=cohort).order_by()
-                        .values("track_id").annotate(n=Count("id")).values_list("track_id", "n")))
-    return {track_id: max(seats - held[track_id], 0) for track_id, seats in
-            RoundTrack.objects.filter(intake_round_id=cohort.intake_round_id)
-            .values_list("track_id", "seats")}
 
 
 def wave_refusal(*, cohort: Cohort, now: datetime | None = None) -> str | None:
@@ -238,7 +229,7 @@ CHANGED = gettext_lazy("Answers or overrides came in since this wave was propose
                        "again, check it, then approve.")
 
 
-def _answers_unchanged(cohort: Cohort, placed: dict[int, int], wave: int) -> tuple[dict, dict]:
+def _answers_unchanged(cohort: Cohort, placed: dict[int, int]) -> tuple[dict, dict]:
     """The run's new offers and moves up, refused if the candidates' answers changed since it
     was proposed: an accepted place must be where the run has it, a pending offer may only
     move up (to a track the run placed it in), nobody who gave their place back is offered
@@ -291,12 +282,12 @@ def wave_approve(*, actor: User, cohort: Cohort, run_id: int,
     refusal = wave_refusal(cohort=locked, now=now)
     if refusal:
         raise DomainError(refusal)
-    if wave != _next_wave(locked):
+    if wave != _next_wave(locked) or (locked.approved_at and run.started_at < locked.approved_at):
         raise DomainError(str(CHANGED))
     placed_rows = Placement.objects.filter(match_run_id=run_id, track__isnull=False)
     _seats_check(locked, placed_rows)
     placed = dict(placed_rows.values_list("nomination_id", "track_id"))
-    new, moved = _answers_unchanged(locked, placed, wave)
+    new, moved = _answers_unchanged(locked, placed)
     _admissible_check(placed_rows.filter(nomination_id__in=[*new, *moved]))
 
     superseded = list(Offer.objects.filter(cohort=locked, nomination_id__in=list(moved),
