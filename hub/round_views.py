@@ -186,10 +186,10 @@ def _calendar_help(action: str, dates: dict) -> str:
         return _("The matching phase starts now instead of on %(date)s; the nightly job then "
                  "matches the round.") % {"date": moment(dates.get(kind.MATCHING))}
     if action == SET_LAST_WAVE:
-        return _("Seats given back are offered again in waves until this date; after the "
-                 "matching phase opens (%(matching)s) and before enrolment (%(enrolment)s). "
-                 "Without it, until enrolment.") % {
-            "matching": moment(dates.get(kind.MATCHING)),
+        return _("Seats given back are offered again in waves until this date; after "
+                 "nominations close (%(close)s) and before enrolment (%(enrolment)s). Without "
+                 "it, until enrolment.") % {
+            "close": moment(dates.get(kind.NOMINATIONS_CLOSE)),
             "enrolment": moment(dates.get(kind.ENROLMENT))}
     return _("After the matching phase opens (%(matching)s) and before enrolment "
              "(%(enrolment)s).") % {"matching": moment(dates.get(kind.MATCHING)),

@@ -311,8 +311,8 @@ MILESTONE_PHASE = {
 
 def validate_milestone_order(dates: dict[str, object]) -> None:
     """Milestones must follow each other in their natural order; all five phase milestones are
-    required. The last wave of offers is optional: when set, after the matching phase opens and
-    before enrolment."""
+    required. The last wave of offers is optional: when set, after nominations close (a cohort
+    can be approved from then) and before enrolment."""
     missing = [k for k in PHASE_MILESTONES if dates.get(k) is None]
     if missing:
         labels = ", ".join(str(RoundMilestone.Kind(k).label) for k in missing)
@@ -329,10 +329,11 @@ def validate_milestone_order(dates: dict[str, object]) -> None:
             )
     kind = RoundMilestone.Kind
     last_wave = dates.get(kind.LAST_WAVE)
-    if last_wave is not None and not dates[kind.MATCHING] < last_wave < dates[kind.ENROLMENT]:
+    if (last_wave is not None
+            and not dates[kind.NOMINATIONS_CLOSE] < last_wave < dates[kind.ENROLMENT]):
         raise ValidationError(
             _("“%(milestone)s” must come after “%(earlier)s” and before “%(later)s”."),
-            params={"milestone": kind.LAST_WAVE.label, "earlier": kind.MATCHING.label,
+            params={"milestone": kind.LAST_WAVE.label, "earlier": kind.NOMINATIONS_CLOSE.label,
                     "later": kind.ENROLMENT.label},
             code="milestone_order",
         )

@@ -229,7 +229,7 @@ def intake_round_set_last_wave(
     now: datetime | None = None,
 ) -> IntakeRound:
     """Set the last date on which a wave of offers may be proposed and approved (optional):
-    after the matching phase opens, before enrolment, not in the past, and only while it has
+    after nominations close, before enrolment, not in the past, and only while it has
     not passed."""
     now = now or timezone.now()
 

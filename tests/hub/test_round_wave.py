@@ -1,6 +1,8 @@
 """The staff pages of the later waves of offers: the proposal as a difference from the cohort,
 its overrides and approval, and the tracks' reserve lists. Staff only."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -8,7 +10,7 @@ from django.utils import timezone
 from candidates import services
 from candidates.models import Cohort, CohortOverride, Offer, Placement
 from candidates.services import waves
-from programs.models import RoundTrack
+from programs.models import RoundMilestone, RoundTrack
 from tests.candidates.factories import admitted_round
 
 pytestmark = pytest.mark.django_db
@@ -121,3 +123,30 @@ def test_the_reserve_list_shows_positions_in_the_tracks_order(client, staff_user
     rows = client.get(_url("reserve", cohort) + f"?track={t1}").context["rows"]
     assert [(r["position"], r["score"].nomination_id) for r in rows] == [(1, c2.pk), (2, c3.pk)]
     assert client.get(_url("reserve", cohort) + "?track=abc&page=x").status_code == 200
+
+
+def test_the_last_wave_is_set_on_the_round_calendar_and_then_refuses_waves(client, staff_user,
+                                                                            declined):
+    cohort, _nominations, _tracks = declined
+    client.force_login(staff_user)
+    overview = client.get(reverse("staff_rounds:round_overview",
+                                  args=[cohort.intake_round_id])).content.decode()
+    assert 'id="set-last-wave-form"' in overview
+    at = timezone.localtime(timezone.now() + timedelta(days=3)).replace(second=0, microsecond=0)
+    response = client.post(
+        reverse("staff_rounds:round_calendar", args=[cohort.intake_round_id, "set_last_wave"]),
+        {"at": at.strftime("%Y-%m-%dT%H:%M"), "reason": "Visas take time"})
+    assert response.status_code == 302
+    assert RoundMilestone.objects.get(intake_round_id=cohort.intake_round_id,
+                                      kind=RoundMilestone.Kind.LAST_WAVE).at == at
+    overview = client.get(reverse("staff_rounds:round_overview",
+                                  args=[cohort.intake_round_id])).content.decode()
+    assert 'data-milestone="last_wave"' in overview
+
+    RoundMilestone.objects.filter(kind=RoundMilestone.Kind.LAST_WAVE).update(
+        at=timezone.now() - timedelta(minutes=1))
+    page = client.get(_url("wave_review", cohort)).content.decode()
+    assert 'id="wave-refusal"' in page and 'id="wave-propose"' not in page
+    client.post(_url("wave_propose", cohort))
+    cohort.refresh_from_db()
+    assert cohort.wave_run_id is None
