@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from candidates import selectors, services
@@ -278,3 +279,22 @@ def test_two_approvals_at_once_approve_once(staff):
     assert errors == []
     assert Offer.objects.filter(wave=2).count() == 2
     assert AuditEntry.objects.filter(action="cohort_wave_approve").count() == 1
+
+
+def _approve_queries(staff, n, seats, declines):
+    intake_round, nominations = admitted_round(n, seats=seats)
+    cohort = Cohort.objects.get(intake_round=intake_round)
+    services.offers_make(cohort=cohort, wave=1, now=timezone.now())
+    for nomination in nominations[:declines]:
+        _decline(nomination)
+    run = waves.wave_propose(actor=staff, cohort=cohort)
+    with CaptureQueriesContext(connection) as queries:
+        waves.wave_approve(actor=staff, cohort=cohort, run_id=run.pk)
+    return len(queries), Offer.objects.filter(cohort=cohort, wave=2).count()
+
+
+def test_the_approval_does_not_grow_with_the_wave(staff):
+    small, small_offers = _approve_queries(staff, 4, 1, 1)
+    large, large_offers = _approve_queries(staff, 9, 3, 4)
+    assert large_offers > small_offers
+    assert large == small
