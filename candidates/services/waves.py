@@ -30,8 +30,9 @@ from ecocycle.mail import email_draft, email_placeholder, email_queue_many
 from ecocycle.matching import wave_match
 from ecocycle.models import AuditEntry, User
 from ecocycle.services import audit_entry_build, audit_entry_create
+from ecocycle.writes import short_transaction
 from programs.calendar import moment
-from programs.models import RoundMilestone
+from programs.models import RoundMilestone, RoundTrack
 
 from ..models import (
     Cohort,
@@ -197,21 +198,71 @@ def _locked(cohort: Cohort) -> Cohort:
         pk=cohort.pk)
 
 
-@transaction.atomic
+CHANGED_DURING = gettext_lazy("Answers or overrides came in twice while the wave was being "
+                              "computed: propose it again.")
+CHANGED = gettext_lazy("Answers or overrides came in since this wave was proposed: propose it "
+                       "again, check it, then approve.")
+
+
+def _wave_check(cohort: Cohort, now: datetime) -> None:
+    refusal = wave_refusal(cohort=cohort, now=now)
+    if refusal:
+        raise DomainError(refusal)
+    if not any(wave_free_seats(cohort).values()):
+        raise DomainError(_("No seat has been given back: there is nothing to offer again."))
+
+
+def _answers_state(cohort: Cohort) -> str:
+    """A digest of what a wave is computed from besides the nominations: the admissions, the
+    offers' answers, staff's overrides and the seats. Four queries."""
+    return _digest({
+        "admissions": sorted(CohortAdmission.objects.filter(cohort=cohort)
+                             .values_list("nomination_id", "track_id")),
+        "offers": sorted(Offer.objects.filter(cohort=cohort).values_list("id", "status")),
+        "overrides": sorted(CohortOverride.objects.filter(cohort=cohort, cleared_at__isnull=True)
+                            .values_list("id", "track_id")),
+        "seats": sorted(RoundTrack.objects.filter(intake_round_id=cohort.intake_round_id)
+                        .values_list("track_id", "seats")),
+        "wave": cohort.wave,
+    })
+
+
 def wave_propose(*, actor: User | None, cohort: Cohort, now: datetime | None = None) -> MatchRun:
     """Propose the next wave of offers of an approved cohort and make it the one staff review
     (the previous proposal, if any, is superseded). Refused before the approval, once the last
-    wave's date or enrolment has come, and when no seat was given back. Under the cohort's
-    row lock: two staff proposing at once propose one after the other.
+    wave's date or enrolment has come, and when no seat was given back.
+
+    The wave is computed with no write transaction open, then written in one short transaction
+    under the cohort's row lock, which re-checks that no answer, override or seat changed in
+    between (else it computes again, once): candidates answering their offers never wait on the
+    computation. Called inside a transaction (an override's), it computes under that one.
     """
     now = now or timezone.now()
+    if transaction.get_connection().in_atomic_block:
+        return _wave_propose_locked(actor=actor, cohort=cohort, now=now, state=None,
+                                    proposal=None)
+    for _attempt in (1, 2):
+        current = Cohort.objects.select_related("intake_round__program").get(pk=cohort.pk)
+        _wave_check(current, now)
+        state = _answers_state(current)
+        proposal = _wave_compute(current)
+        run = short_transaction(lambda state=state, proposal=proposal: _wave_propose_locked(
+            actor=actor, cohort=cohort, now=now, state=state, proposal=proposal))
+        if run is not None:
+            return run
+    raise DomainError(str(CHANGED_DURING))
+
+
+def _wave_propose_locked(*, actor: User | None, cohort: Cohort, now: datetime,
+                         state: str | None, proposal: "WaveProposal | None") -> MatchRun | None:
+    """The write of a proposal, under the cohort's row lock: None when the answers changed
+    since `state` was read (the caller computes again)."""
     locked = _locked(cohort)
-    refusal = wave_refusal(cohort=locked, now=now)
-    if refusal:
-        raise DomainError(refusal)
-    if not any(wave_free_seats(locked).values()):
-        raise DomainError(_("No seat has been given back: there is nothing to offer again."))
-    proposal = _wave_compute(locked)
+    _wave_check(locked, now)
+    if state is not None and _answers_state(locked) != state:
+        return None
+    if proposal is None:
+        proposal = _wave_compute(locked)
     run = _wave_write(locked, proposal, actor=actor, now=now)
     previous = locked.wave_run_id
     if previous:
@@ -225,8 +276,7 @@ def wave_propose(*, actor: User | None, cohort: Cohort, now: datetime | None = N
 
 # --- approval -----------------------------------------------------------------------------------
 
-CHANGED = gettext_lazy("Answers or overrides came in since this wave was proposed: propose it "
-                       "again, check it, then approve.")
+
 
 
 def _answers_unchanged(cohort: Cohort, placed: dict[int, int]) -> tuple[dict, dict]:
@@ -295,12 +345,11 @@ def wave_approve(*, actor: User, cohort: Cohort, run_id: int,
                       .values_list("nomination_id", "pk"))
     Offer.objects.filter(pk__in=[pk for _n, pk in superseded]).update(
         status=Offer.Status.SUPERSEDED, responded_at=now)
-    by_track = defaultdict(list)
-    for pk, (_old, track_id) in moved.items():
-        by_track[track_id].append(pk)
-    for track_id, pks in by_track.items():  # one statement per track
-        CohortAdmission.objects.filter(cohort=locked, nomination_id__in=pks).update(
-            track_id=track_id)
+    moving = list(CohortAdmission.objects.filter(cohort=locked,
+                                                 nomination_id__in=list(moved)))
+    for admission in moving:
+        admission.track_id = moved[admission.nomination_id][1]
+    CohortAdmission.objects.bulk_update(moving, ["track"], batch_size=500)
     CohortAdmission.objects.bulk_create([
         CohortAdmission(cohort=locked, nomination_id=pk, track_id=track_id)
         for pk, track_id in sorted(new.items())])

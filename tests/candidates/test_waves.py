@@ -298,3 +298,27 @@ def test_the_approval_does_not_grow_with_the_wave(staff):
     large, large_offers = _approve_queries(staff, 9, 3, 4)
     assert large_offers > small_offers
     assert large == small
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_during_the_computation_computes_the_wave_again(staff, monkeypatch):
+    cohort, (c0, c1, c2, c3), (t1, t2) = _decided()
+    _decline(c0)
+    compute, calls = waves._wave_compute, []
+
+    def answer_meanwhile(locked):
+        calls.append(locked.pk)
+        proposal = compute(locked)
+        if len(calls) == 1:
+            services.offer_accept(offer=_offer(c1))  # c1 accepts T2 while the wave computes
+        return proposal
+
+    monkeypatch.setattr(waves, "_wave_compute", answer_meanwhile)
+    run = waves.wave_propose(actor=staff, cohort=cohort)
+
+    assert len(calls) == 2
+    placed = dict(Placement.objects.filter(match_run=run).values_list("nomination_id",
+                                                                       "track_id"))
+    assert placed[c1.pk] == t2 and placed[c2.pk] == t1 and placed[c3.pk] is None
+    waves.wave_approve(actor=staff, cohort=cohort, run_id=run.pk)
+    assert _offer(c1).status == "accepted" and _offer(c2).track_id == t1
