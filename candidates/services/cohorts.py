@@ -157,17 +157,17 @@ def override_create(
     override = CohortOverride.objects.create(cohort=cohort, nomination=nomination, kind=kind,
                                              track=track, reason=reason, created_by=actor)
     before = {"track": placement.track_id if placement else None}
-    if wave:
-        # In here: waves imports this module's checks.
-        from .waves import wave_propose  # noqa: PLC0415
-    else:
+    if not wave:
         _placement_override(
             placement or Placement(match_run_id=run_id, nomination=nomination),
             nomination=nomination, track=track, preference=preference)
     audit_entry_create(actor=actor, action="cohort_override_create", target=nomination,
                        before=before, after={"kind": kind, "track": track.pk if track else None,
                                              "reason": reason})
-    if wave:
+    if wave:  # the wave follows the override at once: proposed again with it
+        # In here: waves imports this module's checks.
+        from .waves import wave_propose  # noqa: PLC0415
+
         wave_propose(actor=actor, cohort=cohort)
     return override
 
@@ -175,7 +175,8 @@ def override_create(
 @transaction.atomic
 def override_clear(*, actor: User, override: CohortOverride) -> None:
     """Clear an override and queue a run of the matching, which places the candidate again
-    (once the round's nominations have closed: until then the next run will)."""
+    (once the round's nominations have closed: until then the next run will). An override of a
+    proposed wave: the wave is proposed again at once, without it."""
     override = CohortOverride.objects.select_for_update().get(pk=override.pk)
     cohort, _run_id = _open_cohort(override.cohort)
     if override.cleared_at is not None:
