@@ -42,6 +42,7 @@ def _bench_program(n_tracks: int, *, seats_total: int):
     offering `n_tracks` tracks that share `seats_total` seats."""
     from candidates.models import EligibilityPolicy, ScoringPolicy
     from programs.models import (
+        PHASE_MILESTONES,
         CoreTechnology,
         DegreeTrack,
         IntakeRound,
@@ -70,7 +71,7 @@ def _bench_program(n_tracks: int, *, seats_total: int):
     start = timezone.now() - timedelta(days=25)
     RoundMilestone.objects.bulk_create(
         RoundMilestone(intake_round=intake_round, kind=kind, at=start + timedelta(days=i * 10))
-        for i, kind in enumerate(RoundMilestone.Kind.values))
+        for i, kind in enumerate(PHASE_MILESTONES))
     tracks = DegreeTrack.objects.bulk_create(
         DegreeTrack(program=program, level="masters", major=f"Major {i}", department="Bench",
                     campus="ulsan", supervisor_name="Dr. Bench",

@@ -35,6 +35,7 @@ def _world():
     from candidates.models import Coordinator, EligibilityPolicy
     from ecocycle.models import User
     from programs.models import (
+        PHASE_MILESTONES,
         CoreTechnology,
         DegreeTrack,
         IntakeRound,
@@ -53,7 +54,7 @@ def _world():
     ProgramUniversity.objects.create(program=program, university=university, nomination_quota=1000)
     intake_round = IntakeRound.objects.create(program=program, name="Bench round")
     start = timezone.now() - timedelta(days=3)
-    for offset, kind in enumerate(RoundMilestone.Kind.values):
+    for offset, kind in enumerate(PHASE_MILESTONES):
         RoundMilestone.objects.create(
             intake_round=intake_round, kind=kind, at=start + timedelta(days=30 * (offset + 1) - 30)
         )

@@ -86,6 +86,17 @@ ACTIONS: dict[str, Action] = {
     "intake_round_set_results_release": Action(gettext_lazy("Release of results set"),
                                                gettext_lazy(
         "%(actor)s set the release of results to %(date)s: %(reason)s")),
+    "intake_round_set_last_wave": Action(gettext_lazy("Last wave of offers set"), gettext_lazy(
+        "%(actor)s set the last wave of offers to %(date)s: %(reason)s")),
+    "cohort_wave_propose": Action(gettext_lazy("Wave of offers proposed"), gettext_lazy(
+        "%(actor)s proposed a wave of offers for the seats given back.")),
+    "cohort_wave_approve": Action(gettext_lazy("Wave of offers approved"), gettext_lazy(
+        "%(actor)s approved a wave of offers for the seats given back.")),
+    "offer_wave_make": Action(gettext_lazy("Offer made in a later wave"), gettext_lazy(
+        "%(actor)s offered %(record)s a seat given back in %(track)s.")),
+    "offer_wave_move_up": Action(gettext_lazy("Offer moved up"), gettext_lazy(
+        "%(actor)s replaced the pending offer of %(record)s by one in %(track)s, a track they "
+        "ranked higher.")),
     "nomination_create": Action(gettext_lazy("Nomination created"), gettext_lazy(
         "%(actor)s nominated %(record)s.")),
     "nomination_import": Action(gettext_lazy("Nomination imported"), gettext_lazy(

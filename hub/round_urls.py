@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import export_views, round_views
+from . import export_views, round_views, wave_views
 
 app_name = "staff_rounds"
 
@@ -27,4 +27,14 @@ urlpatterns = [
     path("rounds/<int:round_id>/audit/export.csv", round_views.audit_export, name="audit_export"),
     path("rounds/<int:round_id>/export/<slug:what>.<slug:fmt>", export_views.export,
          name="export"),
+    path("rounds/<int:round_id>/wave/", wave_views.wave_review, name="wave_review"),
+    path("rounds/<int:round_id>/wave/propose/", wave_views.wave_propose, name="wave_propose"),
+    path("rounds/<int:round_id>/wave/overrides/", wave_views.wave_override_create,
+         name="wave_override_create"),
+    path("rounds/<int:round_id>/wave/overrides/<int:override_id>/clear/",
+         wave_views.wave_override_clear, name="wave_override_clear"),
+    path("rounds/<int:round_id>/wave/approve/confirm/", wave_views.wave_approve_confirm,
+         name="wave_approve_confirm"),
+    path("rounds/<int:round_id>/wave/approve/", wave_views.wave_approve, name="wave_approve"),
+    path("rounds/<int:round_id>/reserve/", wave_views.reserve, name="reserve"),
 ]

@@ -37,6 +37,7 @@ from programs.calendar import (
     CLOSE_NOMINATIONS,
     EXTEND_NOMINATIONS,
     OPEN_MATCHING,
+    SET_LAST_WAVE,
     SET_RESULTS_RELEASE,
     moment,
 )
@@ -162,9 +163,12 @@ CALENDAR_TEXT = {
                     gettext_lazy("Open the matching phase now")),
     SET_RESULTS_RELEASE: (gettext_lazy("Set the release of results"),
                           gettext_lazy("Set the release")),
+    SET_LAST_WAVE: (gettext_lazy("Set the last wave of offers"),
+                    gettext_lazy("Set the last wave")),
 }
 CALENDAR_DATED = {EXTEND_NOMINATIONS: RoundMilestone.Kind.NOMINATIONS_CLOSE,
-                  SET_RESULTS_RELEASE: RoundMilestone.Kind.DECISIONS}
+                  SET_RESULTS_RELEASE: RoundMilestone.Kind.DECISIONS,
+                  SET_LAST_WAVE: RoundMilestone.Kind.LAST_WAVE}
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
 
 
@@ -181,6 +185,12 @@ def _calendar_help(action: str, dates: dict) -> str:
     if action == OPEN_MATCHING:
         return _("The matching phase starts now instead of on %(date)s; the nightly job then "
                  "matches the round.") % {"date": moment(dates.get(kind.MATCHING))}
+    if action == SET_LAST_WAVE:
+        return _("Seats given back are offered again in waves until this date; after "
+                 "nominations close (%(close)s) and before enrolment (%(enrolment)s). Without "
+                 "it, until enrolment.") % {
+            "close": moment(dates.get(kind.NOMINATIONS_CLOSE)),
+            "enrolment": moment(dates.get(kind.ENROLMENT))}
     return _("After the matching phase opens (%(matching)s) and before enrolment "
              "(%(enrolment)s).") % {"matching": moment(dates.get(kind.MATCHING)),
                                     "enrolment": moment(dates.get(kind.ENROLMENT))}
@@ -188,7 +198,7 @@ def _calendar_help(action: str, dates: dict) -> str:
 
 def _calendar_actions(intake_round: IntakeRound, timeline: dict, errors: dict,
                       values: dict) -> list[dict]:
-    """The four calendar actions, each with its form's state, or why it is not offered."""
+    """The calendar actions, each with its form's state, or why it is not offered."""
     dates = intake_round.milestone_dates()
     actions = []
     for action in CALENDAR_ACTIONS:
@@ -222,6 +232,9 @@ def _calendar_call(action: str, *, actor, intake_round: IntakeRound, reason: str
     if action == OPEN_MATCHING:
         return program_services.intake_round_open_matching(
             actor=actor, intake_round=intake_round, reason=reason)
+    if action == SET_LAST_WAVE:
+        return program_services.intake_round_set_last_wave(
+            actor=actor, intake_round=intake_round, at=at, reason=reason)
     return program_services.intake_round_set_results_release(
         actor=actor, intake_round=intake_round, at=at, reason=reason)
 
@@ -232,13 +245,14 @@ CALENDAR_DONE = {
     OPEN_MATCHING: gettext_lazy("The matching phase of %(round)s is open. Run the matching "
                                 "now, or the nightly job will."),
     SET_RESULTS_RELEASE: gettext_lazy("Results of %(round)s are to be released on %(date)s."),
+    SET_LAST_WAVE: gettext_lazy("The last wave of offers of %(round)s is on %(date)s."),
 }
 
 
 @staff_required
 @require_POST
 def round_calendar(request, round_id, action):
-    """One of the four calendar actions, with its reason (and date); refusals are shown beside
+    """One of the calendar actions, with its reason (and date); refusals are shown beside
     its form on the overview, keeping what was typed."""
     intake_round = _round(round_id)
     if action not in CALENDAR_ACTIONS:

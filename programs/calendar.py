@@ -16,7 +16,9 @@ CLOSE_NOMINATIONS = "close_nominations"
 EXTEND_NOMINATIONS = "extend_nominations"
 OPEN_MATCHING = "open_matching"
 SET_RESULTS_RELEASE = "set_results_release"
-CALENDAR_ACTIONS = (CLOSE_NOMINATIONS, EXTEND_NOMINATIONS, OPEN_MATCHING, SET_RESULTS_RELEASE)
+SET_LAST_WAVE = "set_last_wave"
+CALENDAR_ACTIONS = (CLOSE_NOMINATIONS, EXTEND_NOMINATIONS, OPEN_MATCHING, SET_RESULTS_RELEASE,
+                    SET_LAST_WAVE)
 
 Kind = RoundMilestone.Kind
 Phase = IntakeRound.Phase
@@ -73,11 +75,23 @@ def _release_refusal(intake_round: IntakeRound, dates: dict, now: datetime) -> s
     return None
 
 
+def _last_wave_refusal(intake_round: IntakeRound, dates: dict, now: datetime) -> str | None:
+    enrolment = dates.get(Kind.ENROLMENT)
+    if enrolment is not None and enrolment <= now:
+        return _("Enrolment began on %(date)s: no further wave of offers is made.") % {
+            "date": moment(enrolment)}
+    last_wave = dates.get(Kind.LAST_WAVE)
+    if last_wave is not None and last_wave <= now:
+        return _("The last wave of offers was on %(date)s.") % {"date": moment(last_wave)}
+    return None
+
+
 REFUSALS = {
     CLOSE_NOMINATIONS: _close_refusal,
     EXTEND_NOMINATIONS: _extend_refusal,
     OPEN_MATCHING: _matching_refusal,
     SET_RESULTS_RELEASE: _release_refusal,
+    SET_LAST_WAVE: _last_wave_refusal,
 }
 
 

@@ -240,7 +240,7 @@ class IntakeRound(TimeStampedModel):
         reached = [
             (at, MILESTONE_ORDER[kind], kind)
             for kind, at in self.milestone_dates().items()
-            if at is not None and at <= when
+            if at is not None and at <= when and kind in MILESTONE_PHASE
         ]
         if not reached:
             return self.Phase.UPCOMING
@@ -268,6 +268,8 @@ class RoundMilestone(models.Model):
         MATCHING = "matching", _("Matching")
         DECISIONS = "decisions", _("Decisions")
         ENROLMENT = "enrolment", _("Enrolment")
+        # Optional and names no phase: after it no further wave of offers is proposed.
+        LAST_WAVE = "last_wave", _("Last wave of offers")
 
     intake_round = models.ForeignKey(
         IntakeRound, on_delete=models.CASCADE, related_name="milestones",
@@ -291,7 +293,13 @@ class RoundMilestone(models.Model):
         return f"{self.get_kind_display()}: {when}"
 
 
-MILESTONE_ORDER = {kind: index for index, kind in enumerate(RoundMilestone.Kind.values)}
+# The milestones that start a phase, in their order; every round has all of them. The others
+# (the last wave of offers) are optional and leave the phase alone.
+PHASE_MILESTONES = [
+    RoundMilestone.Kind.NOMINATIONS_OPEN, RoundMilestone.Kind.NOMINATIONS_CLOSE,
+    RoundMilestone.Kind.MATCHING, RoundMilestone.Kind.DECISIONS, RoundMilestone.Kind.ENROLMENT,
+]
+MILESTONE_ORDER = {kind: index for index, kind in enumerate(PHASE_MILESTONES)}
 MILESTONE_PHASE = {
     RoundMilestone.Kind.NOMINATIONS_OPEN: IntakeRound.Phase.NOMINATIONS,
     RoundMilestone.Kind.NOMINATIONS_CLOSE: IntakeRound.Phase.SCREENING,
@@ -302,13 +310,15 @@ MILESTONE_PHASE = {
 
 
 def validate_milestone_order(dates: dict[str, object]) -> None:
-    """Milestones must follow each other in their natural order; all five are required."""
-    missing = [k for k in RoundMilestone.Kind.values if dates.get(k) is None]
+    """Milestones must follow each other in their natural order; all five phase milestones are
+    required. The last wave of offers is optional: when set, after nominations close (a cohort
+    can be approved from then) and before enrolment."""
+    missing = [k for k in PHASE_MILESTONES if dates.get(k) is None]
     if missing:
         labels = ", ".join(str(RoundMilestone.Kind(k).label) for k in missing)
         raise ValidationError(_("Every milestone needs a date. Missing: %(labels)s."),
                               params={"labels": labels}, code="milestone_missing")
-    ordered = RoundMilestone.Kind.values
+    ordered = list(PHASE_MILESTONES)
     for earlier, later in itertools.pairwise(ordered):
         if dates[earlier] >= dates[later]:
             raise ValidationError(
@@ -317,6 +327,16 @@ def validate_milestone_order(dates: dict[str, object]) -> None:
                         "earlier": RoundMilestone.Kind(earlier).label},
                 code="milestone_order",
             )
+    kind = RoundMilestone.Kind
+    last_wave = dates.get(kind.LAST_WAVE)
+    if (last_wave is not None
+            and not dates[kind.NOMINATIONS_CLOSE] < last_wave < dates[kind.ENROLMENT]):
+        raise ValidationError(
+            _("“%(milestone)s” must come after “%(earlier)s” and before “%(later)s”."),
+            params={"milestone": kind.LAST_WAVE.label, "earlier": kind.NOMINATIONS_CLOSE.label,
+                    "later": kind.ENROLMENT.label},
+            code="milestone_order",
+        )
 
 
 class RoundTrack(models.Model):

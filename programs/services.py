@@ -25,11 +25,13 @@ from .calendar import (
     CLOSE_NOMINATIONS,
     EXTEND_NOMINATIONS,
     OPEN_MATCHING,
+    SET_LAST_WAVE,
     SET_RESULTS_RELEASE,
     calendar_action_refusal,
     moment,
 )
 from .models import (
+    PHASE_MILESTONES,
     CoreTechnology,
     DegreeTrack,
     IntakeRound,
@@ -108,7 +110,9 @@ def intake_round_create(
 def _order_check(dates: Mapping[str, datetime], kind: str, at: datetime) -> None:
     """Refuse a date for `kind` that is not after the milestone before it and before the one
     after it, naming the neighbour it would pass."""
-    kinds = RoundMilestone.Kind.values
+    kinds = PHASE_MILESTONES
+    if kind not in kinds:  # the last wave: validate_milestone_order places it
+        kinds = [kind]
     index = kinds.index(kind)
     label = RoundMilestone.Kind(kind).label
     previous = kinds[index - 1] if index > 0 else None
@@ -216,4 +220,24 @@ def intake_round_set_results_release(
 
     return _milestone_move(actor=actor, intake_round=intake_round, action=SET_RESULTS_RELEASE,
                            kind=RoundMilestone.Kind.DECISIONS, at=at, reason=reason, now=now,
+                           check=ahead)
+
+
+@transaction.atomic
+def intake_round_set_last_wave(
+    *, actor: User | None, intake_round: IntakeRound, at: datetime, reason: str,
+    now: datetime | None = None,
+) -> IntakeRound:
+    """Set the last date on which a wave of offers may be proposed and approved (optional):
+    after nominations close, before enrolment, not in the past, and only while it has
+    not passed."""
+    now = now or timezone.now()
+
+    def ahead(dates: dict) -> None:
+        if at < now:
+            raise DomainError({"at": _("The last wave of offers cannot be in the past. Choose a "
+                                       "date and time from now on.")})
+
+    return _milestone_move(actor=actor, intake_round=intake_round, action=SET_LAST_WAVE,
+                           kind=RoundMilestone.Kind.LAST_WAVE, at=at, reason=reason, now=now,
                            check=ahead)

@@ -82,6 +82,9 @@ ROUTE_KWARGS = {
     "staff_rounds:override_clear": lambda: {
         "round_id": round_proposed().pk,
         "override_id": getattr(CohortOverride.objects.first(), "pk", 1)},
+    "staff_rounds:wave_override_clear": lambda: {
+        "round_id": round_proposed().pk,
+        "override_id": getattr(CohortOverride.objects.first(), "pk", 1)},
     "staff_rounds:round_calendar": lambda: {"round_id": round_proposed().pk, "action": "edit"},
     "staff_rounds:export": lambda: {"round_id": round_proposed().pk, "what": "tracks",
                                     "fmt": "csv"},
@@ -214,6 +217,9 @@ PAGES = {
     "staff_rounds:whatif": ("staff",),
     "staff_rounds:cohort_approve_confirm": ("staff",),
     "staff_rounds:audit_log": ("staff",),
+    "staff_rounds:wave_review": ("staff",),
+    "staff_rounds:wave_approve_confirm": ("staff",),
+    "staff_rounds:reserve": ("staff",),
     "staff_mentors:mentor_list": ("staff",),
     "staff_mentors:import": ("staff",),
     "staff_mentors:mentor_detail": ("staff",),
@@ -289,6 +295,8 @@ POST_ONLY = {
     "candidates:nomination_import_job_retry",
     "staff_rounds:override_create", "staff_rounds:override_clear", "staff_rounds:cohort_approve",
     "staff_rounds:round_calendar", "staff_rounds:cohort_reopen", "staff_rounds:run_now",
+    "staff_rounds:wave_propose", "staff_rounds:wave_override_create",
+    "staff_rounds:wave_override_clear", "staff_rounds:wave_approve",
     "staff_mentors:assignment_propose", "staff_mentors:mentor_confirm",
     "staff_mentors:assignment_withdraw", "staff_students:request_update",
     "staff_careers:run_now", "staff_careers:introduce", "staff_careers:dismiss",

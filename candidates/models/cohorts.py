@@ -29,6 +29,13 @@ class Cohort(TimeStampedModel):
                                     null=True, blank=True, related_name="+",
                                     verbose_name=_("approved by"))
     run_requested_at = models.DateTimeField(_("run requested"), null=True, blank=True)
+    # The latest later wave of offers approved (0: none yet; the approval is the first wave),
+    # and the proposal of the next one, which refills the seats given back
+    # (candidates.services.waves).
+    wave = models.PositiveSmallIntegerField(_("latest wave of offers approved"), default=0)
+    wave_run = models.ForeignKey(MatchRun, on_delete=models.PROTECT, related_name="+",
+                                 null=True, blank=True,
+                                 verbose_name=_("proposal of the next wave"))
 
     class Meta:
         verbose_name = _("cohort")

@@ -41,9 +41,11 @@ def scoring_weights_get_for_round(intake_round: IntakeRound) -> dict[str, int]:
 
 def cohort_run_list(intake_round: IntakeRound) -> QuerySet[MatchRun]:
     """The round's cohort runs that did not fail, newest first (a run still being written,
-    STAGING, is not one yet)."""
+    STAGING, is not one yet). The proposals of later waves of offers (counts {"wave": n}) are
+    not: they are shown on the wave's page."""
     return (MatchRun.objects.filter(intake_round=intake_round, kind=MatchRun.Kind.COHORT)
             .exclude(status__in=[MatchRun.Status.FAILED, MatchRun.Status.STAGING])
+            .exclude(counts__has_key="wave")
             .order_by("-started_at", "-id"))
 
 

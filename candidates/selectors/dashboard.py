@@ -18,6 +18,7 @@ from ecocycle.models import AuditEntry
 from programs.calendar import CALENDAR_ACTIONS, calendar_action_refusal
 from programs.models import (
     MILESTONE_PHASE,
+    PHASE_MILESTONES,
     DegreeTrack,
     IntakeRound,
     RoundMilestone,
@@ -78,7 +79,15 @@ def round_timeline(intake_round: IntakeRound, *, now: datetime) -> dict:
         "starts": IntakeRound.Phase(MILESTONE_PHASE[kind]).label,
         "reached": dates.get(kind) is not None and dates[kind] <= now,
         "current": MILESTONE_PHASE[kind] == phase,
-    } for kind in RoundMilestone.Kind.values]
+    } for kind in PHASE_MILESTONES]
+    last_wave = dates.get(RoundMilestone.Kind.LAST_WAVE)
+    if last_wave is not None:
+        # Optional, names no phase: placed among the others by its date.
+        step = {"kind": RoundMilestone.Kind.LAST_WAVE,
+                "label": RoundMilestone.Kind.LAST_WAVE.label, "at": last_wave,
+                "starts": None, "reached": last_wave <= now, "current": False}
+        before = sum(1 for s in steps if s["at"] is not None and s["at"] <= last_wave)
+        steps.insert(before, step)
     # The milestones follow each other (validate_milestone_order): the reached ones come first.
     position = sum(1 for step in steps if step["reached"])
     entries = [*steps[:position], {"kind": "today", "at": now}, *steps[position:]]

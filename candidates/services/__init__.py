@@ -85,6 +85,7 @@ from .nominations import (
 from .offers import offer_accept, offer_deadline, offer_decline, offer_vacate, offers_make
 from .reminders import deadline_reminders_send
 from .runs import superseded_runs_prune
+from .waves import wave_approve, wave_propose, wave_refusal
 from .whatif import WHATIF_KEEP, whatif_base, whatif_compute, whatif_request
 
 __all__ = [
@@ -158,6 +159,9 @@ __all__ = [
     "override_clear",
     "override_create",
     "superseded_runs_prune",
+    "wave_approve",
+    "wave_propose",
+    "wave_refusal",
     "whatif_base",
     "whatif_compute",
     "whatif_request",

@@ -40,14 +40,28 @@ APPROVAL_WAITS = gettext_lazy(
 )
 
 
-def _open_cohort(cohort: Cohort) -> Cohort:
+def _open_cohort(cohort: Cohort) -> tuple[Cohort, int]:
+    """The cohort under its row lock and the run staff's overrides change: its proposal, or,
+    once approved, the proposal of its next wave of offers (candidates.services.waves)."""
     cohort = Cohort.objects.select_for_update().select_related("intake_round__program").get(
         pk=cohort.pk)
     if cohort.status == Cohort.Status.APPROVED:
-        raise DomainError(_("This cohort is approved. Reopen it first to change it."))
+        if cohort.wave_run_id is None:
+            raise DomainError(_("This cohort is approved. Reopen it first to change it."))
+        return cohort, cohort.wave_run_id
     if cohort.match_run_id is None:
         raise DomainError(_("There is no proposal yet: run the matching first."))
-    return cohort
+    return cohort, cohort.match_run_id
+
+
+def _wave_seats_taken(cohort: Cohort, track: DegreeTrack, nomination: Nomination) -> int:
+    """The seats of `track` a wave cannot give: those held by an admission (accepted or
+    pending) and those staff already gave to another candidate of the wave."""
+    return (CohortAdmission.objects.filter(cohort=cohort, track=track).count()
+            + CohortOverride.objects.filter(cohort=cohort, track=track, cleared_at__isnull=True,
+                                            kind=CohortOverride.Kind.MOVE)
+            .exclude(nomination=nomination)
+            .exclude(nomination__admission__isnull=False).count())
 
 
 def _seats(intake_round_id: int) -> dict[int, int]:
@@ -55,8 +69,8 @@ def _seats(intake_round_id: int) -> dict[int, int]:
                 .values_list("track_id", "seats"))
 
 
-def _move_check(*, cohort: Cohort, nomination: Nomination,
-                track: DegreeTrack | None) -> NominationPreference:
+def _move_check(*, cohort: Cohort, nomination: Nomination, track: DegreeTrack | None,
+                run_id: int) -> NominationPreference:
     """Refuse a move the candidate or the track does not allow; the candidate's preference for
     the track."""
     if nomination.status != Nomination.Status.SUBMITTED or not nomination.is_eligible:
@@ -75,8 +89,11 @@ def _move_check(*, cohort: Cohort, nomination: Nomination,
         raise DomainError({"track": _("The candidate's degree does not meet “%(track)s”'s "
                                       "requirement.") % {"track": track}})
     seats = _seats(cohort.intake_round_id).get(track.pk, 0)
-    taken = Placement.objects.filter(match_run_id=cohort.match_run_id, track=track).exclude(
-        nomination=nomination).count()
+    if cohort.status == Cohort.Status.APPROVED:  # a wave: only the seats given back
+        taken = _wave_seats_taken(cohort, track, nomination)
+    else:
+        taken = Placement.objects.filter(match_run_id=run_id, track=track).exclude(
+            nomination=nomination).count()
     if taken >= seats:
         raise DomainError({"track": _("“%(track)s” has no free seat (%(seats)s of "
                                       "%(seats)s taken).") % {"track": track,
@@ -108,8 +125,13 @@ def override_create(
     Re-validated: the candidate must still be submitted, eligible and consenting. An earlier
     active override of the same candidate is replaced. The current proposal changes at once;
     later runs of the matching keep the override until it is cleared.
+
+    On the proposed wave of an approved cohort the same overrides apply to the candidates who
+    hold no offer (a seat given back, or none), and the wave is proposed again at once; a
+    candidate holding an offer is not overridden (a wave moves them only up, on the merits).
     """
-    cohort = _open_cohort(cohort)
+    cohort, run_id = _open_cohort(cohort)
+    wave = cohort.status == Cohort.Status.APPROVED
     reason = (reason or "").strip()
     if not reason:
         raise DomainError({"reason": _("Give the reason for this override.")})
@@ -118,11 +140,14 @@ def override_create(
     nomination = Nomination.objects.select_for_update().get(pk=nomination.pk)
     if nomination.intake_round_id != cohort.intake_round_id:
         raise DomainError(_("This candidate was not nominated for this round."))
-    placement = Placement.objects.filter(match_run_id=cohort.match_run_id,
-                                         nomination=nomination).first()
+    if wave and CohortAdmission.objects.filter(nomination=nomination).exists():
+        raise DomainError(_("This candidate holds an offer: a wave moves them only to a track "
+                            "they ranked higher, on the merits, and is not overridden."))
+    placement = Placement.objects.filter(match_run_id=run_id, nomination=nomination).first()
     preference = None
     if kind == CohortOverride.Kind.MOVE:
-        preference = _move_check(cohort=cohort, nomination=nomination, track=track)
+        preference = _move_check(cohort=cohort, nomination=nomination, track=track,
+                                 run_id=run_id)
     else:
         track = None
     previous = CohortOverride.objects.filter(nomination=nomination, cleared_at__isnull=True)
@@ -132,27 +157,39 @@ def override_create(
     override = CohortOverride.objects.create(cohort=cohort, nomination=nomination, kind=kind,
                                              track=track, reason=reason, created_by=actor)
     before = {"track": placement.track_id if placement else None}
-    _placement_override(
-        placement or Placement(match_run_id=cohort.match_run_id, nomination=nomination),
-        nomination=nomination, track=track, preference=preference)
+    if not wave:
+        _placement_override(
+            placement or Placement(match_run_id=run_id, nomination=nomination),
+            nomination=nomination, track=track, preference=preference)
     audit_entry_create(actor=actor, action="cohort_override_create", target=nomination,
                        before=before, after={"kind": kind, "track": track.pk if track else None,
                                              "reason": reason})
+    if wave:  # the wave follows the override at once: proposed again with it
+        # In here: waves imports this module's checks.
+        from .waves import wave_propose  # noqa: PLC0415
+
+        wave_propose(actor=actor, cohort=cohort)
     return override
 
 
 @transaction.atomic
 def override_clear(*, actor: User, override: CohortOverride) -> None:
     """Clear an override and queue a run of the matching, which places the candidate again
-    (once the round's nominations have closed: until then the next run will)."""
+    (once the round's nominations have closed: until then the next run will). An override of a
+    proposed wave: the wave is proposed again at once, without it."""
     override = CohortOverride.objects.select_for_update().get(pk=override.pk)
-    _open_cohort(override.cohort)
+    cohort, _run_id = _open_cohort(override.cohort)
     if override.cleared_at is not None:
         return
     override.cleared_at, override.cleared_by = timezone.now(), actor
     override.save(update_fields=["cleared_at", "cleared_by"])
     audit_entry_create(actor=actor, action="cohort_override_clear", target=override.nomination,
                        before={"kind": override.kind, "track": override.track_id})
+    if cohort.status == Cohort.Status.APPROVED:  # a wave's override: the wave again, at once
+        from .waves import wave_propose  # noqa: PLC0415
+
+        wave_propose(actor=actor, cohort=cohort)
+        return
     intake_round = override.cohort.intake_round
     if cohort_match_refusal(intake_round=intake_round) is None:
         cohort_run_request(actor=actor, intake_round=intake_round)

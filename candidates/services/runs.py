@@ -35,6 +35,7 @@ def superseded_runs_prune(*, now: datetime | None = None) -> int:
         runs = list(
             MatchRun.objects.filter(status=MatchRun.Status.SUPERSEDED, started_at__lt=cutoff)
             .exclude(pk__in=Cohort.objects.exclude(match_run=None).values("match_run"))
+            .exclude(pk__in=Cohort.objects.exclude(wave_run=None).values("wave_run"))
             .annotate(placement_count=Count("placements"))
             .filter(placement_count__gt=0)
             .order_by("pk")

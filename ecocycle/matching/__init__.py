@@ -15,6 +15,7 @@ from ecocycle.matching.stable import (
     check_stability,
     stable_match,
 )
+from ecocycle.matching.waves import WaveResult, wave_match
 
 __all__ = [
     "MentorFit",
@@ -23,8 +24,10 @@ __all__ = [
     "StableMatchResult",
     "UnplacedReason",
     "ViolationKind",
+    "WaveResult",
     "assign_mentors",
     "assign_optimal",
     "check_stability",
     "stable_match",
+    "wave_match",
 ]

@@ -12,7 +12,7 @@ from django.utils import formats, timezone
 from candidates import services
 from candidates.models import Cohort
 from ecocycle.models import AuditEntry
-from programs.models import IntakeRound, RoundMilestone
+from programs.models import PHASE_MILESTONES, IntakeRound, RoundMilestone
 from tests.candidates.factories import admitted_round
 from tests.programs.factories import IntakeRoundFactory
 
@@ -61,7 +61,7 @@ def test_the_timeline_and_the_actions_follow_the_phase(client, staff_user, opene
 
     timeline = response.context["timeline"]
     kinds = [entry["kind"] for entry in timeline["entries"]]
-    assert [k for k in kinds if k != "today"] == RoundMilestone.Kind.values
+    assert [k for k in kinds if k != "today"] == PHASE_MILESTONES
     assert kinds.index("today") == (0 if today_after is None else kinds.index(today_after) + 1)
     assert str(timeline["phase_label"]) == phase
     assert f"Current phase: <strong>{phase}</strong>" in html

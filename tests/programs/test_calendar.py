@@ -16,6 +16,7 @@ from programs.calendar import (
     CLOSE_NOMINATIONS,
     EXTEND_NOMINATIONS,
     OPEN_MATCHING,
+    SET_LAST_WAVE,
     SET_RESULTS_RELEASE,
     calendar_action_refusal,
 )
@@ -115,6 +116,10 @@ def _call(action, intake_round, actor, *, reason="A reason", at=None):
     if action == OPEN_MATCHING:
         return services.intake_round_open_matching(actor=actor, intake_round=intake_round,
                                                    reason=reason)
+    if action == SET_LAST_WAVE:
+        return services.intake_round_set_last_wave(
+            actor=actor, intake_round=intake_round, reason=reason,
+            at=at or _dates(intake_round)[Kind.DECISIONS] + timedelta(days=10))
     return services.intake_round_set_results_release(
         actor=actor, intake_round=intake_round, reason=reason,
         at=at or _dates(intake_round)[Kind.DECISIONS] + timedelta(days=1))
@@ -146,6 +151,7 @@ PHASE_REFUSALS = [
     (OPEN_MATCHING, -2, "can be opened once nominations have closed"),
     (OPEN_MATCHING, 40, "The matching phase opened on"),
     (SET_RESULTS_RELEASE, 55, "Results were released on"),
+    (SET_LAST_WAVE, 130, "Enrolment began on"),
 ]
 
 
@@ -206,3 +212,30 @@ def test_closing_early_keeps_the_order_with_the_opening(staff_user):
                                             reason="Opened by mistake")
     dates = _dates(intake_round)
     assert dates[Kind.NOMINATIONS_OPEN] < dates[Kind.NOMINATIONS_CLOSE] < dates[Kind.MATCHING]
+
+
+def test_the_last_wave_is_set_between_the_matching_phase_and_enrolment(staff_user):
+    intake_round = _round(40)  # matching phase
+    dates = _dates(intake_round)
+    at = dates[Kind.DECISIONS] + timedelta(days=20)
+
+    services.intake_round_set_last_wave(actor=staff_user, intake_round=intake_round, at=at,
+                                        reason="Visa processing takes six weeks")
+
+    assert _dates(intake_round)[Kind.LAST_WAVE] == at
+    assert _fresh(intake_round).phase_at() == IntakeRound.Phase.MATCHING  # no phase of its own
+    entry = AuditEntry.objects.get(action="intake_round_set_last_wave")
+    assert entry.after == {"last_wave": as_json(at), "reason": "Visa processing takes six weeks"}
+    with pytest.raises(ValidationError, match="before “Enrolment”"):
+        services.intake_round_set_last_wave(actor=staff_user, intake_round=intake_round,
+                                            at=dates[Kind.ENROLMENT] + timedelta(days=1),
+                                            reason="Too late")
+    with pytest.raises(ValidationError, match="cannot be in the past"):
+        services.intake_round_set_last_wave(actor=staff_user, intake_round=intake_round,
+                                            at=timezone.now() - timedelta(days=1),
+                                            reason="Too early")
+    # Once it has passed, it is not moved again.
+    RoundMilestone.objects.filter(kind=Kind.LAST_WAVE).update(
+        at=timezone.now() - timedelta(minutes=1))
+    assert "The last wave of offers was on" in calendar_action_refusal(
+        _fresh(intake_round), SET_LAST_WAVE)
