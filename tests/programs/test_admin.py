@@ -103,6 +103,7 @@ def test_admin_add_goes_through_the_audited_service(client, staff_user):
 def _round_post(program, dates):
     data = {
         "program": program.pk, "name": "2028 Autumn", "preference_limit": 3,
+        "offer_response_days": 14,
         "milestones-TOTAL_FORMS": 5, "milestones-INITIAL_FORMS": 0,
         "milestones-MIN_NUM_FORMS": 0, "milestones-MAX_NUM_FORMS": 1000,
         "round_tracks-TOTAL_FORMS": 0, "round_tracks-INITIAL_FORMS": 0,
@@ -163,7 +164,8 @@ def _round_change_post(intake_round, *, milestones=(), seats=(), add_track=None)
     (track -> seats) changed and `add_track` offered in a new row."""
     milestones, seats = dict(milestones), dict(seats)
     data = {"program": intake_round.program_id, "name": intake_round.name,
-            "preference_limit": intake_round.preference_limit}
+            "preference_limit": intake_round.preference_limit,
+            "offer_response_days": intake_round.offer_response_days}
     rows = list(intake_round.milestones.order_by("at"))
     data.update({"milestones-TOTAL_FORMS": len(rows), "milestones-INITIAL_FORMS": len(rows),
                  "milestones-MIN_NUM_FORMS": 0, "milestones-MAX_NUM_FORMS": 1000})

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('candidates', '0012_nomination_time_zone'),
+        ('candidates', '0014_nomination_import_jobs'),
     ]
 
     operations = [
