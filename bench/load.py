@@ -215,7 +215,11 @@ def _targets(world: dict, clients: int) -> list[Target]:
         Target("nomination detail (API)", GOAL_P95_MS, lambda i, rng: (
             reverse("api:nomination_detail", args=[rng.choice(nomination_ids[i])]),
             {"Authorization": f"Token {tokens[i]}"})),
+        # Cached (hub.cycle_figures): next to no work per request, so its rate is about the
+        # most this machine serves at all, whatever the page.
         Target("public /cycle/", None, lambda i, rng: (reverse("cycle:public"), {})),
+        Target("staff cycle figures", None, lambda i, rng: (
+            reverse("staff_cycle:dashboard"), {"Cookie": staff_cookie})),
         Target("staff round overview", None, lambda i, rng: (
             reverse("staff_rounds:round_overview", args=[intake_round.pk]),
             {"Cookie": staff_cookie})),
@@ -327,7 +331,8 @@ def main(argv: list[str] | None = None) -> int:
         # A long worker timeout: a slow page is measured, not killed and retried.
         server = _gunicorn(port, log_path, timeout=120)
         print(f"gunicorn, 4 workers, {args.clients} clients, {args.seconds:.0f} s a page, "
-              f"{args.nominations} nominations on PostgreSQL:", flush=True)
+              f"{args.nominations} nominations on PostgreSQL, {os.cpu_count()} CPUs, load "
+              f"average {os.getloadavg()[0]:.1f} before:", flush=True)
         results = []
         try:
             for target in targets:
@@ -341,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
+        print(f"load average after: {os.getloadavg()[0]:.1f} (other work on this machine "
+              "shares its CPUs with the server and inflates every figure)")
         if any(r.errors for r in results):
             print("gunicorn's log (tail):\n" + log_path.read_text()[-3000:])
     return 0 if all(r.met is not False for r in results) else 1
