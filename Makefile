@@ -51,9 +51,11 @@ check-port:
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## Print the benchmark figures (engine, nightly cohort job over the database, CSV import).
+## The benchmarks of the goals on PostgreSQL (DATABASE_URL, default
+## postgres://postgres@127.0.0.1:5432/ecocycle_bench), each figure beside its goal, then a table
+## of goals met: `make bench`, `make bench BENCH_ARGS=--quick` (small sizes), `--all` (older too).
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

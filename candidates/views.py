@@ -16,6 +16,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.forms import BaseFormSet, Form
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -257,6 +258,9 @@ def _nomination_view(nomination: Nomination) -> _NominationView:
 @coordinator_required
 def nomination_detail(request, coordinator, pk):
     nomination = selectors.nomination_get_for_user(request.user, pk)
+    # Read once: the courses for the page and for what a draft still misses, the milestones
+    # for the round's phase and deadline.
+    prefetch_related_objects([nomination], "courses__technologies", "intake_round__milestones")
     view = _nomination_view(nomination)
     draft = nomination.status == Nomination.Status.DRAFT
     return render(request, "candidates/nomination_detail.html", {
@@ -267,7 +271,7 @@ def nomination_detail(request, coordinator, pk):
         "can_resend_consent": view.editable and nomination.status == Nomination.Status.SUBMITTED
         and nomination.consent_given_at is None,
         "reasons": [reason_text(r) for r in nomination.eligibility_reasons],
-        "courses": nomination.courses.prefetch_related("technologies"),
+        "courses": nomination.courses.all(),
         "withdraw_form": WithdrawForm(),
     })
 

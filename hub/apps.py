@@ -15,6 +15,8 @@ class HubConfig(AppConfig):
     def ready(self) -> None:
         # The scheduled jobs' last runs (hub.jobs), and their and the match runs' gauges.
         import_string("hub.jobs.job_signals_connect")()
+        # The cached cycle figures are counted again soon after what they count changes.
+        import_string("hub.cycle_figures.cycle_figures_signals_connect")()
         register = import_string("ecocycle.metrics.scrape_collector_register")
         register(import_string("hub.jobs.JobRunCollector")())
         register(import_string("hub.jobs.MatchRunCollector")())

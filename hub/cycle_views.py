@@ -6,6 +6,7 @@ staff dashboard with the flow diagram and every figure, and its CSV export. Proj
 they read through `hub.selectors` and `mentors.selectors` and write nothing.
 """
 
+from datetime import UTC, datetime
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -18,6 +19,7 @@ from django_countries import countries
 from ecocycle.access import staff_required
 from ecocycle.exports import CSV_CONTENT_TYPE, ExportTable, csv_bytes
 from hub import selectors as cycle
+from hub.cycle_figures import CachedReport, cycle_report_cached
 
 # The public page hides counts from 1 to SUPPRESS_BELOW - 1: in a tiny group a count can point
 # at one person.
@@ -77,9 +79,13 @@ def _filters(params) -> dict:
     }
 
 
+def _cached(filters: dict) -> CachedReport:
+    # From the cache (hub.cycle_figures): counted again every few minutes, or soon after a change.
+    return cycle_report_cached(program=filters["program"], country=filters["country"])
+
+
 def _report(filters: dict) -> cycle.CycleReport:
-    program, country = filters["program"], filters["country"]
-    return cycle.cycle_report(program=program, country=country)
+    return _cached(filters).report
 
 
 # --- the flow diagram ---------------------------------------------------------------------------
@@ -164,9 +170,11 @@ def _percent(share: float | None) -> float | None:
 @require_GET
 def dashboard(request):
     filters = _filters(request.GET)
-    report = _report(filters)
+    cached = _cached(filters)
+    report = cached.report
     return render(request, "hub/cycle/dashboard.html", {
         "filters": filters, "report": report, "figures": report.total,
+        "counted_at": datetime.fromtimestamp(cached.counted_at, tz=UTC),
         "sankey": sankey(report.total), "flow_rows": _flow_rows(report.total),
         "sme_percent": _percent(report.total.sme_share),
         "export_query": request.GET.urlencode(),
@@ -273,8 +281,9 @@ def _public_cells(report: cycle.CycleReport) -> dict[tuple[str, str], list[dict]
 
 @require_GET
 def public(request):
-    """Counts only, per program and per partner country; no names, no rows per person."""
-    report = cycle.cycle_report()
+    """Counts only, per program and per partner country; no names, no rows per person. From the
+    cache: however many visitors it has, the database counts once every few minutes at most."""
+    report = cycle_report_cached().report
     # Hidden over the whole table first, then narrowed: a program's own page never shows what
     # the full page hides.
     cells = _public_cells(report)

@@ -176,7 +176,12 @@ class Nomination(TimeStampedModel):
         verbose_name = _("nomination")
         verbose_name_plural = _("nominations")
         ordering = ["intake_round", "university", "university_rank", "family_name"]
-        indexes = [models.Index(fields=["university", "intake_round", "status"])]
+        indexes = [
+            models.Index(fields=["university", "intake_round", "status"]),
+            # A coordinator's list, newest change first, a page at a time (issue 16).
+            models.Index(fields=["university", "-updated_at", "-id"],
+                         name="nomination_university_recent"),
+        ]
         constraints = [
             # The last line of defence against the same person submitted twice in a round, even
             # when two submissions race.

@@ -1,7 +1,8 @@
 """Reads before admission: coordinators, nominations and their documents, a coordinator's
 rounds, scoped to what the user may see, with joins applied."""
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from ecocycle.api_tokens import api_token_list
@@ -24,12 +25,15 @@ from .outcomes import outcome_annotate
 
 
 def coordinator_for_user(user: User) -> Coordinator | None:
+    """The user's coordinator record with its university (one query, then cached on the user:
+    every coordinator page names the university)."""
     if not user.is_authenticated or not user.is_coordinator:
         return None
-    try:
-        return user.coordinator
-    except Coordinator.DoesNotExist:
-        return None
+    reverse = Coordinator.user.field.remote_field
+    if not reverse.is_cached(user):
+        reverse.set_cached_value(user, Coordinator.objects.select_related("university")
+                                 .filter(user=user).first())
+    return reverse.get_cached_value(user)
 
 
 def coordinator_list_for_university(university: University) -> list[Coordinator]:
@@ -42,15 +46,17 @@ def nomination_list_for_user(
     user: User, *, intake_round: IntakeRound | int | None = None, status: str | None = None,
     search: str | None = None, outcome: str | None = None,
 ) -> QuerySet[Nomination]:
-    """The nominations `user` may see: staff all, a coordinator their university's, others none.
+    """The nominations `user` may see: staff all, a coordinator their university's, others none,
+    newest change first, with what a list shows of each (round, university, ranked tracks).
 
-    `outcome` keeps those with that outcome code (selectors.outcomes.OutcomeCode)."""
+    `outcome` keeps those with that outcome code (selectors.outcomes.OutcomeCode). The order is
+    served by the index on (university, -updated_at, -id): a page of a university's list reads
+    its rows and no others."""
     qs = Nomination.objects.select_related(
         "intake_round__program", "university"
     ).prefetch_related(
         Prefetch("preferences", queryset=NominationPreference.objects.select_related("track")
                  .order_by("rank")),
-        Prefetch("documents", queryset=NominationDocument.objects.order_by("kind")),
     )
     if not user.is_authenticated:
         return qs.none()
@@ -75,8 +81,11 @@ def nomination_list_for_user(
 
 
 def nomination_get_for_user(user: User, pk: int) -> Nomination:
-    """One nomination the user may see; 404 otherwise (never 403: don't confirm it exists)."""
-    nomination = nomination_list_for_user(user).filter(pk=pk).first()
+    """One nomination the user may see, with its documents; 404 otherwise (never 403: don't
+    confirm it exists)."""
+    nomination = nomination_list_for_user(user).filter(pk=pk).prefetch_related(
+        Prefetch("documents", queryset=NominationDocument.objects.order_by("kind")),
+    ).first()
     if nomination is None:
         raise Http404
     return nomination
@@ -102,13 +111,17 @@ def round_list_for_coordinator(coordinator: Coordinator) -> list[IntakeRound]:
         p.program_id: p.nomination_quota
         for p in ProgramUniversity.objects.filter(university_id=coordinator.university_id)
     }
+    # A count per round over the university's own submitted nominations (the index on
+    # university, round, status), not a join of every nomination of the round.
+    used = (Nomination.objects.filter(intake_round=OuterRef("pk"),
+                                      university_id=coordinator.university_id,
+                                      status=Nomination.Status.SUBMITTED)
+            .order_by().values("intake_round").annotate(n=Count("pk")).values("n"))
     rounds = list(
         IntakeRound.objects.filter(program_id__in=participations.keys())
         .select_related("program")
         .prefetch_related(Prefetch("milestones", queryset=RoundMilestone.objects.order_by("at")))
-        .annotate(quota_used=Count("nominations", filter=Q(
-            nominations__university_id=coordinator.university_id,
-            nominations__status=Nomination.Status.SUBMITTED)))
+        .annotate(quota_used=Coalesce(Subquery(used, output_field=IntegerField()), 0))
         .order_by("program__name", "-created_at")
     )
     for intake_round in rounds:
