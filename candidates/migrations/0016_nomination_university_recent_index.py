@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('candidates', '0012_nomination_time_zone'),
+        ('candidates', '0015_cohort_waves'),
         ('programs', '0004_round_offer_response_days'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
