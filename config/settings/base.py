@@ -313,6 +313,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "candidates.tasks.prune_superseded_runs",
         "schedule": crontab(hour=4, minute=30),
     },
+    # Offers: those past their deadline lapse, then candidates are reminded before theirs (the
+    # nightly job lapses them too, before mentor matching; either run is safe beside the other).
+    "offer-deadlines": {
+        "task": "candidates.tasks.follow_up_offers",
+        "schedule": crontab(hour=9, minute=5),
+    },
     # 02:00 in CELERY_TIMEZONE (Asia/Seoul): eligibility, then every round in its matching phase.
     "nightly-matching": {
         "task": "hub.tasks.nightly_matching",
@@ -436,6 +442,8 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 ECOCYCLE_CONSENT_LINK_DAYS = env.int("ECOCYCLE_CONSENT_LINK_DAYS", default=14)
 # A link to the candidate's own page works this long; they can ask for a new one at any time.
 ECOCYCLE_CANDIDATE_LINK_DAYS = env.int("ECOCYCLE_CANDIDATE_LINK_DAYS", default=120)
+# A candidate who has not answered their offer is reminded this many days before its deadline.
+ECOCYCLE_OFFER_REMINDER_DAYS = env.int("ECOCYCLE_OFFER_REMINDER_DAYS", default=3)
 ECOCYCLE_CONSENT_REMINDER_DAYS = env.int("ECOCYCLE_CONSENT_REMINDER_DAYS", default=3)
 # Coordinators may email a candidate a new consent link this many times a day at most.
 ECOCYCLE_CONSENT_RESEND_PER_DAY = env.int("ECOCYCLE_CONSENT_RESEND_PER_DAY", default=3)
