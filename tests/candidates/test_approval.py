@@ -14,7 +14,7 @@ from candidates.models import Cohort, CohortAdmission, MatchRun, Offer, Placemen
 from ecocycle.models import AuditEntry, OutboundEmail
 from programs.models import RoundTrack
 from students import services as student_services
-from tests.candidates.factories import consented_nomination, open_round_with_tracks
+from tests.candidates.factories import consented_nomination, offer_take_up, open_round_with_tracks
 from tests.kernel.factories import UserFactory
 from tests.programs.factories import CoordinatorFactory, UniversityFactory, close_nominations
 
@@ -235,6 +235,7 @@ def test_reopening_is_refused_once_a_student_has_enrolled(
     client, staff_user, approved, django_capture_on_commit_callbacks,
 ):
     admission = CohortAdmission.objects.select_related("track", "cohort").order_by("id").first()
+    offer_take_up(admission)
     student_services.enrolment_create(actor=staff_user, admission=admission,
                                       semester="2027 Spring", enrolled_on=timezone.localdate())
     cohort = approved["cohort"]

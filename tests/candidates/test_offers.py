@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def cohort():
-    intake_round, _nominations = admitted_round(3)
+    intake_round, _nominations = admitted_round(3, accepted=False)
     return Cohort.objects.get(intake_round=intake_round)
 
 

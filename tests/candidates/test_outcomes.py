@@ -22,6 +22,7 @@ from tests.candidates.factories import (
     NominationFactory,
     complete_nomination,
     consented_nomination,
+    offer_take_up,
     open_round_with_tracks,
     submitted_nomination,
 )
@@ -63,6 +64,7 @@ def _coordinator_in(intake_round, **kwargs):
 
 
 def _enrol(admission, status=None):
+    offer_take_up(admission)
     enrolment = student_services.enrolment_create(
         actor=None, admission=admission, semester="2026 Autumn",
         enrolled_on=timezone.localdate() - timedelta(days=30))
