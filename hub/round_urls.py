@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import export_views, round_views
+from . import export_views, offer_views, round_views
 
 app_name = "staff_rounds"
 
@@ -27,4 +27,9 @@ urlpatterns = [
     path("rounds/<int:round_id>/audit/export.csv", round_views.audit_export, name="audit_export"),
     path("rounds/<int:round_id>/export/<slug:what>.<slug:fmt>", export_views.export,
          name="export"),
+    path("rounds/<int:round_id>/offers/", offer_views.round_offers, name="round_offers"),
+    path("rounds/<int:round_id>/offers/<int:offer_id>/", offer_views.round_offer,
+         name="round_offer"),
+    path("rounds/<int:round_id>/offers/<int:offer_id>/<slug:action>/",
+         offer_views.round_offer_action, name="round_offer_action"),
 ]

@@ -13,6 +13,7 @@ from candidates.models import (
     CohortOverride,
     Nomination,
     NominationDocument,
+    Offer,
     WhatIfRun,
 )
 from candidates.views import SECTION_KEYS
@@ -41,6 +42,13 @@ def _assignment():
     return MentorAssignment.objects.filter(mentor__email=ROLES["mentor"]).first()
 
 
+def _offer_kwargs():
+    offer = Offer.objects.select_related("cohort").order_by("id").first()
+    if offer is None:
+        return {"round_id": round_proposed().pk, "offer_id": 1}
+    return {"round_id": offer.cohort.intake_round_id, "offer_id": offer.pk}
+
+
 def _document():
     return NominationDocument.objects.filter(nomination=nomination()).first() or \
         NominationDocument.objects.first()
@@ -65,6 +73,8 @@ ROUTE_KWARGS = {
     "staff_rounds:round_calendar": lambda: {"round_id": round_proposed().pk, "action": "edit"},
     "staff_rounds:export": lambda: {"round_id": round_proposed().pk, "what": "tracks",
                                     "fmt": "csv"},
+    "staff_rounds:round_offer": _offer_kwargs,
+    "staff_rounds:round_offer_action": lambda: {**_offer_kwargs(), "action": "extend"},
     "staff_mentors:mentor_detail": lambda: {"mentor_id": Mentor.objects.first().pk},
     "staff_mentors:mentor_confirm": lambda: {"mentor_id": Mentor.objects.first().pk},
     "staff_mentors:assignment_withdraw": lambda: {"pk": _assignment().pk},
@@ -184,6 +194,8 @@ PAGES = {
     "staff_rounds:whatif": ("staff",),
     "staff_rounds:cohort_approve_confirm": ("staff",),
     "staff_rounds:audit_log": ("staff",),
+    "staff_rounds:round_offers": ("staff",),
+    "staff_rounds:round_offer": ("staff",),
     "staff_mentors:mentor_list": ("staff",),
     "staff_mentors:import": ("staff",),
     "staff_mentors:mentor_detail": ("staff",),
@@ -256,6 +268,7 @@ POST_ONLY = {
     "candidates:nomination_consent_resend", "candidates:document_remove",
     "staff_rounds:override_create", "staff_rounds:override_clear", "staff_rounds:cohort_approve",
     "staff_rounds:round_calendar", "staff_rounds:cohort_reopen", "staff_rounds:run_now",
+    "staff_rounds:round_offer_action",
     "staff_mentors:assignment_propose", "staff_mentors:mentor_confirm",
     "staff_mentors:assignment_withdraw", "staff_students:request_update",
     "staff_careers:run_now", "staff_careers:introduce", "staff_careers:dismiss",

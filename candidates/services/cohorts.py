@@ -250,7 +250,7 @@ def _admissions_insert(cohort: Cohort, *, now: datetime) -> int:
             f"INSERT INTO {admission.db_table} (cohort_id, nomination_id, track_id, "
             f"created_at) SELECT %s, nomination_id, track_id, %s FROM {placement.db_table} "
             "WHERE match_run_id = %s AND track_id IS NOT NULL",
-            [cohort.pk, now, cohort.match_run_id])
+            [cohort.pk, connection.ops.adapt_datetimefield_value(now), cohort.match_run_id])
         return cursor.rowcount
 
 

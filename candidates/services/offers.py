@@ -43,7 +43,10 @@ def offers_make(*, cohort: Cohort, wave: int, now: datetime,
     transaction that admits them; returns how many offers were made."""
     offer, admission = Offer._meta.db_table, CohortAdmission._meta.db_table
     deadline = offer_deadline(cohort=cohort, now=now)
-    params: list = [wave, Offer.Status.PENDING, now, deadline, cohort.pk]
+    # As the ORM stores them: SQLite compares datetimes as text, and the driver's own form of an
+    # aware datetime ("…+00:00") would not compare with the ORM's.
+    adapt = connection.ops.adapt_datetimefield_value
+    params: list = [wave, Offer.Status.PENDING, adapt(now), adapt(deadline), cohort.pk]
     only = ""
     if nomination_ids is not None:
         ids = list(nomination_ids)
