@@ -123,8 +123,11 @@ def _offer_page(request, intake_round: IntakeRound, offer: Offer, *, action: str
             if name == "extend" else None)
         actions.append({"name": name, "id": f"offer-{name}", "form": bound,
                         "errors": errors if name == action else (), "open": name == action})
+    # A refusal of an action the offer no longer offers (a form left open while it changed).
+    page_errors = errors if action and offer.status not in ACTION_STATUSES[action] else ()
     return render(request, "hub/round_offers_detail.html", {
         "intake_round": intake_round, "active": "offers", "offer": offer,
+        "page_errors": page_errors,
         "cohort": selectors.cohort_get_for_round(intake_round), "actions": actions,
         "max_days": MAX_OFFER_RESPONSE_DAYS,
     }, status=status)
