@@ -1,7 +1,7 @@
 """Each nomination's outcome as its university follows it: the selector, the coordinator's pages,
 the API and the university's results email."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -367,7 +367,12 @@ def test_api_gives_each_nominations_outcome_and_filters_by_it(world, django_asse
     assert detail["outcome"] == {
         "code": "admitted", "label": "Admitted", "reasons": [],
         "detail": str(world["tracks"][admitted.pk]),
-        "track": world["tracks"][admitted.pk].pk}
+        "track": world["tracks"][admitted.pk].pk, "offer_deadline": None}
+    offered = world["n"]["offered"]
+    outcome = api.get(reverse("api:nomination_detail", args=[offered.pk])).json()["outcome"]
+    deadline = Offer.objects.get(nomination=offered).deadline
+    assert outcome["code"] == "offered"
+    assert datetime.fromisoformat(outcome["offer_deadline"]) == deadline
 
 
 def test_api_outcome_speaks_the_request_language(world):
