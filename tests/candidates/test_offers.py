@@ -1,12 +1,16 @@
 """Offers: made in bulk for an approved cohort's admissions, answered once, and a seat given
 back when an offer ends without being taken up."""
 
+import importlib
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
 from django.core import mail
 from django.utils import timezone, translation
 
+import candidates.migrations
 from candidates import selectors, services
 from candidates.models import Cohort, CohortAdmission, Nomination, Offer
 from candidates.services.candidate_page import candidate_page_link
@@ -248,3 +252,19 @@ def test_no_show_only_for_an_accepted_offer_before_enrolment(cohort, staff_user)
                                       semester="2027 Spring", enrolled_on=timezone.localdate())
     with pytest.raises(DomainError, match="enrolled already"):
         services.offer_no_show(actor=staff_user, offer=enrolled, reason="Left")
+
+
+def test_admissions_approved_before_offers_existed_get_an_accepted_offer():
+    # Found by its name: the number is given at merge.
+    path = next(Path(candidates.migrations.__file__).parent.glob(
+        "*_offers_for_earlier_admissions.py"))
+    migration = importlib.import_module(f"candidates.migrations.{path.stem}")
+    intake_round, _nominations = admitted_round(3, accepted=False)
+    cohort = Cohort.objects.get(intake_round=intake_round)
+    Offer.objects.all().delete()
+    migration.accepted_offers(django_apps, None)
+    assert Offer.objects.filter(cohort=cohort, status="accepted").count() == 3
+    assert {offer.responded_at for offer in Offer.objects.all()} == {cohort.approved_at}
+    migration.accepted_offers(django_apps, None)  # once per admission
+    assert Offer.objects.count() == 3
+    assert selectors.admissions_taken_up(intake_round=intake_round).count() == 3
