@@ -12,6 +12,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from drf_spectacular.utils import extend_schema_field
@@ -410,11 +411,20 @@ OUTCOME_CODES_HELP = _(
     "`withdrawn`: the nomination was withdrawn, or the student withdrew from the studies.")
 
 
+# Said apart from the codes above, whose words are translated already.
+OFFER_CODES_HELP = _(
+    "The offer to an admitted candidate: `offered` (waiting for their answer, due by "
+    "`offer_deadline`), `offer_accepted`, `offer_declined` (`detail`: the reason they chose), "
+    "`offer_lapsed` (not answered by the deadline), `no_show` (accepted, but did not take up the "
+    "place); `admitted` remains for an admission made before offers existed.")
+
+
 class OutcomeSerializer(serializers.Serializer):
     """A nomination's outcome: a stable code, and its words in the request's language."""
 
     code = serializers.ChoiceField(choices=OutcomeCode.choices, read_only=True,
-                                   help_text=OUTCOME_CODES_HELP)
+                                   help_text=format_lazy("{} {}", OUTCOME_CODES_HELP,
+                                                         OFFER_CODES_HELP))
     label = serializers.CharField(read_only=True, help_text=_("The code in words."))
     detail = serializers.CharField(read_only=True, help_text=_(
         "One line more: the track, the alumni path, or what is awaited; may be empty."))
@@ -422,6 +432,8 @@ class OutcomeSerializer(serializers.Serializer):
         "Why not eligible, or why not placed, in words."))
     track = serializers.IntegerField(source="track_id", read_only=True, allow_null=True,
                                      help_text=_("The degree track (id) admitted to."))
+    offer_deadline = serializers.DateTimeField(read_only=True, allow_null=True, help_text=_(
+        "While the outcome is `offered`: when the candidate's answer is due; otherwise null."))
 
 
 # One instance for every row: a serializer made per row would build its fields each time (a

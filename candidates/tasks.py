@@ -34,6 +34,14 @@ def send_deadline_reminders() -> int:
     return services.deadline_reminders_send()
 
 
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=20 * 60, time_limit=25 * 60,
+             **RETRY)
+def follow_up_offers() -> dict:
+    """Every morning: offers past their deadline lapse, then the reminders before a deadline go
+    out (each safe to run twice, also beside the nightly job's lapse)."""
+    return {"lapsed": services.offers_lapse(), "reminded": services.offers_remind()}
+
+
 @shared_task(ignore_result=True, **RETRY)
 def prune_superseded_runs() -> int:
     return services.superseded_runs_prune()

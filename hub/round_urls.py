@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import export_views, round_views, wave_views
+from . import export_views, offer_views, round_views, wave_views
 
 app_name = "staff_rounds"
 
@@ -37,4 +37,9 @@ urlpatterns = [
          name="wave_approve_confirm"),
     path("rounds/<int:round_id>/wave/approve/", wave_views.wave_approve, name="wave_approve"),
     path("rounds/<int:round_id>/reserve/", wave_views.reserve, name="reserve"),
+    path("rounds/<int:round_id>/offers/", offer_views.round_offers, name="round_offers"),
+    path("rounds/<int:round_id>/offers/<int:offer_id>/", offer_views.round_offer,
+         name="round_offer"),
+    path("rounds/<int:round_id>/offers/<int:offer_id>/<slug:action>/",
+         offer_views.round_offer_action, name="round_offer_action"),
 ]

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from candidates.models import Cohort, MatchRun
-from candidates.services import nightly_cohort_matching
+from candidates.services import nightly_cohort_matching, offers_lapse
 from ecocycle.locks import JobBusy, exclusive_job
 from ecocycle.mail import absolute_url, email_queue
 from ecocycle.services import audit_entry_create
@@ -42,11 +42,14 @@ from .models import JobFailure, StaffDigest
 
 def nightly_matching(*, trigger: str = MatchRun.Trigger.SCHEDULE,
                      now: datetime | None = None) -> dict:
-    """The whole nightly job: cohorts first; then, for every round with an approved cohort,
-    expired invitations are closed, mentors proposed for the candidates without one, and every
-    proposal emailed as an invitation. Safe to run twice: a second run finds nothing new."""
+    """The whole nightly job: cohorts first, and offers past their deadline lapse; then, for
+    every round with an approved cohort, expired invitations are closed, mentors proposed for
+    the candidates without one, and every proposal emailed as an invitation. Safe to run twice:
+    a second run finds nothing new."""
     now = now or timezone.now()
     summary = nightly_cohort_matching(trigger=trigger, now=now)
+    # Before mentors: a lapsed offer's seat is back and its candidate needs no mentor.
+    summary["offers_lapsed"] = offers_lapse(now=now)
     summary["alumni_mentor_profiles"] = alumni_mentor_profiles_create(now=now)
     summary["mentee_notes_removed"] = mentee_notes_anonymise()
     summary["mentor_invitations_expired"] = invitations_expire(now=now)

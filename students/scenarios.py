@@ -6,8 +6,9 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from candidates.models import CohortAdmission, MatchRun
+from candidates.models import CohortAdmission, MatchRun, Offer
 from candidates.scenarios import build_earlier_round
+from candidates.services import offer_accept
 from programs.models import IntakeRound, PartnerCompany
 from programs.scenarios import DECIDED_ROUNDS, ENROLMENT_AFTER_OPENING_DAYS
 
@@ -40,6 +41,10 @@ def build_career_proposals(*, now=None) -> None:
 
 
 def _enrol(intake_round: IntakeRound, round_name: str, enrolled_on: date, now) -> None:
+    # The demo's earlier students accepted their offers the day after the approval.
+    for offer in Offer.objects.filter(cohort__intake_round=intake_round,
+                                      status=Offer.Status.PENDING).order_by("id"):
+        offer_accept(offer=offer, now=offer.made_at + timedelta(days=1))
     admissions = list(CohortAdmission.objects.filter(
         cohort__intake_round=intake_round, enrolment__isnull=True,
     ).select_related("track", "cohort", "nomination").order_by("nomination__family_name", "id"))

@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 from django_countries.fields import Country
 
 from candidates.models import CohortAdmission, MatchRun
+from candidates.selectors import admissions_taken_up
 from programs.models import IntakeRound, PartnerCompany
 
 from .models import CareerProposal, Enrolment, ProgressMilestone
@@ -57,10 +58,8 @@ def admission_list_by_ids(ids) -> QuerySet[CohortAdmission]:
 def admissions_not_enrolled(
     *, intake_round: IntakeRound | int | None = None,
 ) -> QuerySet[CohortAdmission]:
-    """Candidates of approved cohorts who are not enrolled yet."""
-    qs = CohortAdmission.objects.filter(cohort__status="approved", enrolment__isnull=True)
-    if intake_round is not None:
-        qs = qs.filter(cohort__intake_round=intake_round)
+    """Candidates of approved cohorts who accepted their offer and are not enrolled yet."""
+    qs = admissions_taken_up(intake_round=intake_round).filter(enrolment__isnull=True)
     return qs.select_related("nomination__university", "track", "cohort__intake_round__program"
                              ).order_by("cohort__intake_round_id", "nomination__family_name", "id")
 

@@ -14,6 +14,7 @@ from candidates.models import (
     Nomination,
     NominationDocument,
     NominationImportJob,
+    Offer,
     WhatIfRun,
 )
 from candidates.views import SECTION_KEYS
@@ -40,6 +41,13 @@ def nomination():
 
 def _assignment():
     return MentorAssignment.objects.filter(mentor__email=ROLES["mentor"]).first()
+
+
+def _offer_kwargs():
+    offer = Offer.objects.select_related("cohort").order_by("id").first()
+    if offer is None:
+        return {"round_id": round_proposed().pk, "offer_id": 1}
+    return {"round_id": offer.cohort.intake_round_id, "offer_id": offer.pk}
 
 
 def _document():
@@ -88,6 +96,8 @@ ROUTE_KWARGS = {
     "staff_rounds:round_calendar": lambda: {"round_id": round_proposed().pk, "action": "edit"},
     "staff_rounds:export": lambda: {"round_id": round_proposed().pk, "what": "tracks",
                                     "fmt": "csv"},
+    "staff_rounds:round_offer": _offer_kwargs,
+    "staff_rounds:round_offer_action": lambda: {**_offer_kwargs(), "action": "extend"},
     "staff_mentors:mentor_detail": lambda: {"mentor_id": Mentor.objects.first().pk},
     "staff_mentors:mentor_confirm": lambda: {"mentor_id": Mentor.objects.first().pk},
     "staff_mentors:assignment_withdraw": lambda: {"pk": _assignment().pk},
@@ -220,6 +230,8 @@ PAGES = {
     "staff_rounds:wave_review": ("staff",),
     "staff_rounds:wave_approve_confirm": ("staff",),
     "staff_rounds:reserve": ("staff",),
+    "staff_rounds:round_offers": ("staff",),
+    "staff_rounds:round_offer": ("staff",),
     "staff_mentors:mentor_list": ("staff",),
     "staff_mentors:import": ("staff",),
     "staff_mentors:mentor_detail": ("staff",),
@@ -297,6 +309,7 @@ POST_ONLY = {
     "staff_rounds:round_calendar", "staff_rounds:cohort_reopen", "staff_rounds:run_now",
     "staff_rounds:wave_propose", "staff_rounds:wave_override_create",
     "staff_rounds:wave_override_clear", "staff_rounds:wave_approve",
+    "staff_rounds:round_offer_action",
     "staff_mentors:assignment_propose", "staff_mentors:mentor_confirm",
     "staff_mentors:assignment_withdraw", "staff_students:request_update",
     "staff_careers:run_now", "staff_careers:introduce", "staff_careers:dismiss",

@@ -6,23 +6,25 @@ names the furthest step reached, so that a list can be filtered by outcome in th
 each page of it is described in a fixed number of queries, whatever its size.
 
 The codes are part of the API (the `outcome.code` of a nomination), so they are only ever added,
-never renamed or given another meaning. The offer to an admitted candidate (a later issue) adds
-its codes (offered, offer accepted, declined, lapsed) after ADMITTED, and their conditions in
-`_outcome_when` between the mentor's and the admission's; DECIDED_OUTCOMES takes them in.
+never renamed or given another meaning. The offer to an admitted candidate adds its codes
+(offered, offer accepted, declined, lapsed, no-show) after ADMITTED, decided by the status of
+the candidate's latest offer; ADMITTED itself remains for an admission without an offer.
 """
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import models
-from django.db.models import Case, CharField, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from programs.calendar import moment
 from programs.models import DegreeTrack, IntakeRound, University
 
 from ..eligibility import reason_text
-from ..models import Cohort, Nomination, Placement
+from ..models import Cohort, Nomination, Offer, Placement
 from .cohorts import round_nominees
 from .dashboard import UNPLACED_TEXT
 
@@ -57,6 +59,11 @@ class OutcomeCode(models.TextChoices):
     ON_LEAVE = "on_leave", gettext_lazy("On leave")
     GRADUATED = "graduated", gettext_lazy("Graduated")
     WITHDRAWN = "withdrawn", gettext_lazy("Withdrawn")
+    OFFERED = "offered", gettext_lazy("Offered a place")
+    OFFER_ACCEPTED = "offer_accepted", gettext_lazy("Offer accepted")
+    OFFER_DECLINED = "offer_declined", gettext_lazy("Offer declined")
+    OFFER_LAPSED = "offer_lapsed", gettext_lazy("Offer lapsed")
+    NO_SHOW = "no_show", gettext_lazy("Did not take up the place")
 
 
 # The round has decided about the nomination: nothing of it may change from the coordinator's
@@ -64,7 +71,25 @@ class OutcomeCode(models.TextChoices):
 DECIDED_OUTCOMES = frozenset({
     OutcomeCode.NOT_PLACED, OutcomeCode.ADMITTED, OutcomeCode.MENTOR_ACCEPTED,
     OutcomeCode.ENROLLED, OutcomeCode.ON_LEAVE, OutcomeCode.GRADUATED,
+    OutcomeCode.OFFERED, OutcomeCode.OFFER_ACCEPTED, OutcomeCode.OFFER_DECLINED,
+    OutcomeCode.OFFER_LAPSED, OutcomeCode.NO_SHOW,
 })
+# The offer's status that gives each offer code (of the candidate's latest offer).
+OFFER_CODES = {
+    Offer.Status.PENDING: OutcomeCode.OFFERED,
+    Offer.Status.ACCEPTED: OutcomeCode.OFFER_ACCEPTED,
+    Offer.Status.DECLINED: OutcomeCode.OFFER_DECLINED,
+    Offer.Status.LAPSED: OutcomeCode.OFFER_LAPSED,
+    Offer.Status.NO_SHOW: OutcomeCode.NO_SHOW,
+}
+# The codes whose offer has ended: the admission is gone, the offer names the track.
+OFFER_ENDED = frozenset({OutcomeCode.OFFER_DECLINED, OutcomeCode.OFFER_LAPSED,
+                         OutcomeCode.NO_SHOW})
+
+
+def _latest_offer(field_name: str) -> Subquery:
+    return Subquery(Offer.objects.filter(nomination_id=OuterRef("pk"))
+                    .order_by("-made_at", "-id").values(field_name)[:1])
 
 
 def _outcome_when() -> list[When]:
@@ -79,6 +104,13 @@ def _outcome_when() -> list[When]:
         When(enrolment__status=ENROLMENT_ON_LEAVE, then=Value(OutcomeCode.ON_LEAVE)),
         When(enrolment__status=ENROLMENT_ENROLLED, then=Value(OutcomeCode.ENROLLED)),
         When(admitted & mentored, then=Value(OutcomeCode.MENTOR_ACCEPTED)),
+        When(admitted & Q(offer_status=Offer.Status.ACCEPTED),
+             then=Value(OutcomeCode.OFFER_ACCEPTED)),
+        When(admitted & Q(offer_status=Offer.Status.PENDING), then=Value(OutcomeCode.OFFERED)),
+        # An offer that ended gave its seat (the admission) back.
+        *[When(Q(intake_round__cohort__status=Cohort.Status.APPROVED, offer_status=status),
+               then=Value(OFFER_CODES[status]))
+          for status in (Offer.Status.DECLINED, Offer.Status.LAPSED, Offer.Status.NO_SHOW)],
         When(admitted, then=Value(OutcomeCode.ADMITTED)),
         # Eligibility is checked again every night, also for candidates admitted long ago: it
         # only speaks for those the round has not decided about yet.
@@ -91,9 +123,11 @@ def _outcome_when() -> list[When]:
 
 
 def outcome_annotate(nominations: QuerySet[Nomination]) -> QuerySet[Nomination]:
-    """The nominations with their outcome code as `outcome_code`."""
-    return nominations.annotate(outcome_code=Case(
-        *_outcome_when(), default=Value(OutcomeCode.SUBMITTED), output_field=CharField()))
+    """The nominations with their outcome code as `outcome_code` (and the status of their
+    latest offer as `offer_status`)."""
+    return nominations.annotate(offer_status=_latest_offer("status")).annotate(
+        outcome_code=Case(*_outcome_when(), default=Value(OutcomeCode.SUBMITTED),
+                          output_field=CharField()))
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,6 +144,9 @@ class NominationOutcome:
     tracks: Mapping[int, DegreeTrack] = field(default_factory=dict)
     alumni_path: str = ""
     left_studies: bool = False
+    # The latest offer's deadline and, when declined, the reason the candidate chose.
+    offer_deadline: datetime | None = None
+    decline_reason: str = ""
 
     @property
     def track_id(self) -> int | None:
@@ -130,6 +167,15 @@ class NominationOutcome:
         """One line more: the alumni path, the track, or what is awaited."""
         if self.code == OutcomeCode.GRADUATED and self.alumni_path in ALUMNI_PATHS:
             return str(ALUMNI_PATHS[self.alumni_path])
+        if self.code == OutcomeCode.OFFERED and self.track is not None:
+            # In the reader's time zone (the coordinator's page; the summary email's recipient).
+            return _("%(track)s: answer due by %(date)s") % {
+                "track": self.track, "date": moment(self.offer_deadline)}
+        if (self.code == OutcomeCode.OFFER_DECLINED and self.track is not None
+                and self.decline_reason in Offer.DeclineReason.values):
+            return _("%(track)s (reason: %(reason)s)") % {
+                "track": self.track,
+                "reason": Offer.DeclineReason(self.decline_reason).label}
         if self.track is not None:
             return str(self.track)
         if self.code == OutcomeCode.WITHDRAWN and self.left_studies:
@@ -176,9 +222,15 @@ def nomination_outcomes(nominations: Sequence[Nomination]) -> dict[int, Nominati
     ids = [nomination.pk for nomination in nominations]
     if not ids:
         return {}
-    rows = list(outcome_annotate(Nomination.objects.filter(pk__in=ids)).order_by().values_list(
+    rows = list(outcome_annotate(Nomination.objects.filter(pk__in=ids)).annotate(
+        offer_track=_latest_offer("track_id"), offer_deadline=_latest_offer("deadline"),
+        offer_reason=_latest_offer("decline_reason"),
+    ).order_by().values_list(
         "pk", "outcome_code", "admission__track_id", "enrolment__outcome__path",
-        "intake_round__cohort__status", "intake_round__cohort__match_run_id"))
+        "intake_round__cohort__status", "intake_round__cohort__match_run_id",
+        "offer_track", "offer_deadline", "offer_reason"))
+    offers = {row[0]: row[6:] for row in rows}
+    rows = [row[:6] for row in rows]
     unplaced = {pk: run for pk, code, _t, _p, _s, run in rows if code == OutcomeCode.NOT_PLACED}
     # The placement of the approved run, which says why the engine left the candidate out.
     reasons = {
@@ -188,6 +240,7 @@ def nomination_outcomes(nominations: Sequence[Nomination]) -> dict[int, Nominati
         if unplaced[nomination_id] == run
     } if unplaced else {}
     track_ids = {row[2] for row in rows if row[2]} | {
+        offers[row[0]][0] for row in rows if row[1] in OFFER_ENDED} | {
         reason.get("track_id") for found in reasons.values() for reason in found or []}
     track_ids.discard(None)
     tracks = DegreeTrack.objects.in_bulk(track_ids) if track_ids else {}
@@ -195,12 +248,17 @@ def nomination_outcomes(nominations: Sequence[Nomination]) -> dict[int, Nominati
     outcomes = {}
     for pk, code, track_id, path, cohort_status, _run in rows:
         nomination = by_id[pk]
+        offer_track, offer_deadline, offer_reason = offers[pk]
+        if code in OFFER_ENDED:
+            track_id = offer_track
         outcomes[pk] = nomination.outcome = NominationOutcome(
             code=code, decided_round=cohort_status == Cohort.Status.APPROVED,
             track=tracks.get(track_id) if code in DECIDED_OUTCOMES else None,
             eligibility_reasons=tuple(nomination.eligibility_reasons or ()),
             unplaced_reasons=tuple(reasons.get(pk) or ()), tracks=tracks,
             alumni_path=path or "",
+            offer_deadline=offer_deadline if code == OutcomeCode.OFFERED else None,
+            decline_reason=(offer_reason or "") if code == OutcomeCode.OFFER_DECLINED else "",
             left_studies=code == OutcomeCode.WITHDRAWN
             and nomination.status != Nomination.Status.WITHDRAWN)
     return outcomes

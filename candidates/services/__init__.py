@@ -82,7 +82,19 @@ from .nominations import (
     nomination_update,
     nomination_withdraw,
 )
-from .offers import offer_accept, offer_deadline, offer_decline, offer_vacate, offers_make
+from .offers import (
+    offer_accept,
+    offer_deadline,
+    offer_decline,
+    offer_email,
+    offer_extend,
+    offer_no_show,
+    offer_vacate,
+    offers_cancel,
+    offers_lapse,
+    offers_make,
+    offers_remind,
+)
 from .reminders import deadline_reminders_send
 from .runs import superseded_runs_prune
 from .waves import wave_approve, wave_propose, wave_refusal
@@ -154,8 +166,14 @@ __all__ = [
     "offer_accept",
     "offer_deadline",
     "offer_decline",
+    "offer_email",
+    "offer_extend",
+    "offer_no_show",
     "offer_vacate",
+    "offers_cancel",
+    "offers_lapse",
     "offers_make",
+    "offers_remind",
     "override_clear",
     "override_create",
     "superseded_runs_prune",

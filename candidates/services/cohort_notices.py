@@ -11,6 +11,7 @@ words of each kind of outcome once.
 
 from types import SimpleNamespace
 
+from django.conf import settings
 from django.db import transaction
 from django.template import Context
 from django.template.loader import get_template
@@ -18,14 +19,16 @@ from django.utils import timezone, translation
 
 from ecocycle.mail import email_draft, email_placeholder, email_queue_many
 from ecocycle.services import audit_entry_create
+from programs.calendar import moment
 from programs.models import DegreeTrack, RoundTrack
 
-from ..models import Cohort, CohortNotification, Nomination, Placement
+from ..models import Cohort, CohortNotification, Coordinator, Nomination, Offer, Placement
 from ..selectors import (
     cohort_notifications_unfinished,
     cohort_result_coordinators,
     round_results_by_university,
 )
+from .candidate_page import candidate_page_link
 
 # Candidates' emails per transaction; one outbox flush is queued per batch (it sends up to 500).
 NOTIFY_BATCH = 500
@@ -36,6 +39,8 @@ TEMPLATES = {
     Kind.WITHDRAWN: ("cohort_result_withdrawn_candidate", "cohort_result_withdrawn_university"),
 }
 NAME = "name"
+# An admitted candidate's offer: its deadline in their time zone, and the link to their page.
+DEADLINE, PAGE_LINK = "offer_deadline", "page_link"
 # The candidate's name as everywhere else, without making a model instance per candidate.
 DISPLAY_NAME = Nomination.display_name.fget
 
@@ -105,17 +110,56 @@ def _candidates_tell(notification: CohortNotification, drafts: dict, batch_size:
         placements = placements.filter(pk__lte=notification.placements_upto)
     batch = list(placements.order_by("pk").values_list(
         "pk", "track_id", "nomination__email", "nomination__candidate_language",
-        "nomination__given_names", "nomination__family_name")[:batch_size])
+        "nomination__given_names", "nomination__family_name", "nomination_id",
+        "nomination__email_normalised", "nomination__anonymised_at", "nomination__time_zone",
+        "nomination__created_by_id")[:batch_size])
     if not batch:
         return 0
+    offers = _offers_of(notification, batch)
     emails = []
-    for _pk, track_id, email, language, given_names, family_name in batch:
-        draft, fill = _candidate_draft(notification, drafts, language, track_id)
+    for (_pk, track_id, email, language, given_names, family_name, nomination_id,
+         email_normalised, anonymised_at, time_zone, created_by_id) in batch:
+        deadline = offers.get(nomination_id)
+        draft, fill = _candidate_draft(notification, drafts, language, track_id,
+                                       offered=deadline is not None)
         name = DISPLAY_NAME(SimpleNamespace(given_names=given_names, family_name=family_name))
-        emails.append(draft.personalise(to=email, fill={**fill, NAME: name}))
+        fill = {**fill, NAME: name}
+        if deadline is not None:
+            zone = time_zone or offers["zones"].get(created_by_id) or settings.TIME_ZONE
+            fill[DEADLINE] = _deadline_text(drafts, deadline, zone, language)
+            fill[PAGE_LINK] = candidate_page_link(SimpleNamespace(
+                pk=nomination_id, email=email, email_normalised=email_normalised,
+                anonymised_at=anonymised_at))
+        emails.append(draft.personalise(to=email, fill=fill))
     email_queue_many(emails)
     notification.cursor = batch[-1][0]
     return len(emails)
+
+
+def _offers_of(notification: CohortNotification, batch: list) -> dict:
+    """The deadline of each admitted candidate's pending offer in this cohort, by nomination (an
+    approval's emails tell the offer; a withdrawal's tell none), and, under "zones", the time
+    zone of each nominating coordinator: two queries a batch."""
+    if notification.kind != Kind.APPROVED:
+        return {"zones": {}}
+    ids = [row[6] for row in batch if row[1] is not None]
+    offers: dict = dict(Offer.objects.filter(
+        cohort_id=notification.cohort_id, nomination_id__in=ids,
+        status=Offer.Status.PENDING).values_list("nomination_id", "deadline")) if ids else {}
+    creators = {row[10] for row in batch if row[6] in offers and not row[9]} - {None}
+    offers["zones"] = dict(Coordinator.objects.filter(user_id__in=creators).exclude(
+        timezone="").values_list("user_id", "timezone")) if creators else {}
+    return offers
+
+
+def _deadline_text(drafts: dict, deadline, zone: str, language: str) -> str:
+    """The deadline as the candidate reads it (their time zone, their language's format), made
+    once per deadline, zone and language: a wave's offers share one deadline."""
+    key = ("deadline", deadline, zone, language)
+    if key not in drafts:
+        with timezone.override(zone), translation.override(language):
+            drafts[key] = moment(deadline)
+    return drafts[key]
 
 
 class _TrackStandIn:
@@ -132,17 +176,20 @@ class _TrackStandIn:
 
 
 def _candidate_draft(notification: CohortNotification, drafts: dict, language: str,
-                     track_id: int | None):
-    """The draft for a candidate (rendered once per language, admitted or not) and the values
-    of their track to fill in (made once per language and track)."""
+                     track_id: int | None, *, offered: bool = False):
+    """The draft for a candidate (rendered once per language, admitted or not, with an offer or
+    not) and the values of their track to fill in (made once per language and track)."""
     admitted = track_id is not None
-    if ("draft", language, admitted) not in drafts:
+    if ("draft", language, admitted, offered) not in drafts:
         intake_round = notification.cohort.intake_round
-        drafts["draft", language, admitted] = email_draft(
+        drafts["draft", language, admitted, offered] = email_draft(
             template=TEMPLATES[notification.kind][0], language=language,
             context={"nomination": SimpleNamespace(display_name=email_placeholder(NAME)),
                      "intake_round": intake_round, "program": intake_round.program,
-                     "track": _TrackStandIn() if admitted else None, "admitted": admitted})
+                     "track": _TrackStandIn() if admitted else None, "admitted": admitted,
+                     "offer": SimpleNamespace(deadline=email_placeholder(DEADLINE))
+                     if offered else None,
+                     "page_link": email_placeholder(PAGE_LINK) if offered else ""})
     if ("track", language, track_id) not in drafts:
         if "tracks" not in drafts:
             drafts["tracks"] = DegreeTrack.objects.in_bulk(
@@ -155,7 +202,7 @@ def _candidate_draft(notification: CohortNotification, drafts: dict, language: s
             drafts["track", language, track_id] = {
                 "track": str(track), "track_campus": str(track.get_campus_display()),
                 "track_supervisor": track.supervisor_name} if admitted else {}
-    return drafts["draft", language, admitted], drafts["track", language, track_id]
+    return drafts["draft", language, admitted, offered], drafts["track", language, track_id]
 
 
 def _universities_tell(notification: CohortNotification) -> int:

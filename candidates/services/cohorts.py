@@ -25,11 +25,13 @@ from ..models import (
     Nomination,
     NominationPreference,
     NominationScore,
+    Offer,
     Placement,
 )
 from ._common import _nominations_closed_refusal
 from .cohort_notices import cohort_notification_queue
 from .matching import cohort_match_refusal
+from .offers import offers_cancel, offers_make
 
 # A refusal names this many candidates who can no longer be admitted, then "…".
 STALE_NAMES_SHOWN = 20
@@ -209,10 +211,12 @@ def cohort_approve_refusal(*, cohort: Cohort, now: datetime | None = None) -> st
 @transaction.atomic
 def cohort_approve(*, actor: User, cohort: Cohort, now: datetime | None = None,
                    run_id: int | None = None) -> Cohort:
-    """Approve the proposal as a whole: admissions of record now, emails by a background job.
+    """Approve the proposal as a whole: admissions of record and an offer to each admitted
+    candidate (answer due by the round's deadline) now, emails by a background job.
 
-    The request's work does not grow with the cohort: the checks are aggregate queries and the
-    admissions one INSERT … SELECT, all under the cohort's row lock. The emails are written by
+    The request's work does not grow with the cohort: the checks are aggregate queries, the
+    admissions and the offers one INSERT … SELECT each, all under the cohort's row lock. The
+    emails (the offer, its deadline and the link to answer it) are written by
     `cohort_notification_send`, queued after commit (`CohortNotification` shows its progress).
     Idempotent: approving an approved cohort changes nothing. Refused while the round's
     nominations are open, when the proposal is no longer the run `run_id` staff confirmed,
@@ -235,12 +239,13 @@ def cohort_approve(*, actor: User, cohort: Cohort, now: datetime | None = None,
     _seats_check(locked, placed)
     _admissible_check(placed)
     admitted = _admissions_insert(locked, now=now)
+    offered = offers_make(cohort=locked, wave=1, now=now)
     locked.status, locked.approved_at, locked.approved_by = Cohort.Status.APPROVED, now, actor
     locked.save(update_fields=["status", "approved_at", "approved_by", "updated_at"])
     audit_entry_create(actor=actor, action="cohort_approve", target=locked,
                        before={"status": Cohort.Status.PROPOSED},
                        after={"status": Cohort.Status.APPROVED, "run": locked.match_run_id,
-                              "admitted": admitted})
+                              "admitted": admitted, "offered": offered})
     cohort_notification_queue(cohort=locked, kind=CohortNotification.Kind.APPROVED)
     return locked
 
@@ -282,14 +287,14 @@ def _admissions_insert(cohort: Cohort, *, now: datetime) -> int:
             f"INSERT INTO {admission.db_table} (cohort_id, nomination_id, track_id, "
             f"created_at) SELECT %s, nomination_id, track_id, %s FROM {placement.db_table} "
             "WHERE match_run_id = %s AND track_id IS NOT NULL",
-            [cohort.pk, now, cohort.match_run_id])
+            [cohort.pk, connection.ops.adapt_datetimefield_value(now), cohort.match_run_id])
         return cursor.rowcount
 
 
 def cohort_reopen_refusal(*, cohort: Cohort) -> str | None:
     """Why an approved cohort can no longer be reopened, or None. Once a candidate has acted on
-    the result (enrolled; accepted an offer, once offers exist, joins here), the cohort is
-    changed one candidate at a time instead."""
+    the result (accepted their offer, or enrolled), the cohort is changed one candidate at a
+    time instead (declines, no-shows, a later wave)."""
     # Through the reverse relation: candidates does not import the students app.
     enrolled = cohort.admissions.filter(enrolment__isnull=False).count()
     if enrolled:
@@ -298,6 +303,14 @@ def cohort_reopen_refusal(*, cohort: Cohort) -> str | None:
             "reopened.",
             "%(count)s students of this cohort are enrolled already: the cohort can no longer be "
             "reopened.", enrolled) % {"count": enrolled}
+    accepted = cohort.offers.filter(status=Offer.Status.ACCEPTED).count()
+    if accepted:
+        return ngettext(
+            "%(count)s candidate of this cohort has accepted their offer: the cohort can no "
+            "longer be reopened. Record a decline or a no-show for a candidate instead.",
+            "%(count)s candidates of this cohort have accepted their offers: the cohort can no "
+            "longer be reopened. Record a decline or a no-show for a candidate instead.",
+            accepted) % {"count": accepted}
     return None
 
 
@@ -305,10 +318,11 @@ def cohort_reopen_refusal(*, cohort: Cohort) -> str | None:
 def cohort_reopen(*, actor: User, cohort: Cohort, reason: str) -> Cohort:
     """Take an approved cohort back to a proposal; the admissions of record are withdrawn.
 
-    Everyone the approval's emails reached (each candidate of the run and their universities'
-    coordinators) is emailed in their language that the result is withdrawn pending a new
-    decision, by the same background job as the approval; an approval's emails still being
-    written stop where they are. Refused once a student of the cohort has enrolled.
+    The pending offers are cancelled. Everyone the approval's emails reached (each candidate of
+    the run and their universities' coordinators) is emailed in their language that the result
+    is withdrawn pending a new decision, by the same background job as the approval; an
+    approval's emails still being written stop where they are. Refused once a candidate of the
+    cohort has accepted their offer or enrolled.
     """
     reason = (reason or "").strip()
     if not reason:
@@ -321,6 +335,7 @@ def cohort_reopen(*, actor: User, cohort: Cohort, reason: str) -> Cohort:
     if refusal:
         raise DomainError(refusal)
     admitted = list(locked.admissions.values_list("nomination_id", "track_id"))
+    cancelled = offers_cancel(cohort=locked, now=timezone.now())
     _admissions_delete(locked)
     locked.status, locked.approved_at, locked.approved_by = Cohort.Status.PROPOSED, None, None
     locked.save(update_fields=["status", "approved_at", "approved_by", "updated_at"])
@@ -329,6 +344,7 @@ def cohort_reopen(*, actor: User, cohort: Cohort, reason: str) -> Cohort:
     audit_entry_create(actor=actor, action="cohort_reopen", target=locked,
                        before={"status": Cohort.Status.APPROVED, "admitted": admitted},
                        after={"status": Cohort.Status.PROPOSED, "reason": reason,
+                              "offers_cancelled": cancelled,
                               "notification": notification.pk if notification else None})
     return locked
 

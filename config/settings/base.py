@@ -317,6 +317,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "candidates.tasks.prune_superseded_runs",
         "schedule": crontab(hour=4, minute=30),
     },
+    # Offers: those past their deadline lapse, then candidates are reminded before theirs (the
+    # nightly job lapses them too, before mentor matching; either run is safe beside the other).
+    "offer-deadlines": {
+        "task": "candidates.tasks.follow_up_offers",
+        "schedule": crontab(hour=9, minute=5),
+    },
     # 02:00 in CELERY_TIMEZONE (Asia/Seoul): eligibility, then every round in its matching phase.
     "nightly-matching": {
         "task": "hub.tasks.nightly_matching",
@@ -448,6 +454,8 @@ ECOCYCLE_CANDIDATE_EMAIL_CHANGES_PER_DAY = env.int("ECOCYCLE_CANDIDATE_EMAIL_CHA
 # "Email me my link" answers so many requests an hour per address and per client address.
 ECOCYCLE_CANDIDATE_LINK_REQUESTS_PER_HOUR = env.int("ECOCYCLE_CANDIDATE_LINK_REQUESTS_PER_HOUR",
                                                     default=5)
+# A candidate who has not answered their offer is reminded this many days before its deadline.
+ECOCYCLE_OFFER_REMINDER_DAYS = env.int("ECOCYCLE_OFFER_REMINDER_DAYS", default=3)
 ECOCYCLE_CONSENT_REMINDER_DAYS = env.int("ECOCYCLE_CONSENT_REMINDER_DAYS", default=3)
 # Coordinators may email a candidate a new consent link this many times a day at most.
 ECOCYCLE_CONSENT_RESEND_PER_DAY = env.int("ECOCYCLE_CONSENT_RESEND_PER_DAY", default=3)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from candidates.models import CohortAdmission
+from candidates.selectors import admission_taken_up
 from ecocycle.exceptions import DomainError
 from ecocycle.models import User
 from ecocycle.services import audit_entry_create, model_update
@@ -58,11 +59,15 @@ def enrolment_create(
     *, actor: User | None, admission: CohortAdmission, semester: str, enrolled_on: date,
     expected_graduation: date | None = None, now: datetime | None = None,
 ) -> Enrolment:
-    """Enrol an admitted candidate; campus and supervisor come from the admitted track."""
+    """Enrol an admitted candidate who accepted their offer; campus and supervisor come from
+    the admitted track."""
     if Enrolment.objects.filter(admission=admission).exists():
         raise DomainError(_("%(name)s is already enrolled.") % {"name": admission.nomination})
     if admission.cohort.status != "approved":
         raise DomainError(_("Only candidates of an approved cohort can be enrolled."))
+    if not admission_taken_up(admission):
+        raise DomainError(_("%(name)s has not accepted the offer of a place: only a candidate "
+                            "who accepted can be enrolled.") % {"name": admission.nomination})
     if enrolled_on > _today(now):
         raise DomainError({"enrolled_on": _("The enrolment date cannot be in the future.")})
     track = admission.track

@@ -29,6 +29,7 @@ from candidates.models import (
     NominationCourse,
     NominationDocument,
     NominationPreference,
+    Offer,
 )
 from candidates.services.candidate_page import candidate_page_link
 from ecocycle.mail import email_queue
@@ -207,11 +208,28 @@ def round_decide(intake_round):
                                    cohort=Cohort.objects.get(intake_round=intake_round))
 
 
-def admitted_round(n=4, *, seats=5, n_tracks=2, via_services=None):
-    """An approved cohort of `n` consented candidates, no mentors yet: (round, nominations)."""
+def offer_take_up(admission):
+    """The admission's candidate accepts their pending offer (before staff enrol them)."""
+    offer = Offer.objects.get(nomination_id=admission.nomination_id,
+                              cohort_id=admission.cohort_id, status=Offer.Status.PENDING)
+    services.offer_accept(offer=offer)
+
+
+def offers_accept(intake_round):
+    """Each pending offer of the round accepted by its candidate (the place taken up)."""
+    for offer in Offer.objects.filter(cohort__intake_round=intake_round,
+                                      status=Offer.Status.PENDING).order_by("id"):
+        services.offer_accept(offer=offer)
+
+
+def admitted_round(n=4, *, seats=5, n_tracks=2, via_services=None, accepted=True):
+    """An approved cohort of `n` consented candidates, no mentors yet: (round, nominations).
+    Each has accepted their offer, unless `accepted` is False (their offers pending)."""
     intake_round, nominations = consented_round(n, seats=seats, n_tracks=n_tracks,
                                                 via_services=via_services)
     round_decide(intake_round)
+    if accepted:
+        offers_accept(intake_round)
     return intake_round, nominations
 
 

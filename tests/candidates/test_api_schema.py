@@ -82,7 +82,8 @@ def _assert_outcome_documented(document):
         assert "outcome" not in schemas[name]["properties"]
     assert schemas["StatusEnum"]["enum"] == ["draft", "submitted", "withdrawn"]
     outcome = schemas["Outcome"]["properties"]
-    assert set(outcome) == {"code", "label", "detail", "reasons", "track"}
+    assert set(outcome) == {"code", "label", "detail", "reasons", "track",
+                            "offer_deadline"}
     assert outcome["code"]["allOf"] == [{"$ref": "#/components/schemas/OutcomeCodeEnum"}]
     assert schemas["OutcomeCodeEnum"]["enum"] == OutcomeCode.values
     assert "`not_placed`" in outcome["code"]["description"]

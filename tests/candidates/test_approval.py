@@ -10,11 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from candidates import selectors, services
-from candidates.models import Cohort, CohortAdmission, MatchRun, Placement
+from candidates.models import Cohort, CohortAdmission, MatchRun, Offer, Placement
 from ecocycle.models import AuditEntry, OutboundEmail
 from programs.models import RoundTrack
 from students import services as student_services
-from tests.candidates.factories import consented_nomination, open_round_with_tracks
+from tests.candidates.factories import consented_nomination, offer_take_up, open_round_with_tracks
 from tests.kernel.factories import UserFactory
 from tests.programs.factories import CoordinatorFactory, UniversityFactory, close_nominations
 
@@ -210,7 +210,8 @@ def test_reopening_tells_everyone_who_was_told_in_their_languages(
     entry = AuditEntry.objects.get(action="cohort_reopen")
     notification = cohort.notifications.get(kind="withdrawn")
     assert entry.after == {"status": "proposed", "reason": "A seat was added to a track",
-                           "notification": notification.pk}
+                           "offers_cancelled": 3, "notification": notification.pk}
+    assert set(Offer.objects.values_list("status", flat=True)) == {"cancelled"}
     assert (notification.status, notification.candidates, notification.queued) == ("done", 4, 7)
     done = AuditEntry.objects.filter(action="cohort_notification_done").latest("id")
     assert done.after == {"kind": "withdrawn", "emails": 7}
@@ -234,6 +235,7 @@ def test_reopening_is_refused_once_a_student_has_enrolled(
     client, staff_user, approved, django_capture_on_commit_callbacks,
 ):
     admission = CohortAdmission.objects.select_related("track", "cohort").order_by("id").first()
+    offer_take_up(admission)
     student_services.enrolment_create(actor=staff_user, admission=admission,
                                       semester="2027 Spring", enrolled_on=timezone.localdate())
     cohort = approved["cohort"]

@@ -6,6 +6,7 @@ far it came."""
 import io
 from collections import Counter
 from datetime import timedelta
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -14,7 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bench.cohort_approve import build_proposed_round
 from candidates import services
@@ -24,14 +25,17 @@ from candidates.models import (
     CohortNotification,
     Coordinator,
     Nomination,
+    Offer,
     Placement,
 )
 from candidates.services import cohort_notices
+from candidates.services.candidate_page import candidate_page_link, candidate_time_zone
 from candidates.tasks import resume_cohort_notifications, send_cohort_notification
 from ecocycle.exceptions import DomainError
 from ecocycle.mail import email_queue
 from ecocycle.models import OutboundEmail
 from hub.digest import JOB_FAILURES, staff_digest_lines
+from programs.calendar import moment
 from programs.models import RoundTrack
 
 pytestmark = pytest.mark.django_db
@@ -180,11 +184,19 @@ def test_each_email_is_the_one_rendered_for_the_person_alone(staff_user):
                       placements.filter(track__isnull=True).first()):
         nomination = placement.nomination
         written = OutboundEmail.objects.get(to=nomination.email)
+        offer = Offer.objects.filter(nomination=nomination).first()
+        if offer is not None:
+            # The deadline as the candidate reads it, and their page's link.
+            with timezone.override(candidate_time_zone(nomination)), \
+                    translation.override(nomination.candidate_language):
+                offer = SimpleNamespace(deadline=moment(offer.deadline))
         alone = email_queue(to="alone@example.test", language=nomination.candidate_language,
                             template="cohort_candidate_result",
                             context={"nomination": nomination, "intake_round": intake_round,
                                      "program": intake_round.program, "track": placement.track,
-                                     "admitted": placement.track_id is not None})
+                                     "admitted": placement.track_id is not None,
+                                     "offer": offer,
+                                     "page_link": candidate_page_link(nomination) if offer else ""})
         assert "Zoë &lt;&amp;&gt;" in written.body_html and "Zoë <&>" in written.body_text
         assert (written.subject, written.body_text, written.body_html, written.language) == (
             alone.subject, alone.body_text, alone.body_html, alone.language)

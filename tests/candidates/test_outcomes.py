@@ -1,7 +1,7 @@
 """Each nomination's outcome as its university follows it: the selector, the coordinator's pages,
 the API and the university's results email."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 
 from candidates import selectors, services
-from candidates.models import Cohort, CohortAdmission, Nomination, Placement
+from candidates.models import Cohort, CohortAdmission, Nomination, Offer, Placement
 from candidates.selectors import OutcomeCode, outcomes
 from ecocycle.models import OutboundEmail
 from mentors.models import MentorAssignment
@@ -22,10 +22,12 @@ from tests.candidates.factories import (
     NominationFactory,
     complete_nomination,
     consented_nomination,
+    offer_take_up,
     open_round_with_tracks,
     submitted_nomination,
 )
 from tests.candidates.test_apis import api_client
+from tests.kernel.factories import StaffFactory
 from tests.mentors.factories import MentorFactory
 from tests.programs.factories import CoordinatorFactory, ProgramUniversityFactory
 
@@ -63,6 +65,7 @@ def _coordinator_in(intake_round, **kwargs):
 
 
 def _enrol(admission, status=None):
+    offer_take_up(admission)
     enrolment = student_services.enrolment_create(
         actor=None, admission=admission, semester="2026 Autumn",
         enrolled_on=timezone.localdate() - timedelta(days=30))
@@ -97,9 +100,9 @@ def world():
     decided = open_round_with_tracks(n_tracks=2)
     ProgramUniversityFactory(program=decided.program, university=coordinator.university,
                              nomination_quota=20)
-    RoundTrack.objects.filter(intake_round=decided).update(seats=3)
+    RoundTrack.objects.filter(intake_round=decided).update(seats=6)
     people = [consented_nomination(coordinator=coordinator, intake_round=decided,
-                                   gpa=f"3.{9 - i}") for i in range(7)]
+                                   gpa=f"{3.9 - i * 0.05:.2f}") for i in range(13)]
     n["never_consented"] = submitted_nomination(coordinator=coordinator, intake_round=decided)
     n["late_withdrawn"] = submitted_nomination(coordinator=coordinator, intake_round=decided)
     services.nomination_withdraw(actor=coordinator.user, nomination=n["late_withdrawn"])
@@ -107,8 +110,21 @@ def world():
     admissions = {a.nomination_id: a for a in CohortAdmission.objects.filter(
         nomination__in=people).select_related("cohort", "track")}
     (n["admitted"], n["mentored"], n["enrolled"], n["on_leave"], n["graduated"],
-     n["left_studies"]) = admitted = [p for p in people if p.pk in admissions]
+     n["left_studies"], n["offered"], n["offer_accepted"], n["offer_declined"],
+     n["offer_lapsed"], n["no_show"], n["accepted_twice"]) = admitted = [
+        p for p in people if p.pk in admissions]
     n["not_placed"] = next(p for p in people if p.pk not in admissions)
+    # Admitted before offers existed: no offer.
+    Offer.objects.filter(nomination=n["admitted"]).delete()
+    offer = {p.pk: Offer.objects.get(nomination=p) for p in admitted[1:]}
+    for key in ("mentored", "offer_accepted", "no_show"):
+        services.offer_accept(offer=offer[n[key].pk])
+    services.offer_decline(offer=offer[n["offer_declined"].pk], reason="visa")
+    services.offer_no_show(actor=StaffFactory(), offer=offer[n["no_show"].pk],
+                           reason="Did not arrive")
+    Offer.objects.filter(pk=offer[n["offer_lapsed"].pk].pk).update(
+        deadline=timezone.now() - timedelta(hours=1))
+    services.offers_lapse()
     MentorAssignment.objects.create(nomination=n["mentored"], mentor=MentorFactory(),
                                     status=MentorAssignment.Status.ACCEPTED)
     MentorAssignment.objects.create(nomination=n["admitted"], mentor=MentorFactory(),
@@ -144,7 +160,14 @@ OUTCOMES = [
     ("on_leave", "on_leave", "On leave", "track", None),
     ("graduated", "graduated", "Graduated", "Stayed in Korea", None),
     ("left_studies", "withdrawn", "Withdrawn", "Withdrew from the studies", None),
+    ("offered", "offered", "Offered a place", "answer due by", None),
+    ("offer_accepted", "offer_accepted", "Offer accepted", "track", None),
+    ("offer_declined", "offer_declined", "Offer declined", "(reason: Visa)", None),
+    ("offer_lapsed", "offer_lapsed", "Offer lapsed", "track", None),
+    ("no_show", "no_show", "Did not take up the place", "track", None),
 ]
+# The outcomes that name the track of the candidate's offer.
+OFFER_TRACK = {"offered", "offer_declined"}
 
 
 @pytest.mark.parametrize(("key", "code", "label", "detail", "reason"), OUTCOMES,
@@ -155,7 +178,7 @@ def test_each_nomination_has_the_outcome_of_the_furthest_step(world, key, code, 
     outcome = selectors.nomination_outcomes([nomination])[nomination.pk]
     assert nomination.outcome is outcome
     assert (outcome.code, outcome.label) == (code, label)
-    if detail == "track" or code == "graduated":
+    if detail == "track" or code == "graduated" or key in OFFER_TRACK:
         assert outcome.track == world["tracks"][nomination.pk]
         assert outcome.track_id == outcome.track.pk
     else:
@@ -337,14 +360,19 @@ def test_api_gives_each_nominations_outcome_and_filters_by_it(world, django_asse
     outcome = not_placed["results"][0]["outcome"]
     assert outcome["label"] == "Not placed" and outcome["track"] is None
     assert "full, and ranked this candidate below" in outcome["reasons"][0]
-    assert api.get(url, {"outcome": "offered"}).status_code == 400
+    assert api.get(url, {"outcome": "hired"}).status_code == 400
     admitted = world["n"]["admitted"]
     detail = api.get(reverse("api:nomination_detail", args=[admitted.pk])).json()
     assert detail["status"] == "submitted"
     assert detail["outcome"] == {
         "code": "admitted", "label": "Admitted", "reasons": [],
         "detail": str(world["tracks"][admitted.pk]),
-        "track": world["tracks"][admitted.pk].pk}
+        "track": world["tracks"][admitted.pk].pk, "offer_deadline": None}
+    offered = world["n"]["offered"]
+    outcome = api.get(reverse("api:nomination_detail", args=[offered.pk])).json()["outcome"]
+    deadline = Offer.objects.get(nomination=offered).deadline
+    assert outcome["code"] == "offered"
+    assert datetime.fromisoformat(outcome["offer_deadline"]) == deadline
 
 
 def test_api_outcome_speaks_the_request_language(world):

@@ -177,7 +177,7 @@ def test_the_overview_issues_the_same_number_of_queries_at_two_sizes(
     counts = []
     for size in (2, 8):
         # An approved cohort: the page also asks whether it may still be reopened.
-        intake_round, _nominations = admitted_round(size)
+        intake_round, _nominations = admitted_round(size, accepted=False)
         assert services.cohort_reopen_refusal(
             cohort=Cohort.objects.get(intake_round=intake_round)) is None
         with django_assert_max_num_queries(25) as measured:

@@ -26,6 +26,7 @@ from tests.candidates.factories import (
     consented_nomination as consented,
 )
 from tests.candidates.factories import (
+    offer_take_up,
     open_round_with_tracks,
     submitted_nomination,
 )
@@ -231,6 +232,7 @@ def test_overview_counts_the_enrolled_students(client, staff_user, matched_round
     intake_round = matched_round["round"]
     services.cohort_approve(actor=staff_user, cohort=Cohort.objects.get())
     admission = CohortAdmission.objects.select_related("track", "cohort").order_by("id").first()
+    offer_take_up(admission)
     student_services.enrolment_create(actor=staff_user, admission=admission,
                                       semester="2027 Spring",
                               enrolled_on=timezone.localdate())

@@ -18,7 +18,7 @@ from mentors.services.alumni import mentor_profile_from_alumnus
 from privacy.services import person_erase
 from students.models import AlumniOutcome, Enrolment
 from students.services.progress import enrolment_create
-from tests.candidates.factories import round_decide, submitted_nomination
+from tests.candidates.factories import offer_take_up, round_decide, submitted_nomination
 from tests.mentors.factories import MentorFactory
 
 FAMILY, GIVEN = "Zyxwquartz", "Ophelianne"
@@ -52,6 +52,7 @@ def _a_whole_life(staff_user):
                       data={"phone": "+62 811 0000 1234"})
     round_decide(nomination.intake_round)
     nomination.refresh_from_db()
+    offer_take_up(nomination.admission)
     enrolment = enrolment_create(actor=None, admission=nomination.admission,
                                  semester="2025 Autumn", enrolled_on=date(2025, 9, 1),
                                  expected_graduation=None)
