@@ -48,8 +48,13 @@ class UserTimeZoneMiddleware:
     def __call__(self, request):
         zone = request_time_zone(request)
         if zone is None:
+            # A page may switch to its reader's zone (the candidate's page): never past the
+            # request, into whatever the thread runs next.
             timezone.deactivate()
-            return self.get_response(request)
+            try:
+                return self.get_response(request)
+            finally:
+                timezone.deactivate()
         with timezone.override(zone):
             return self.get_response(request)
 

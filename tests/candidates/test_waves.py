@@ -36,7 +36,7 @@ def staff():
 def _decided(n=4, seats=1):
     """Two tracks of `seats` seats each, `n` candidates ranking them in the same order, best
     GPA first: with one seat each, c0 holds T1, c1 holds T2, the others wait."""
-    intake_round, nominations = admitted_round(n, seats=seats)
+    intake_round, nominations = admitted_round(n, seats=seats, accepted=False)
     cohort = Cohort.objects.get(intake_round=intake_round)
     services.offers_make(cohort=cohort, wave=1, now=timezone.now())  # no-op if approval did
     tracks = list(RoundTrack.objects.filter(intake_round=intake_round).order_by("id")
@@ -229,7 +229,7 @@ def test_an_override_moves_a_reserve_candidate_into_a_seat_given_back(staff):
 
 
 def test_first_wave_overrides_still_work_before_approval(staff):
-    intake_round, nominations = admitted_round(3, seats=1)
+    intake_round, nominations = admitted_round(3, seats=1, accepted=False)
     cohort = Cohort.objects.get(intake_round=intake_round)
     services.cohort_reopen(actor=staff, cohort=cohort, reason="Check again")
     services.override_create(actor=staff, cohort=cohort, nomination=nominations[0],
@@ -282,7 +282,7 @@ def test_two_approvals_at_once_approve_once(staff):
 
 
 def _approve_queries(staff, n, seats, declines):
-    intake_round, nominations = admitted_round(n, seats=seats)
+    intake_round, nominations = admitted_round(n, seats=seats, accepted=False)
     cohort = Cohort.objects.get(intake_round=intake_round)
     services.offers_make(cohort=cohort, wave=1, now=timezone.now())
     for nomination in nominations[:declines]:

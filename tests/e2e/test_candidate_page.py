@@ -96,7 +96,7 @@ def test_the_candidate_corrects_their_email_and_accepts_the_offer(browser, live_
 @pytest.mark.parametrize("language", ["ko", "id", "vi"])
 def test_the_candidates_pages_fit_a_phone_in_their_language_without_axe_violations(
         browser, live_server, language):
-    intake_round, (nomination,) = admitted_round(1)
+    intake_round, (nomination,) = admitted_round(1, accepted=False)
     Nomination.objects.filter(pk=nomination.pk).update(candidate_language=language)
     services.offers_make(cohort=Cohort.objects.get(intake_round=intake_round), wave=1,
                          now=timezone.now())

@@ -22,7 +22,7 @@ def _fits(page) -> bool:
 
 
 def test_staff_propose_and_approve_a_wave_on_a_phone(page, staff_user, live_server):
-    intake_round, (c0, c1, c2, c3) = admitted_round(4, seats=1)
+    intake_round, (c0, c1, c2, c3) = admitted_round(4, seats=1, accepted=False)
     cohort = Cohort.objects.get(intake_round=intake_round)
     services.offers_make(cohort=cohort, wave=1, now=timezone.now())
     services.offer_decline(offer=Offer.objects.get(nomination=c0, status="pending"))

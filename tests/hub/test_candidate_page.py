@@ -67,7 +67,7 @@ def _english(client, settings):
 @pytest.fixture
 def offered():
     """Two admitted candidates of one round, each with a pending offer."""
-    intake_round, nominations = admitted_round(2)
+    intake_round, nominations = admitted_round(2, accepted=False)
     cohort = Cohort.objects.get(intake_round=intake_round)
     services.offers_make(cohort=cohort, wave=1, now=timezone.now())
     for nomination in nominations:

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def declined():
     """Two tracks of one seat; c0 (T1) declined, c1 holds T2, c2 and c3 wait."""
-    intake_round, nominations = admitted_round(4, seats=1)
+    intake_round, nominations = admitted_round(4, seats=1, accepted=False)
     cohort = Cohort.objects.get(intake_round=intake_round)
     services.offers_make(cohort=cohort, wave=1, now=timezone.now())
     services.offer_decline(offer=Offer.objects.get(nomination=nominations[0], status="pending"))
@@ -58,7 +58,7 @@ def test_an_override_of_another_round_is_404(client, staff_user, declined):
     services.override_create(actor=staff_user, cohort=cohort, nomination=nominations[3],
                              kind="exclude", reason="Gone")
     override = CohortOverride.objects.get()
-    other, _n = admitted_round(1)
+    other, _n = admitted_round(1, accepted=False)
     client.force_login(staff_user)
     response = client.post(reverse("staff_rounds:wave_override_clear",
                                    args=[other.pk, override.pk]))
