@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ecocycle.services import model_create
-from programs.models import IntakeRound, Program
+from programs.models import IntakeRound, Program, RoundTrack
 from programs.scenarios import (
     DECIDED_ROUNDS,
     MATCHING_ROUND_NAME,
@@ -26,6 +26,7 @@ from .models import (
     Coordinator,
     EligibilityPolicy,
     Nomination,
+    Offer,
     ScoringPolicy,
 )
 
@@ -179,11 +180,57 @@ def build_approved_cohorts(*, now=None) -> list[Cohort]:
             continue
         if not intake_round.nominations.exists():
             continue
+        # Decided on the round's decisions date, as it happened (its offers are answered since).
+        decided_at = now - timedelta(days=PAST_ROUND_DECIDED_DAYS_AGO)
         with transaction.atomic():
-            services.cohort_match_run(intake_round=intake_round, trigger="command")
+            # One seat a track, so that some candidates wait on the reserve lists.
+            RoundTrack.objects.filter(intake_round=intake_round).update(seats=1)
+            services.cohort_match_run(intake_round=intake_round, trigger="command",
+                                      now=decided_at)
             cohort = Cohort.objects.get(intake_round=intake_round)
-            cohorts.append(services.cohort_approve(actor=None, cohort=cohort))
+            cohorts.append(services.cohort_approve(actor=None, cohort=cohort, now=decided_at))
     return cohorts
+
+
+# How the decided round's candidates answered their offers, per program (the demo's Indonesian
+# then Vietnamese cohort), in the order of their family names: accepted, declined, let the deadline
+# pass, or were given more time by staff and still think it over. Then KITECH staff propose a
+# second wave for the seats given back.
+OFFER_STORIES = (("accept", "decline", "lapse"), ("extend", "decline", "lapse"))
+PAST_ROUND_DECIDED_DAYS_AGO = 20
+
+
+def build_offer_answers(*, actor, now=None) -> None:
+    """The answers to the decided round's offers, dated as they came (see OFFER_STORIES), the
+    lapse of the unanswered ones by the nightly job, and a proposed second wave. Idempotent:
+    a round whose offers were answered is left alone."""
+    now = now or timezone.now()
+    decided_at = now - timedelta(days=PAST_ROUND_DECIDED_DAYS_AGO)
+    cohorts = []
+    for cohort in Cohort.objects.filter(intake_round__name=PAST_ROUND_NAME,
+                                        status=Cohort.Status.APPROVED).order_by("id"):
+        offers = list(Offer.objects.filter(cohort=cohort).select_related("nomination")
+                      .order_by("nomination__family_name", "id"))
+        if not offers or any(offer.status != Offer.Status.PENDING for offer in offers):
+            continue
+        story = OFFER_STORIES[len(cohorts) % len(OFFER_STORIES)]
+        cohorts.append(cohort)
+        for offer, answer in zip(offers, story, strict=False):
+            if answer == "accept":
+                services.offer_accept(offer=offer, now=decided_at + timedelta(days=5))
+            elif answer == "decline":
+                services.offer_decline(offer=offer, reason=Offer.DeclineReason.OTHER_OFFER,
+                                       note="A scholarship at home came through.",
+                                       now=decided_at + timedelta(days=8))
+            elif answer == "extend":
+                services.offer_extend(actor=actor, offer=offer, deadline=now + timedelta(days=10),
+                                      reason="Waiting for the visa appointment.",
+                                      now=decided_at + timedelta(days=12))
+    # The nightly job, today: the offers not answered by their deadline lapse.
+    services.offers_lapse(now=now)
+    for cohort in cohorts:
+        if services.wave_refusal(cohort=cohort, now=now) is None:
+            services.wave_propose(actor=actor, cohort=cohort, now=now)
 
 
 def build_earlier_round(round_name: str, *, now=None) -> list[IntakeRound]:

@@ -6,7 +6,12 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from candidates.models import Coordinator
-from candidates.scenarios import build_approved_cohorts, build_matching_round, build_nominations
+from candidates.scenarios import (
+    build_approved_cohorts,
+    build_matching_round,
+    build_nominations,
+    build_offer_answers,
+)
 from candidates.services import coordinator_create
 from ecocycle.models import User
 from ecocycle.services import model_update, user_create
@@ -59,6 +64,7 @@ class Command(BaseCommand):
         build_nominations()
         build_matching_round()
         build_approved_cohorts()
+        build_offer_answers(actor=User.objects.get(email=DEMO_STAFF_EMAIL))
         build_cycle()
         build_career_proposals()
         build_mentors()
