@@ -22,10 +22,16 @@ from typing import NamedTuple
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from ecocycle.matching._keys import index_of, int_keys, positions, stable_argsort_bounded
+from ecocycle.matching._keys import (
+    _int_positions,
+    index_of,
+    int_keys,
+    positions,
+    stable_argsort_bounded,
+)
 from ecocycle.matching._validate import checked_capacities, checked_fits
 
-__all__ = ["MentorFit", "PairFit", "assign_mentors", "assign_optimal"]
+__all__ = ["MentorFit", "PairFit", "assign_mentors", "assign_optimal", "assign_optimal_arrays"]
 
 # OR-Tools scales unit costs by ~3x the node count (measured: BAD_COST_RANGE beyond
 # max|cost| ~ 2**63 / (2.7 * nodes)); keep max|cost| * nodes below 2**60.
@@ -93,6 +99,61 @@ def assign_optimal(
     return _solve(host_keys, caps, *_arcs(rows, host_keys, caps, weight_scale))
 
 
+def assign_optimal_arrays(
+    members: np.ndarray,
+    hosts: np.ndarray,
+    weights: np.ndarray,
+    capacities: Mapping[Hashable, int],
+    *,
+    weight_scale: int = 1000,
+) -> dict[Hashable, Hashable]:
+    """:func:`assign_optimal` for pairs given column-wise: pair ``i`` is
+    ``(members[i], hosts[i], weights[i])``, with integer member and host keys (database ids).
+
+    The same result as ``assign_optimal(list(zip(members, hosts, weights)), capacities)``, with
+    the same invariants, tie-breaking and errors for weights and capacities, but without a Python
+    tuple per pair: a caller that scores millions of pairs with numpy hands them over as they are
+    (member keys come back as Python ints). Raises ``ValueError`` for columns of different
+    lengths or not one-dimensional, ``TypeError`` for keys that are not integers.
+    """
+    weight_scale = operator.index(weight_scale)
+    if weight_scale <= 0:
+        raise ValueError("weight_scale must be positive")
+    capacities = checked_capacities(capacities)
+    members, hosts = np.asarray(members), np.asarray(hosts)
+    weights = np.asarray(weights)
+    if not (members.ndim == hosts.ndim == weights.ndim == 1) or not (
+        len(members) == len(hosts) == len(weights)
+    ):
+        raise ValueError("members, hosts and weights must be 1-D arrays of the same length")
+    for name, column in (("member", members), ("host", hosts)):
+        if len(column) and not np.issubdtype(column.dtype, np.integer):
+            raise TypeError(f"{name} keys must be integers, not {column.dtype}")
+    if len(weights) and not (
+        np.issubdtype(weights.dtype, np.floating) or np.issubdtype(weights.dtype, np.integer)
+    ):
+        raise TypeError(f"weights must be real numbers, not {weights.dtype}")
+    host_keys = _canonical(list(capacities))
+    host_ints = int_keys(host_keys)
+    if host_ints is None:
+        # Hosts keyed by something else: the general path, with its dict semantics.
+        return assign_optimal(
+            list(zip(members.tolist(), hosts.tolist(), weights.tolist(), strict=True)),
+            capacities,
+            weight_scale=weight_scale,
+        )
+    caps = np.array([capacities[key] for key in host_keys], dtype=np.int64).reshape(-1)
+    if not len(members):
+        return {}
+    member_keys = np.unique(members)  # sorted: the canonical numbering of int keys
+    member_id = np.searchsorted(member_keys, members).astype(np.int64)
+    host_id = _int_positions(hosts.astype(np.int64), host_ints)
+    columns = [member_id, host_id, weights.astype(np.float64)]
+    del member_id, host_id, members, hosts, weights
+    return _solve(host_keys, caps, *_arcs_from_ids(member_keys.tolist(), columns, caps,
+                                                   weight_scale))
+
+
 # The names from when the engine only assigned mentors: the same objects.
 MentorFit = PairFit
 assign_mentors = assign_optimal
@@ -114,17 +175,31 @@ def _arcs(
     # Column-wise extraction: ~10x faster than zip(*rows) on millions of rows.
     members = list(map(itemgetter(0), rows))
     weights = np.fromiter(map(itemgetter(2), rows), dtype=np.float64, count=count)
-    if not np.isfinite(weights).all() or (weights < 0).any():
-        raise ValueError("weights must be finite and >= 0")
     member_keys = _canonical(list(dict.fromkeys(members)))
     member_id = _ids(members, count, member_keys)
     del members  # large temporaries go as soon as possible: peak memory matters at 3M pairs
-    host_id = _ids(_Column(rows, 1), count, host_keys)
+    columns = [member_id, _ids(_Column(rows, 1), count, host_keys), weights]
+    del member_id, weights
+    return _arcs_from_ids(member_keys, columns, caps, weight_scale)
+
+
+def _arcs_from_ids(
+    member_keys: list[Hashable],
+    columns: list[np.ndarray],
+    caps: np.ndarray,
+    weight_scale: int,
+) -> tuple[list[Hashable], np.ndarray, np.ndarray, np.ndarray]:
+    """`_arcs` from ``columns``: the pairs' member ids, host ids (-1: unknown host) and float
+    weights. The list is emptied, so that the caller's frame keeps none of them alive."""
+    member_id, host_id, weights = columns
+    columns.clear()
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise ValueError("weights must be finite and >= 0")
     keep = host_id >= 0
     keep[keep] = caps[host_id[keep]] > 0
     scaled = np.rint(weights[keep] * weight_scale)
     del weights
-    n_nodes = len(member_keys) + len(host_keys)
+    n_nodes = len(member_keys) + len(caps)
     if len(scaled) and scaled.max() >= _COST_HEADROOM // (n_nodes + 2):
         raise ValueError("weights too large for int64 costs: lower weight_scale")
     w_int = scaled.astype(np.int64)
@@ -133,7 +208,7 @@ def _arcs(
     del keep
 
     # Canonical arc order (member, host); duplicates collapse to their largest weight.
-    stride = max(len(host_keys), 1)
+    stride = max(len(caps), 1)
     key = member_id * stride + host_id
     if (member_id[1:] >= member_id[:-1]).all():
         # Rows grouped by member (the usual query order): timsort merges the short runs ~3x
