@@ -146,9 +146,9 @@ def assign_optimal_arrays(
     if not len(members):
         return {}
     member_keys = np.unique(members)  # sorted: the canonical numbering of int keys
-    member_id = np.searchsorted(member_keys, members).astype(np.int64)
+    member_id = np.searchsorted(member_keys, members).astype(np.int64, copy=False)
     host_id = _int_positions(hosts.astype(np.int64), host_ints)
-    columns = [member_id, host_id, weights.astype(np.float64)]
+    columns = [member_id, host_id, weights.astype(np.float64, copy=False)]
     del member_id, host_id, members, hosts, weights
     return _solve(host_keys, caps, *_arcs_from_ids(member_keys.tolist(), columns, caps,
                                                    weight_scale))
@@ -197,19 +197,27 @@ def _arcs_from_ids(
         raise ValueError("weights must be finite and >= 0")
     keep = host_id >= 0
     keep[keep] = caps[host_id[keep]] > 0
-    scaled = np.rint(weights[keep] * weight_scale)
+    everything = bool(keep.all())  # the usual case: no copies then
+    scaled = weights * weight_scale if everything else weights[keep] * weight_scale
     del weights
+    np.rint(scaled, out=scaled)
     n_nodes = len(member_keys) + len(caps)
     if len(scaled) and scaled.max() >= _COST_HEADROOM // (n_nodes + 2):
         raise ValueError("weights too large for int64 costs: lower weight_scale")
     w_int = scaled.astype(np.int64)
     del scaled
-    member_id, host_id = member_id[keep], host_id[keep]
+    if not everything:
+        member_id, host_id = member_id[keep], host_id[keep]
     del keep
 
     # Canonical arc order (member, host); duplicates collapse to their largest weight.
     stride = max(len(caps), 1)
     key = member_id * stride + host_id
+    if not len(key) or (key[1:] > key[:-1]).all():
+        # Already in order, without duplicates (pairs scored mentee by mentee, mentor by
+        # mentor): nothing to sort or collapse.
+        del key
+        return member_keys, member_id.astype(np.int32), host_id.astype(np.int32), w_int
     if (member_id[1:] >= member_id[:-1]).all():
         # Rows grouped by member (the usual query order): timsort merges the short runs ~3x
         # faster than the radix passes.
@@ -345,13 +353,26 @@ def _solve_sparse(
         )
         if potential is None:
             return None
-        out = np.flatnonzero(~keep)
-        reduced = potential[member_id[out]] - potential[host_id[out] + n_members]
-        bad = out[reduced < w_int[out] + big_m]
+        bad = _underpriced(np.flatnonzero(~keep), potential, member_id, host_id, w_int,
+                           big_m, n_members)
         if not len(bad):
             return used
         keep[bad] = True
     return None
+
+
+# Left-out arcs priced at once by `_underpriced`: bounds its temporaries at millions of arcs.
+_PRICE_SLICE = 1 << 18
+
+
+def _underpriced(out, potential, member_id, host_id, w_int, big_m, n_members) -> np.ndarray:
+    """The arcs of `out` whose reduced cost under `potential` is negative, slice by slice."""
+    bad = []
+    for start in range(0, len(out), _PRICE_SLICE):
+        arcs = out[start:start + _PRICE_SLICE]
+        reduced = potential[member_id[arcs]] - potential[host_id[arcs] + n_members]
+        bad.append(arcs[reduced < w_int[arcs] + big_m])
+    return np.concatenate(bad) if bad else out[:0]
 
 
 def _sum_of_group_max(group: np.ndarray, values: np.ndarray) -> int:
@@ -364,11 +385,20 @@ def _sum_of_group_max(group: np.ndarray, values: np.ndarray) -> int:
 
 def _group_rank(group: np.ndarray, w_int: np.ndarray, n_groups: int, w_max: int) -> np.ndarray:
     """0-based rank of each arc's weight within its group, heaviest first, ties by arc order."""
-    key = group.astype(np.int64) * (w_max + 1) + (w_max - w_int)
+    # Half the memory in int32 when the keys fit (2,000 groups, weights to 1,000: they do).
+    small = n_groups * (w_max + 1) < 2**31
+    kind = np.int32 if small else np.int64
+    key = group.astype(kind) * kind(w_max + 1)
+    key += (w_max - w_int).astype(kind)
     order = stable_argsort_bounded(key, n_groups * (w_max + 1))
-    first = np.searchsorted(group[order], np.arange(n_groups))
-    rank = np.empty(len(key), dtype=np.int64)
-    rank[order] = np.arange(len(key)) - first[group[order]]
+    del key
+    ordered_group = group[order]
+    first = np.searchsorted(ordered_group, np.arange(n_groups))
+    position = np.arange(len(order), dtype=kind)
+    position -= first[ordered_group].astype(kind)
+    del ordered_group
+    rank = np.empty(len(order), dtype=kind)
+    rank[order] = position
     return rank
 
 

@@ -142,10 +142,7 @@ def pair_weights(
              np.empty(0, dtype=np.float64))
     if not mentees or not mentors:
         return empty
-    # Languages: mentees and mentors grouped by language set; one test per pair of groups.
-    e_groups, e_group = _groups([mentee.languages for mentee in mentees])
-    m_groups, m_group = _groups([mentor.languages for mentor in mentors])
-    speaks = np.array([[bool(a & b) for b in m_groups] for a in e_groups], dtype=bool)
+    blocks = _eligible_blocks(mentees, mentors, refused)
     # Only what some candidate has can be shared: the vocabularies are the candidates'.
     techs = _index(t for mentee in mentees for t in mentee.technology_ids)
     vocabulary = _index(w for mentee in mentees for w in mentee.interest_words)
@@ -156,46 +153,90 @@ def pair_weights(
     programs = _index(mentee.program_id for mentee in mentees)
     mentor_tech = _incidence([mentor.technology_ids for mentor in mentors], techs)
     mentor_word = _incidence([mentor.keyword_words for mentor in mentors], vocabulary)
-    # One column more (all False) for the candidates' values that no mentor has.
-    travel = _incidence([mentor.travel_countries for mentor in mentors], countries, extra=True)
-    known = _incidence([mentor.universities for mentor in mentors], universities, extra=True)
-    program = _incidence([mentor.programs for mentor in mentors], programs, extra=True)
+    travel = _incidence([mentor.travel_countries for mentor in mentors], countries)
+    known = _incidence([mentor.universities for mentor in mentors], universities)
+    program = _incidence([mentor.programs for mentor in mentors], programs)
     mentor_ids = np.array([mentor.mentor_id for mentor in mentors], dtype=np.int64)
-    column = {mentor.mentor_id: j for j, mentor in enumerate(mentors)}
-    row = {mentee.nomination_id: i for i, mentee in enumerate(mentees)}
     tech_total = np.array([len(m.technology_ids) for m in mentees], dtype=np.int64)
     words_total = np.array([len(m.interest_words) for m in mentees], dtype=np.int64)
     radix = (int(tech_total.max()) + 1, int(words_total.max()) + 1)
 
-    members, hosts, codes = [], [], []
-    for start in range(0, len(mentees), _CHUNK):
+    total = sum(int(np.count_nonzero(eligible)) for eligible in blocks)
+    largest = max(max(abs(m.nomination_id) for m in mentees), int(np.abs(mentor_ids).max()))
+    key_type = np.int32 if largest < 2**31 - 1 else np.int64
+    members = np.empty(total, dtype=key_type)
+    hosts = np.empty(total, dtype=key_type)
+    weights = np.empty(total, dtype=np.float64)
+    lookup = _WeightLookup(radix)
+    done = 0
+    for start, eligible in zip(range(0, len(mentees), _CHUNK), blocks, strict=True):
         block = mentees[start:start + _CHUNK]
-        eligible = speaks[e_group[start:start + len(block)]][:, m_group]
-        for nomination_id, mentor_id in refused:
-            i = row.get(nomination_id, -1) - start
-            if 0 <= i < len(block) and mentor_id in column:
-                eligible[i, column[mentor_id]] = False
-        i, j = np.nonzero(eligible)
-        if not len(i):
+        count = int(np.count_nonzero(eligible))
+        if not count:
             continue
-        shared_tech = _shared(block, "technology_ids", techs, mentor_tech, i, j)
-        shared_words = _shared(block, "interest_words", vocabulary, mentor_word, i, j)
+        rows = slice(start, start + len(block))
         country = np.array([countries[m.country] for m in block], dtype=np.int64)
         university = np.array([universities[m.university_id] for m in block], dtype=np.int64)
         own_program = np.array([programs[m.program_id] for m in block], dtype=np.int64)
-        continuity = np.where(known[j, university[i]], 2,
-                              np.where(program[j, own_program[i]], 1, 0))
-        rows = i + start
-        codes.append(_code(shared_tech, tech_total[rows], shared_words, words_total[rows],
-                           travel[j, country[i]], continuity, radix))
-        members.append(np.array([m.nomination_id for m in block], dtype=np.int64)[i])
-        hosts.append(mentor_ids[j])
-    if not codes:
-        return empty
-    distinct, which = np.unique(np.concatenate(codes), return_inverse=True)
-    del codes
-    table = np.array([_weight(int(code), radix) for code in distinct], dtype=np.float64)
-    return np.concatenate(members), np.concatenate(hosts), table[which.reshape(-1)]
+        # Whole blocks (candidates x mentors) of small counts, then the eligible entries only.
+        continuity = np.where(known.T[university] > 0, 2,
+                              np.where(program.T[own_program] > 0, 1, 0))
+        code = _code(_shared(block, "technology_ids", techs, mentor_tech),
+                     tech_total[rows, None], _shared(block, "interest_words", vocabulary,
+                                                     mentor_word),
+                     words_total[rows, None], travel.T[country] > 0, continuity, radix)
+        out = slice(done, done + count)
+        weights[out] = lookup(code[eligible])
+        i, j = np.nonzero(eligible)  # row by row: mentee, then mentor, as given
+        members[out] = np.array([m.nomination_id for m in block], dtype=key_type)[i]
+        hosts[out] = mentor_ids[j]
+        done += count
+    return members, hosts, weights
+
+
+def _eligible_blocks(mentees, mentors, refused) -> list[np.ndarray]:
+    """Which pairs can match (a shared language, not refused), as one boolean matrix
+    (candidates x mentors) per block of `_CHUNK` candidates: the language sets are few, so
+    each pair of them is tested once."""
+    e_groups, e_group = _groups([mentee.languages for mentee in mentees])
+    m_groups, m_group = _groups([mentor.languages for mentor in mentors])
+    speaks = np.array([[bool(a & b) for b in m_groups] for a in e_groups], dtype=bool)
+    column = {mentor.mentor_id: j for j, mentor in enumerate(mentors)}
+    row = {mentee.nomination_id: i for i, mentee in enumerate(mentees)}
+    blocks = []
+    for start in range(0, len(mentees), _CHUNK):
+        eligible = speaks[e_group[start:start + _CHUNK]][:, m_group]
+        for nomination_id, mentor_id in refused:
+            i = row.get(nomination_id, -1) - start
+            if 0 <= i < len(eligible) and mentor_id in column:
+                eligible[i, column[mentor_id]] = False
+        blocks.append(eligible)
+    return blocks
+
+
+class _WeightLookup:
+    """The weight of each code (`_code`), computed once per distinct code: through a table
+    when the codes' range is small (the usual case), else through the distinct codes."""
+
+    _TABLE_MAX = 1 << 20
+
+    def __init__(self, radix: tuple[int, int]) -> None:
+        self.radix = radix
+        size = radix[0] ** 2 * radix[1] ** 2 * 6
+        self.table = np.full(size, np.nan) if size <= self._TABLE_MAX else None
+        self.known: dict[int, float] = {}
+
+    def __call__(self, codes: np.ndarray) -> np.ndarray:
+        if self.table is not None:
+            wanted = np.zeros(len(self.table), dtype=bool)
+            wanted[codes] = True  # no sort: the range is small
+            missing = np.flatnonzero(wanted & np.isnan(self.table))
+            self.table[missing] = [_weight(code, self.radix) for code in missing.tolist()]
+            return self.table[codes]
+        distinct, which = np.unique(codes, return_inverse=True)
+        values = np.array([self.known.setdefault(int(code), _weight(int(code), self.radix))
+                           for code in distinct.tolist()], dtype=np.float64)
+        return values[which.reshape(-1)]
 
 
 def _groups(values: list[frozenset]) -> tuple[list[frozenset], np.ndarray]:
@@ -209,21 +250,22 @@ def _index(values) -> dict:
     return {value: k for k, value in enumerate(dict.fromkeys(values))}
 
 
-def _incidence(sets: list, index: dict, *, extra: bool = False) -> np.ndarray:
+def _incidence(sets: list, index: dict) -> np.ndarray:
     """Row r, column index[v] is 1 when v is in sets[r] (values outside `index` ignored)."""
-    matrix = np.zeros((len(sets), len(index) + extra), dtype=np.float32)
+    matrix = np.zeros((len(sets), len(index)), dtype=np.float32)
     for r, values in enumerate(sets):
         matrix[r, [index[v] for v in values if v in index]] = 1
     return matrix
 
 
-def _shared(block, field: str, index: dict, mentor_matrix: np.ndarray, i, j) -> np.ndarray:
-    """How many of each block candidate's `field` values each eligible pair's mentor has."""
+def _shared(block, field: str, index: dict, mentor_matrix: np.ndarray) -> np.ndarray:
+    """How many of each block candidate's `field` values each mentor has (candidates x
+    mentors)."""
     if not index:
-        return np.zeros(len(i), dtype=np.int64)
+        return np.zeros((len(block), len(mentor_matrix)), dtype=np.int64)
     mine = _incidence([getattr(mentee, field) for mentee in block], index)
     # Exact: 0/1 products summed in float32, far below 2**24.
-    return (mine @ mentor_matrix.T)[i, j].astype(np.int64)
+    return (mine @ mentor_matrix.T).astype(np.int64)
 
 
 def _code(shared_tech, tech_total, shared_words, words_total, travels, continuity,
