@@ -42,6 +42,21 @@ GOAL_SECONDS = 5.0
 GOAL_MB = 300
 
 
+class _TimedQueries(QueryCounter):
+    """Counts statements and the time spent waiting for them."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds = 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return super().__call__(execute, sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
 def _step(orders, out) -> None:
     """In a fresh process: the mentor step of the nightly job for one round, measured.
 
@@ -65,12 +80,13 @@ def _step(orders, out) -> None:
     parts = []
 
     def measured(title, call):
-        counter = QueryCounter()
+        counter = _TimedQueries()
         started, cpu = time.perf_counter(), time.process_time()
         with connection.execute_wrapper(counter):
             result = call()
         parts.append((title, time.perf_counter() - started, counter.count,
-                      time.process_time() - cpu))
+                      time.process_time() - cpu, counter.seconds,
+                      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
         return result
 
     # Sending is the worker's: the outbox rows are what the step writes.
@@ -121,8 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"run: {result['counts']}; {result['expired']} expired, {result['sent']} invited")
     # CPU: this process's own (Python, numpy, OR-Tools), not the database's; on a busy machine
     # it moves less than the wall time.
-    for title, seconds, queries, cpu in result["parts"]:
-        print(f"  {title:<24}{seconds:8.2f} s {queries:6d} SQL   (CPU {cpu:.2f} s)")
+    for title, seconds, queries, cpu, waiting, peak in result["parts"]:
+        print(f"  {title:<24}{seconds:8.2f} s {queries:6d} SQL   (CPU {cpu:.2f} s, "
+              f"SQL {waiting:.2f} s; peak so far {peak / 1024:.0f} MB)")
     met = total <= GOAL_SECONDS and peak_mb <= GOAL_MB
     queries = sum(part[2] for part in result["parts"])
     print(f"mentor step, all of it    {total:8.2f} s {queries:6d} SQL"

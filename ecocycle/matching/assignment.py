@@ -146,8 +146,10 @@ def assign_optimal_arrays(
     if not len(members):
         return {}
     member_keys = np.unique(members)  # sorted: the canonical numbering of int keys
-    member_id = np.searchsorted(member_keys, members).astype(np.int64, copy=False)
-    host_id = _int_positions(hosts.astype(np.int64), host_ints)
+    # Ids in int32 when every arc's (member, host) key fits: half the memory of millions of arcs.
+    kind = np.int32 if len(member_keys) * max(len(host_keys), 1) < 2**31 else np.int64
+    member_id = np.searchsorted(member_keys, members).astype(kind)
+    host_id = _int_positions(hosts.astype(np.int64), host_ints).astype(kind)
     columns = [member_id, host_id, weights.astype(np.float64, copy=False)]
     del member_id, host_id, members, hosts, weights
     return _solve(host_keys, caps, *_arcs_from_ids(member_keys.tolist(), columns, caps,
@@ -217,7 +219,8 @@ def _arcs_from_ids(
         # Already in order, without duplicates (pairs scored mentee by mentee, mentor by
         # mentor): nothing to sort or collapse.
         del key
-        return member_keys, member_id.astype(np.int32), host_id.astype(np.int32), w_int
+        return (member_keys, member_id.astype(np.int32, copy=False),
+                host_id.astype(np.int32, copy=False), w_int)
     if (member_id[1:] >= member_id[:-1]).all():
         # Rows grouped by member (the usual query order): timsort merges the short runs ~3x
         # faster than the radix passes.
@@ -395,7 +398,7 @@ def _group_rank(group: np.ndarray, w_int: np.ndarray, n_groups: int, w_max: int)
     ordered_group = group[order]
     first = np.searchsorted(ordered_group, np.arange(n_groups))
     position = np.arange(len(order), dtype=kind)
-    position -= first[ordered_group].astype(kind)
+    position -= first.astype(kind)[ordered_group]
     del ordered_group
     rank = np.empty(len(order), dtype=kind)
     rank[order] = position

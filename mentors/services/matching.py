@@ -270,7 +270,9 @@ def _shared(block, field: str, index: dict, mentor_matrix: np.ndarray) -> np.nda
 
 def _code(shared_tech, tech_total, shared_words, words_total, travels, continuity,
           radix) -> np.ndarray:
-    """The counts the weight depends on, as one integer (mixed radix)."""
+    """The counts the weight depends on, as one integer (mixed radix). Below 2**63 while
+    technologies x words (each candidate's most) stay below 10**9: a megabyte of research
+    interests has some 250,000 words."""
     techs, words = radix
     code = shared_tech * techs + tech_total
     code = (code * words + shared_words) * words + words_total
