@@ -15,6 +15,7 @@ variables ECOCYCLE_BENCH_NOMINATIONS, ECOCYCLE_BENCH_ADMITTED and ECOCYCLE_BENCH
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import random
 import resource
@@ -71,6 +72,7 @@ def _step(orders, out) -> None:
     from unittest import mock
 
     from candidates.models import MatchRun
+    from mentors.models import MentorAssignment
     from mentors.services import invitations_expire, invitations_send, mentor_match_run
     from programs.models import IntakeRound
 
@@ -97,8 +99,12 @@ def _step(orders, out) -> None:
         sent = measured("invitations sent", lambda: invitations_send(
             intake_round_id=round_id, now=now))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # What was proposed, as a digest: equal digests, equal proposals (pairs, fits, components).
+    proposed = list(MentorAssignment.objects.filter(match_run=run).order_by("nomination_id")
+                    .values_list("nomination_id", "mentor_id", "fit", "fit_components"))
+    digest = hashlib.sha256(repr(proposed).encode()).hexdigest()[:16]
     out.send({"parts": parts, "counts": run.counts, "expired": expired, "sent": sent,
-              "before_kib": before, "peak_kib": peak})
+              "before_kib": before, "peak_kib": peak, "digest": digest})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
             teardown_test_environment()
     total = sum(part[1] for part in result["parts"])
     peak_mb = result["peak_kib"] / 1024
-    print(f"run: {result['counts']}; {result['expired']} expired, {result['sent']} invited")
+    print(f"run: {result['counts']}; {result['expired']} expired, {result['sent']} invited; "
+          f"proposals digest {result['digest']}")
     # CPU: this process's own (Python, numpy, OR-Tools), not the database's; on a busy machine
     # it moves less than the wall time.
     for title, seconds, queries, cpu, waiting, peak in result["parts"]:
