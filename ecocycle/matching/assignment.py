@@ -393,7 +393,7 @@ def _group_rank(group: np.ndarray, w_int: np.ndarray, n_groups: int, w_max: int)
     kind = np.int32 if small else np.int64
     key = group.astype(kind) * kind(w_max + 1)
     key += (w_max - w_int).astype(kind)
-    order = stable_argsort_bounded(key, n_groups * (w_max + 1))
+    order = _stable_argsort_small(key, n_groups * (w_max + 1))
     del key
     ordered_group = group[order]
     first = np.searchsorted(ordered_group, np.arange(n_groups))
@@ -403,6 +403,20 @@ def _group_rank(group: np.ndarray, w_int: np.ndarray, n_groups: int, w_max: int)
     rank = np.empty(len(order), dtype=kind)
     rank[order] = position
     return rank
+
+
+def _stable_argsort_small(key: np.ndarray, upper: int) -> np.ndarray:
+    """``stable_argsort_bounded`` (a stable sort has one answer) for keys below ``2**32``,
+    keeping the order in int32 between its two 16-bit passes: millions of arcs are ranked
+    twice per solve, and these temporaries made the solve's peak memory."""
+    if upper > 2**32 or len(key) >= 2**31:
+        return stable_argsort_bounded(key, upper)
+    order = np.argsort(key.astype(np.uint16), kind="stable").astype(np.int32)
+    if upper > 1 << 16:
+        high = key[order]
+        high >>= 16
+        order = order[np.argsort(high.astype(np.uint16), kind="stable")]
+    return order
 
 
 def _residual_potentials(

@@ -79,3 +79,13 @@ def test_capacities_and_scale_are_checked_as_assign_optimal_checks_them():
     with pytest.raises(ValueError):
         assign_optimal_arrays(*one, {1: 1}, weight_scale=0)
     assert assign_optimal_arrays(*columns([]), {1: 1}) == {}
+
+
+@pytest.mark.parametrize("upper", [1, 300, 1 << 16, (1 << 16) + 1, 2_000_000, 2**32])
+def test_the_engines_small_stable_sort_is_a_stable_sort(upper):
+    from ecocycle.matching.assignment import _stable_argsort_small  # noqa: PLC0415
+
+    rng = np.random.default_rng(upper)
+    for dtype in (np.int32, np.int64):
+        key = rng.integers(0, min(upper, 2**31 - 1), size=5000).astype(dtype)
+        assert (_stable_argsort_small(key, upper) == np.argsort(key, kind="stable")).all()
