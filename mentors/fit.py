@@ -48,17 +48,28 @@ def fit(mentee: MenteeFacts, mentor: MentorFacts) -> tuple[float, dict[str, floa
     shared = mentee.languages & mentor.languages
     if not shared:
         return None
-    if mentee.technology_ids:
-        tech = len(mentee.technology_ids & mentor.technology_ids) / len(mentee.technology_ids)
-    else:
-        tech = 0.0
-    words = (len(mentee.interest_words & mentor.keyword_words) / len(mentee.interest_words)
-             if mentee.interest_words else 0.0)
+    parts = fit_from_counts(
+        tech_shared=len(mentee.technology_ids & mentor.technology_ids),
+        tech_total=len(mentee.technology_ids),
+        words_shared=len(mentee.interest_words & mentor.keyword_words),
+        words_total=len(mentee.interest_words),
+        travels=mentee.country in mentor.travel_countries,
+        continuity=1.0 if mentee.university_id in mentor.universities else (
+            0.5 if mentee.program_id in mentor.programs else 0.0))
+    weight = parts.pop("weight")
+    parts["languages"] = sorted(shared)
+    return weight, parts
+
+
+def fit_from_counts(*, tech_shared: int, tech_total: int, words_shared: int, words_total: int,
+                    travels: bool, continuity: float) -> dict[str, float]:
+    """The weight and its components ("weight", "expertise", "travel", "continuity") of an
+    eligible pair from what `fit` counts: the one formula, which the nightly matching applies to
+    each distinct combination of counts rather than to each pair."""
+    tech = tech_shared / tech_total if tech_total else 0.0
+    words = words_shared / words_total if words_total else 0.0
     expertise = min(1.0, 0.8 * tech + 0.2 * words)
-    travel = 1.0 if mentee.country in mentor.travel_countries else 0.0
-    continuity = 1.0 if mentee.university_id in mentor.universities else (
-        0.5 if mentee.program_id in mentor.programs else 0.0)
-    parts = {"expertise": round(expertise, 6), "travel": travel, "continuity": continuity,
-             "languages": sorted(shared)}
+    parts = {"expertise": round(expertise, 6), "travel": 1.0 if travels else 0.0,
+             "continuity": continuity}
     weight = sum(WEIGHTS[name] * parts[name] for name in WEIGHTS)
-    return round(weight, 6), parts
+    return {"weight": round(weight, 6), **parts}

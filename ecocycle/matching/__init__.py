@@ -6,7 +6,13 @@ iterables keyed by any hashables; outputs are frozen dataclasses or plain dicts;
 deterministic.
 """
 
-from ecocycle.matching.assignment import MentorFit, PairFit, assign_mentors, assign_optimal
+from ecocycle.matching.assignment import (
+    MentorFit,
+    PairFit,
+    assign_mentors,
+    assign_optimal,
+    assign_optimal_arrays,
+)
 from ecocycle.matching.stable import (
     StabilityViolation,
     StableMatchResult,
@@ -27,6 +33,7 @@ __all__ = [
     "WaveResult",
     "assign_mentors",
     "assign_optimal",
+    "assign_optimal_arrays",
     "check_stability",
     "stable_match",
     "wave_match",

@@ -22,10 +22,16 @@ from typing import NamedTuple
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from ecocycle.matching._keys import index_of, int_keys, positions, stable_argsort_bounded
+from ecocycle.matching._keys import (
+    _int_positions,
+    index_of,
+    int_keys,
+    positions,
+    stable_argsort_bounded,
+)
 from ecocycle.matching._validate import checked_capacities, checked_fits
 
-__all__ = ["MentorFit", "PairFit", "assign_mentors", "assign_optimal"]
+__all__ = ["MentorFit", "PairFit", "assign_mentors", "assign_optimal", "assign_optimal_arrays"]
 
 # OR-Tools scales unit costs by ~3x the node count (measured: BAD_COST_RANGE beyond
 # max|cost| ~ 2**63 / (2.7 * nodes)); keep max|cost| * nodes below 2**60.
@@ -93,6 +99,63 @@ def assign_optimal(
     return _solve(host_keys, caps, *_arcs(rows, host_keys, caps, weight_scale))
 
 
+def assign_optimal_arrays(
+    members: np.ndarray,
+    hosts: np.ndarray,
+    weights: np.ndarray,
+    capacities: Mapping[Hashable, int],
+    *,
+    weight_scale: int = 1000,
+) -> dict[Hashable, Hashable]:
+    """:func:`assign_optimal` for pairs given column-wise: pair ``i`` is
+    ``(members[i], hosts[i], weights[i])``, with integer member and host keys (database ids).
+
+    The same result as ``assign_optimal(list(zip(members, hosts, weights)), capacities)``, with
+    the same invariants, tie-breaking and errors for weights and capacities, but without a Python
+    tuple per pair: a caller that scores millions of pairs with numpy hands them over as they are
+    (member keys come back as Python ints). Raises ``ValueError`` for columns of different
+    lengths or not one-dimensional, ``TypeError`` for keys that are not integers.
+    """
+    weight_scale = operator.index(weight_scale)
+    if weight_scale <= 0:
+        raise ValueError("weight_scale must be positive")
+    capacities = checked_capacities(capacities)
+    members, hosts = np.asarray(members), np.asarray(hosts)
+    weights = np.asarray(weights)
+    if not (members.ndim == hosts.ndim == weights.ndim == 1) or not (
+        len(members) == len(hosts) == len(weights)
+    ):
+        raise ValueError("members, hosts and weights must be 1-D arrays of the same length")
+    for name, column in (("member", members), ("host", hosts)):
+        if len(column) and not np.issubdtype(column.dtype, np.integer):
+            raise TypeError(f"{name} keys must be integers, not {column.dtype}")
+    if len(weights) and not (
+        np.issubdtype(weights.dtype, np.floating) or np.issubdtype(weights.dtype, np.integer)
+    ):
+        raise TypeError(f"weights must be real numbers, not {weights.dtype}")
+    host_keys = _canonical(list(capacities))
+    host_ints = int_keys(host_keys)
+    if host_ints is None:
+        # Hosts keyed by something else: the general path, with its dict semantics.
+        return assign_optimal(
+            list(zip(members.tolist(), hosts.tolist(), weights.tolist(), strict=True)),
+            capacities,
+            weight_scale=weight_scale,
+        )
+    caps = np.array([capacities[key] for key in host_keys], dtype=np.int64).reshape(-1)
+    if not len(members):
+        return {}
+    member_keys = np.unique(members)  # sorted: the canonical numbering of int keys
+    # Ids in int32 when every arc's (member, host) key fits: half the memory of millions of arcs.
+    kind = np.int32 if len(member_keys) * max(len(host_keys), 1) < 2**31 else np.int64
+    member_id = np.searchsorted(member_keys, members).astype(kind)
+    host_id = _int_positions(hosts.astype(np.int64), host_ints).astype(kind)
+    columns = [member_id, host_id, weights.astype(np.float64, copy=False)]
+    del member_id, host_id, members, hosts, weights
+    return _solve(host_keys, caps, *_arcs_from_ids(member_keys.tolist(), columns, caps,
+                                                   weight_scale))
+
+
 # The names from when the engine only assigned mentors: the same objects.
 MentorFit = PairFit
 assign_mentors = assign_optimal
@@ -114,27 +177,50 @@ def _arcs(
     # Column-wise extraction: ~10x faster than zip(*rows) on millions of rows.
     members = list(map(itemgetter(0), rows))
     weights = np.fromiter(map(itemgetter(2), rows), dtype=np.float64, count=count)
-    if not np.isfinite(weights).all() or (weights < 0).any():
-        raise ValueError("weights must be finite and >= 0")
     member_keys = _canonical(list(dict.fromkeys(members)))
     member_id = _ids(members, count, member_keys)
     del members  # large temporaries go as soon as possible: peak memory matters at 3M pairs
-    host_id = _ids(_Column(rows, 1), count, host_keys)
+    columns = [member_id, _ids(_Column(rows, 1), count, host_keys), weights]
+    del member_id, weights
+    return _arcs_from_ids(member_keys, columns, caps, weight_scale)
+
+
+def _arcs_from_ids(
+    member_keys: list[Hashable],
+    columns: list[np.ndarray],
+    caps: np.ndarray,
+    weight_scale: int,
+) -> tuple[list[Hashable], np.ndarray, np.ndarray, np.ndarray]:
+    """`_arcs` from ``columns``: the pairs' member ids, host ids (-1: unknown host) and float
+    weights. The list is emptied, so that the caller's frame keeps none of them alive."""
+    member_id, host_id, weights = columns
+    columns.clear()
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise ValueError("weights must be finite and >= 0")
     keep = host_id >= 0
     keep[keep] = caps[host_id[keep]] > 0
-    scaled = np.rint(weights[keep] * weight_scale)
+    everything = bool(keep.all())  # the usual case: no copies then
+    scaled = weights * weight_scale if everything else weights[keep] * weight_scale
     del weights
-    n_nodes = len(member_keys) + len(host_keys)
+    np.rint(scaled, out=scaled)
+    n_nodes = len(member_keys) + len(caps)
     if len(scaled) and scaled.max() >= _COST_HEADROOM // (n_nodes + 2):
         raise ValueError("weights too large for int64 costs: lower weight_scale")
     w_int = scaled.astype(np.int64)
     del scaled
-    member_id, host_id = member_id[keep], host_id[keep]
+    if not everything:
+        member_id, host_id = member_id[keep], host_id[keep]
     del keep
 
     # Canonical arc order (member, host); duplicates collapse to their largest weight.
-    stride = max(len(host_keys), 1)
+    stride = max(len(caps), 1)
     key = member_id * stride + host_id
+    if not len(key) or (key[1:] > key[:-1]).all():
+        # Already in order, without duplicates (pairs scored mentee by mentee, mentor by
+        # mentor): nothing to sort or collapse.
+        del key
+        return (member_keys, member_id.astype(np.int32, copy=False),
+                host_id.astype(np.int32, copy=False), w_int)
     if (member_id[1:] >= member_id[:-1]).all():
         # Rows grouped by member (the usual query order): timsort merges the short runs ~3x
         # faster than the radix passes.
@@ -270,13 +356,26 @@ def _solve_sparse(
         )
         if potential is None:
             return None
-        out = np.flatnonzero(~keep)
-        reduced = potential[member_id[out]] - potential[host_id[out] + n_members]
-        bad = out[reduced < w_int[out] + big_m]
+        bad = _underpriced(np.flatnonzero(~keep), potential, member_id, host_id, w_int,
+                           big_m, n_members)
         if not len(bad):
             return used
         keep[bad] = True
     return None
+
+
+# Left-out arcs priced at once by `_underpriced`: bounds its temporaries at millions of arcs.
+_PRICE_SLICE = 1 << 18
+
+
+def _underpriced(out, potential, member_id, host_id, w_int, big_m, n_members) -> np.ndarray:
+    """The arcs of `out` whose reduced cost under `potential` is negative, slice by slice."""
+    bad = []
+    for start in range(0, len(out), _PRICE_SLICE):
+        arcs = out[start:start + _PRICE_SLICE]
+        reduced = potential[member_id[arcs]] - potential[host_id[arcs] + n_members]
+        bad.append(arcs[reduced < w_int[arcs] + big_m])
+    return np.concatenate(bad) if bad else out[:0]
 
 
 def _sum_of_group_max(group: np.ndarray, values: np.ndarray) -> int:
@@ -289,12 +388,35 @@ def _sum_of_group_max(group: np.ndarray, values: np.ndarray) -> int:
 
 def _group_rank(group: np.ndarray, w_int: np.ndarray, n_groups: int, w_max: int) -> np.ndarray:
     """0-based rank of each arc's weight within its group, heaviest first, ties by arc order."""
-    key = group.astype(np.int64) * (w_max + 1) + (w_max - w_int)
-    order = stable_argsort_bounded(key, n_groups * (w_max + 1))
-    first = np.searchsorted(group[order], np.arange(n_groups))
-    rank = np.empty(len(key), dtype=np.int64)
-    rank[order] = np.arange(len(key)) - first[group[order]]
+    # Half the memory in int32 when the keys fit (2,000 groups, weights to 1,000: they do).
+    small = n_groups * (w_max + 1) < 2**31
+    kind = np.int32 if small else np.int64
+    key = group.astype(kind) * kind(w_max + 1)
+    key += (w_max - w_int).astype(kind)
+    order = _stable_argsort_small(key, n_groups * (w_max + 1))
+    del key
+    ordered_group = group[order]
+    first = np.searchsorted(ordered_group, np.arange(n_groups))
+    position = np.arange(len(order), dtype=kind)
+    position -= first.astype(kind)[ordered_group]
+    del ordered_group
+    rank = np.empty(len(order), dtype=kind)
+    rank[order] = position
     return rank
+
+
+def _stable_argsort_small(key: np.ndarray, upper: int) -> np.ndarray:
+    """``stable_argsort_bounded`` (a stable sort has one answer) for keys below ``2**32``,
+    keeping the order in int32 between its two 16-bit passes: millions of arcs are ranked
+    twice per solve, and these temporaries made the solve's peak memory."""
+    if upper > 2**32 or len(key) >= 2**31:
+        return stable_argsort_bounded(key, upper)
+    order = np.argsort(key.astype(np.uint16), kind="stable").astype(np.int32)
+    if upper > 1 << 16:
+        high = key[order]
+        high >>= 16
+        order = order[np.argsort(high.astype(np.uint16), kind="stable")]
+    return order
 
 
 def _residual_potentials(

@@ -8,13 +8,15 @@ Lock order, everywhere: the mentor's row first, then the assignment's. Accepting
 mentor's row lock so that two accepts at the same moment cannot exceed the mentor's capacity.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.template.defaultfilters import linebreaksbr
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -22,8 +24,14 @@ from candidates.models import Nomination
 from candidates.selectors import admitted_nominations, coordinator_list_for_university
 from ecocycle.exceptions import DomainError
 from ecocycle.links import DeadLinkText, LinkCheck, LinkKind, LinkState, link_check, link_url
-from ecocycle.mail import email_queue
-from ecocycle.models import AuditEntry, User
+from ecocycle.mail import (
+    EmailDraft,
+    email_draft,
+    email_placeholder,
+    email_queue,
+    email_queue_many,
+)
+from ecocycle.models import AuditEntry, OutboundEmail, User
 from ecocycle.services import audit_entry_build, audit_entry_create
 
 from .. import fit as mentor_fit
@@ -96,7 +104,77 @@ def invitation_check(token: str, *, now: datetime | None = None) -> LinkCheck[Me
 
 # --- inviting ----------------------------------------------------------------------------------
 
+# Stand-ins for what the invitation templates print of each invitation: they are rendered once
+# per language (and shape: with or without a native name and a track) for every invitation of a
+# run, and each email's own values filled in (`_invitation_emails`).
+_P = email_placeholder
+
+
+class _TrackStandIn:
+    def __str__(self) -> str:
+        return _P("track")
+
+    def get_campus_display(self) -> str:
+        return _P("campus")
+
+
+def _invitation_draft(template: str, language: str, *, native: bool, track: bool,
+                      expires_at: datetime) -> EmailDraft:
+    nomination = SimpleNamespace(
+        display_name=_P("name"), native_name=_P("native") if native else "",
+        research_interests=_P("interests"), intake_round=SimpleNamespace(name=_P("round")))
+    return email_draft(template=template, language=language, context={
+        "mentor": SimpleNamespace(full_name=_P("mentor")), "nomination": nomination,
+        "university": SimpleNamespace(name=_P("university"),
+                                      country=SimpleNamespace(name=_P("country"))),
+        "program": SimpleNamespace(name=_P("program")),
+        "track": _TrackStandIn() if track else None,
+        "link": _P("link"), "expires_at": expires_at, "days": _link_days()})
+
+
+def _invitation_emails(assignments: list[MentorAssignment], *,
+                       reminder: bool = False) -> list[OutboundEmail]:
+    """The invitation (or reminder) emails of `assignments` (`_with_summary`), unsaved, for
+    `email_queue_many`: each template rendered once per language and shape, not once per email.
+    The same emails as `_invitation_email` sends one by one (see the test that compares them),
+    except that a subject prints a name as it is, not HTML-escaped."""
+    template = "mentor_reminder" if reminder else "mentor_invitation"
+    drafts, emails = {}, []
+    for assignment in assignments:
+        mentor, nomination = assignment.mentor, assignment.nomination
+        admission = getattr(nomination, "admission", None)
+        track = admission.track if admission else None
+        language = mentor.language
+        shape = (language, bool(nomination.native_name), track is not None,
+                 assignment.expires_at)
+        if shape not in drafts:
+            drafts[shape] = _invitation_draft(template, language, native=shape[1],
+                                              track=shape[2], expires_at=shape[3])
+        draft = drafts[shape]
+        interests = nomination.research_interests or "—"
+        program = nomination.intake_round.program.name
+        with translation.override(language):
+            places = {"country": str(nomination.university.country.name),
+                      "track": str(track) if track else "",
+                      "campus": str(track.get_campus_display()) if track else ""}
+        # The subject is one line (`email_draft` joins its words); HTML breaks the interests'
+        # lines, as the template's linebreaksbr does.
+        draft = replace(
+            draft,
+            subject=draft.subject.replace(_P("name"), " ".join(nomination.display_name.split()))
+            .replace(_P("program"), " ".join(program.split())),
+            html=draft.html.replace(_P("interests"), linebreaksbr(interests, autoescape=True)))
+        # The link first: the others are typed by people, and are filled in after it.
+        emails.append(draft.personalise(to=mentor.email, fill={
+            "link": invitation_link(assignment), "mentor": mentor.full_name,
+            "name": nomination.display_name, "native": nomination.native_name,
+            "university": nomination.university.name, "program": program,
+            "round": nomination.intake_round.name, "interests": interests, **places}))
+    return emails
+
+
 def _invitation_email(assignment: MentorAssignment, *, reminder: bool = False) -> None:
+    """One invitation (or reminder) email, rendered for it alone."""
     mentor, nomination = assignment.mentor, assignment.nomination
     admission = getattr(nomination, "admission", None)
     email_queue(
@@ -112,26 +190,29 @@ def _invitation_email(assignment: MentorAssignment, *, reminder: bool = False) -
 
 def _invite_locked(assignments: list[MentorAssignment], *, actor: User | None,
                    now: datetime) -> int:
-    """Turn PROPOSED assignments (already locked by the caller) into emailed invitations."""
-    ids = [a.pk for a in assignments if a.status == Status.PROPOSED]
-    if not ids:
+    """Turn PROPOSED assignments (already locked by the caller, loaded `_with_summary`) into
+    emailed invitations, in bulk: one UPDATE, one INSERT of audit entries, one of emails."""
+    invited = [a for a in assignments if a.status == Status.PROPOSED]
+    if not invited:
         return 0
     expires = now + timedelta(days=_link_days())
-    MentorAssignment.objects.filter(pk__in=ids, status=Status.PROPOSED).update(
+    MentorAssignment.objects.filter(pk__in=[a.pk for a in invited],
+                                    status=Status.PROPOSED).update(
         status=Status.INVITED, invited_at=now, expires_at=expires, reminded_at=None,
         updated_at=now)
     entries = []
-    for assignment in assignments:
-        if assignment.pk not in ids:
-            continue
+    for assignment in invited:
         assignment.status, assignment.invited_at = Status.INVITED, now
         assignment.expires_at, assignment.reminded_at = expires, None
         entries.append(audit_entry_build(
             actor=actor, action="mentor_assignment_invite", target=assignment,
             before={"status": Status.PROPOSED},
             after={"status": Status.INVITED, "expires_at": expires.isoformat()}))
-        _invitation_email(assignment)
     AuditEntry.objects.bulk_create(entries)
+    if len(invited) == 1:
+        _invitation_email(invited[0])  # staff's proposal: its own send task, at once
+    else:
+        email_queue_many(_invitation_emails(invited))
     return len(entries)
 
 

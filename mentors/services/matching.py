@@ -5,15 +5,16 @@ import time
 from collections import defaultdict
 from datetime import datetime
 
-from django.db.models import Count, Q
+import numpy as np
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from candidates.models import CohortAdmission, MatchRun, NominationCourse
+from candidates.models import CohortAdmission, MatchRun, Nomination, NominationCourse
 from candidates.scoring import words
 from candidates.selectors import admitted_nominations
 from ecocycle.bulk import bulk_insert, prepared_datetime
 from ecocycle.locks import exclusive_job
-from ecocycle.matching import assign_optimal
+from ecocycle.matching import assign_optimal_arrays
 from ecocycle.models import AuditEntry, User
 from ecocycle.services import audit_entry_build
 from ecocycle.writes import short_transaction
@@ -25,13 +26,21 @@ from ..models import Mentor, MentorAssignment
 from ..selectors import mentors_matchable
 
 
-def _mentees(intake_round: IntakeRound) -> list[mentor_fit.MenteeFacts]:
-    """Admitted candidates of the round without a live assignment, as plain facts."""
-    rows = list(
+def _candidates_to_mentor(intake_round: IntakeRound) -> QuerySet[Nomination]:
+    """The round's candidates the matching looks for a mentor for: admitted, without a live
+    (proposed, invited or accepted) assignment, and neither graduated nor withdrawn."""
+    return (
         admitted_nominations(intake_round)
         .exclude(mentor_assignments__status__in=MentorAssignment.ACTIVE)
         # Students who graduated or left need no new mentor.
         .exclude(enrolment__status__in=[Enrolment.Status.GRADUATED, Enrolment.Status.WITHDRAWN])
+    )
+
+
+def _mentees(intake_round: IntakeRound) -> list[mentor_fit.MenteeFacts]:
+    """The candidates to mentor, as plain facts, in id order."""
+    rows = list(
+        _candidates_to_mentor(intake_round)
         .order_by("id")
         .values_list("id", "nationality", "candidate_language", "language_test",
                      "research_interests", "university_id")
@@ -91,26 +100,196 @@ def _mentors(today) -> tuple[list[mentor_fit.MentorFacts], dict[int, int]]:
 
 
 def _proposals(intake_round: IntakeRound, now: datetime):
-    """The optimal proposals (nomination id -> mentor id), each pair's fit, and the counts."""
+    """The optimal proposals (nomination id -> mentor id), each proposed pair's fit, and the
+    counts."""
     mentees = _mentees(intake_round)
     mentors, capacities = _mentors(timezone.localdate(now))
     refused = set(MentorAssignment.objects.filter(
         nomination_id__in=[m.nomination_id for m in mentees]
     ).exclude(status__in=MentorAssignment.ACTIVE).values_list("nomination_id", "mentor_id"))
-    fits, parts = [], {}
-    for mentee in mentees:
-        for mentor in mentors:
-            if (mentee.nomination_id, mentor.mentor_id) in refused:
-                continue
-            scored = mentor_fit.fit(mentee, mentor)
-            if scored is None:
-                continue
-            fits.append((mentee.nomination_id, mentor.mentor_id, scored[0]))
-            parts[(mentee.nomination_id, mentor.mentor_id)] = scored
-    assignment = assign_optimal(fits, capacities)
-    counts = {"candidates": len(mentees), "mentors": len(mentors), "pairs": len(fits),
+    members, hosts, weights = pair_weights(mentees, mentors, refused)
+    pairs = len(members)
+    assignment = assign_optimal_arrays(members, hosts, weights, capacities)
+    del members, hosts, weights
+    # The components are stored with the proposals only: computed for those, by `fit` itself.
+    mentee_of = {mentee.nomination_id: mentee for mentee in mentees}
+    mentor_of = {mentor.mentor_id: mentor for mentor in mentors}
+    parts = {(nomination_id, mentor_id): mentor_fit.fit(mentee_of[nomination_id],
+                                                        mentor_of[mentor_id])
+             for nomination_id, mentor_id in assignment.items()}
+    counts = {"candidates": len(mentees), "mentors": len(mentors), "pairs": pairs,
               "proposed": len(assignment), "without_mentor": len(mentees) - len(assignment)}
     return assignment, parts, counts
+
+
+# Candidates scored at once: the dense blocks are this many rows by the number of mentors.
+_CHUNK = 256
+
+
+def pair_weights(
+    mentees: list[mentor_fit.MenteeFacts], mentors: list[mentor_fit.MentorFacts],
+    refused: set[tuple[int, int]] = frozenset(),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every eligible pair (a shared language, not in `refused`) as three columns: nomination
+    ids, mentor ids and `mentor_fit.fit`'s weight, in (mentee, mentor) input order.
+
+    The same weights as calling `fit` on every pair, without touching every pair in Python: the
+    overlaps are counted by matrix products over a block of candidates at a time, and the weight
+    depends only on a few small counts (shared and total technologies and words, travel,
+    continuity), so the formula (`fit_from_counts`) runs once per distinct combination.
+    """
+    empty = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64),
+             np.empty(0, dtype=np.float64))
+    if not mentees or not mentors:
+        return empty
+    blocks = _eligible_blocks(mentees, mentors, refused)
+    # Only what some candidate has can be shared: the vocabularies are the candidates'.
+    techs = _index(t for mentee in mentees for t in mentee.technology_ids)
+    vocabulary = _index(w for mentee in mentees for w in mentee.interest_words)
+    mentor_words = set().union(*(mentor.keyword_words for mentor in mentors))
+    vocabulary = _index(w for w in vocabulary if w in mentor_words)
+    countries = _index(mentee.country for mentee in mentees)
+    universities = _index(mentee.university_id for mentee in mentees)
+    programs = _index(mentee.program_id for mentee in mentees)
+    mentor_tech = _incidence([mentor.technology_ids for mentor in mentors], techs)
+    mentor_word = _incidence([mentor.keyword_words for mentor in mentors], vocabulary)
+    travel = _incidence([mentor.travel_countries for mentor in mentors], countries)
+    known = _incidence([mentor.universities for mentor in mentors], universities)
+    program = _incidence([mentor.programs for mentor in mentors], programs)
+    mentor_ids = np.array([mentor.mentor_id for mentor in mentors], dtype=np.int64)
+    tech_total = np.array([len(m.technology_ids) for m in mentees], dtype=np.int64)
+    words_total = np.array([len(m.interest_words) for m in mentees], dtype=np.int64)
+    radix = (int(tech_total.max()) + 1, int(words_total.max()) + 1)
+
+    total = sum(int(np.count_nonzero(eligible)) for eligible in blocks)
+    largest = max(max(abs(m.nomination_id) for m in mentees), int(np.abs(mentor_ids).max()))
+    key_type = np.int32 if largest < 2**31 - 1 else np.int64
+    members = np.empty(total, dtype=key_type)
+    hosts = np.empty(total, dtype=key_type)
+    weights = np.empty(total, dtype=np.float64)
+    lookup = _WeightLookup(radix)
+    done = 0
+    for start, eligible in zip(range(0, len(mentees), _CHUNK), blocks, strict=True):
+        block = mentees[start:start + _CHUNK]
+        count = int(np.count_nonzero(eligible))
+        if not count:
+            continue
+        rows = slice(start, start + len(block))
+        country = np.array([countries[m.country] for m in block], dtype=np.int64)
+        university = np.array([universities[m.university_id] for m in block], dtype=np.int64)
+        own_program = np.array([programs[m.program_id] for m in block], dtype=np.int64)
+        # Whole blocks (candidates x mentors) of small counts, then the eligible entries only.
+        continuity = np.where(known.T[university] > 0, 2,
+                              np.where(program.T[own_program] > 0, 1, 0))
+        code = _code(_shared(block, "technology_ids", techs, mentor_tech),
+                     tech_total[rows, None], _shared(block, "interest_words", vocabulary,
+                                                     mentor_word),
+                     words_total[rows, None], travel.T[country] > 0, continuity, radix)
+        out = slice(done, done + count)
+        weights[out] = lookup(code[eligible])
+        i, j = np.nonzero(eligible)  # row by row: mentee, then mentor, as given
+        members[out] = np.array([m.nomination_id for m in block], dtype=key_type)[i]
+        hosts[out] = mentor_ids[j]
+        done += count
+    return members, hosts, weights
+
+
+def _eligible_blocks(mentees, mentors, refused) -> list[np.ndarray]:
+    """Which pairs can match (a shared language, not refused), as one boolean matrix
+    (candidates x mentors) per block of `_CHUNK` candidates: the language sets are few, so
+    each pair of them is tested once."""
+    e_groups, e_group = _groups([mentee.languages for mentee in mentees])
+    m_groups, m_group = _groups([mentor.languages for mentor in mentors])
+    speaks = np.array([[bool(a & b) for b in m_groups] for a in e_groups], dtype=bool)
+    column = {mentor.mentor_id: j for j, mentor in enumerate(mentors)}
+    row = {mentee.nomination_id: i for i, mentee in enumerate(mentees)}
+    blocks = []
+    for start in range(0, len(mentees), _CHUNK):
+        eligible = speaks[e_group[start:start + _CHUNK]][:, m_group]
+        for nomination_id, mentor_id in refused:
+            i = row.get(nomination_id, -1) - start
+            if 0 <= i < len(eligible) and mentor_id in column:
+                eligible[i, column[mentor_id]] = False
+        blocks.append(eligible)
+    return blocks
+
+
+class _WeightLookup:
+    """The weight of each code (`_code`), computed once per distinct code: through a table
+    when the codes' range is small (the usual case), else through the distinct codes."""
+
+    _TABLE_MAX = 1 << 20
+
+    def __init__(self, radix: tuple[int, int]) -> None:
+        self.radix = radix
+        size = radix[0] ** 2 * radix[1] ** 2 * 6
+        self.table = np.full(size, np.nan) if size <= self._TABLE_MAX else None
+        self.known: dict[int, float] = {}
+
+    def __call__(self, codes: np.ndarray) -> np.ndarray:
+        if self.table is not None:
+            wanted = np.zeros(len(self.table), dtype=bool)
+            wanted[codes] = True  # no sort: the range is small
+            missing = np.flatnonzero(wanted & np.isnan(self.table))
+            self.table[missing] = [_weight(code, self.radix) for code in missing.tolist()]
+            return self.table[codes]
+        distinct, which = np.unique(codes, return_inverse=True)
+        values = np.array([self.known.setdefault(int(code), _weight(int(code), self.radix))
+                           for code in distinct.tolist()], dtype=np.float64)
+        return values[which.reshape(-1)]
+
+
+def _groups(values: list[frozenset]) -> tuple[list[frozenset], np.ndarray]:
+    """The distinct values, and the index of each value among them."""
+    index = _index(values)
+    return list(index), np.array([index[value] for value in values], dtype=np.int64)
+
+
+def _index(values) -> dict:
+    """Each distinct value's position, in order of first appearance."""
+    return {value: k for k, value in enumerate(dict.fromkeys(values))}
+
+
+def _incidence(sets: list, index: dict) -> np.ndarray:
+    """Row r, column index[v] is 1 when v is in sets[r] (values outside `index` ignored)."""
+    matrix = np.zeros((len(sets), len(index)), dtype=np.float32)
+    for r, values in enumerate(sets):
+        matrix[r, [index[v] for v in values if v in index]] = 1
+    return matrix
+
+
+def _shared(block, field: str, index: dict, mentor_matrix: np.ndarray) -> np.ndarray:
+    """How many of each block candidate's `field` values each mentor has (candidates x
+    mentors)."""
+    if not index:
+        return np.zeros((len(block), len(mentor_matrix)), dtype=np.int64)
+    mine = _incidence([getattr(mentee, field) for mentee in block], index)
+    # Exact: 0/1 products summed in float32, far below 2**24.
+    return (mine @ mentor_matrix.T).astype(np.int64)
+
+
+def _code(shared_tech, tech_total, shared_words, words_total, travels, continuity,
+          radix) -> np.ndarray:
+    """The counts the weight depends on, as one integer (mixed radix). Below 2**63 while
+    technologies x words (each candidate's most) stay below 10**9: a megabyte of research
+    interests has some 250,000 words."""
+    techs, words = radix
+    code = shared_tech * techs + tech_total
+    code = (code * words + shared_words) * words + words_total
+    return (code * 2 + travels.astype(np.int64)) * 3 + continuity
+
+
+def _weight(code: int, radix: tuple[int, int]) -> float:
+    techs, words = radix
+    code, continuity = divmod(code, 3)
+    code, travels = divmod(code, 2)
+    code, words_total = divmod(code, words)
+    code, shared_words = divmod(code, words)
+    shared_tech, tech_total = divmod(code, techs)
+    return mentor_fit.fit_from_counts(
+        tech_shared=shared_tech, tech_total=tech_total, words_shared=shared_words,
+        words_total=words_total, travels=bool(travels),
+        continuity=(0.0, 0.5, 1.0)[continuity])["weight"]
 
 
 def _still_free(assignment: dict[int, int]) -> dict[int, int]:
