@@ -24,7 +24,7 @@ from django.http import Http404
 
 from candidates.models import CohortAdmission, Nomination, NominationCourse
 from candidates.scoring import words
-from candidates.selectors import admitted_nominations
+from candidates.selectors import taken_up_nominations
 from ecocycle.models import User
 from programs.models import DegreeTrack, IntakeRound
 
@@ -121,9 +121,10 @@ def assignment_get_for_staff(pk: int) -> MentorAssignment:
 
 
 def candidates_without_mentor(intake_round: IntakeRound) -> QuerySet[Nomination]:
-    """Admitted candidates of the round with no proposed, invited or accepted mentor."""
+    """Candidates of the round who accepted their place and have no proposed, invited or
+    accepted mentor."""
     return (
-        admitted_nominations(intake_round)
+        taken_up_nominations(intake_round)
         .exclude(mentor_assignments__status__in=MentorAssignment.ACTIVE)
         .select_related("university", "admission__track")
         # Not shown, and decrypting it for every row would be much of the page's time.
@@ -203,7 +204,7 @@ MENTOR_OPTIONS_LIMIT = 20
 
 def admitted_candidate_get(intake_round: IntakeRound, pk: int) -> Nomination:
     """One admitted candidate of the round (with or without a mentor); 404 for anybody else."""
-    nomination = admitted_nominations(intake_round).filter(pk=pk).first()
+    nomination = taken_up_nominations(intake_round).filter(pk=pk).first()
     if nomination is None:
         raise Http404
     return nomination

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from candidates.models import Nomination
-from candidates.selectors import admitted_nominations, coordinator_list_for_university
+from candidates.selectors import coordinator_list_for_university, taken_up_nominations
 from ecocycle.exceptions import DomainError
 from ecocycle.links import DeadLinkText, LinkCheck, LinkKind, LinkState, link_check, link_url
 from ecocycle.mail import (
@@ -460,9 +460,9 @@ def assignment_propose(*, actor: User, nomination: Nomination, mentor: Mentor,
     mentor = Mentor.objects.select_for_update().get(pk=mentor.pk)
     nomination = Nomination.objects.select_for_update().select_related(
         "intake_round__program", "university").get(pk=nomination.pk)
-    if not admitted_nominations(nomination.intake_round).filter(pk=nomination.pk).exists():
-        raise DomainError(_("%(name)s is not admitted: only admitted candidates get a mentor.")
-                          % {"name": nomination})
+    if not taken_up_nominations(nomination.intake_round).filter(pk=nomination.pk).exists():
+        raise DomainError(_("%(name)s has not accepted a place: only admitted candidates who "
+                            "accepted their offer get a mentor.") % {"name": nomination})
     if nomination.mentor_assignments.filter(status__in=MentorAssignment.ACTIVE).exists():
         raise DomainError(_("%(name)s already has a mentor proposed, invited or accepted. "
                             "Withdraw that one first.") % {"name": nomination})

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from candidates.models import CohortAdmission, MatchRun, Nomination, NominationCourse
 from candidates.scoring import words
-from candidates.selectors import admitted_nominations
+from candidates.selectors import taken_up_nominations
 from ecocycle.bulk import bulk_insert, prepared_datetime
 from ecocycle.locks import exclusive_job
 from ecocycle.matching import assign_optimal_arrays
@@ -27,10 +27,11 @@ from ..selectors import mentors_matchable
 
 
 def _candidates_to_mentor(intake_round: IntakeRound) -> QuerySet[Nomination]:
-    """The round's candidates the matching looks for a mentor for: admitted, without a live
+    """The round's candidates the matching looks for a mentor for: admitted and having accepted
+    their offer (a pending, declined or lapsed offer needs no mentor), without a live
     (proposed, invited or accepted) assignment, and neither graduated nor withdrawn."""
     return (
-        admitted_nominations(intake_round)
+        taken_up_nominations(intake_round)
         .exclude(mentor_assignments__status__in=MentorAssignment.ACTIVE)
         # Students who graduated or left need no new mentor.
         .exclude(enrolment__status__in=[Enrolment.Status.GRADUATED, Enrolment.Status.WITHDRAWN])
