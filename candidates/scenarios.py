@@ -183,8 +183,9 @@ def build_approved_cohorts(*, now=None) -> list[Cohort]:
         # Decided on the round's decisions date, as it happened (its offers are answered since).
         decided_at = now - timedelta(days=PAST_ROUND_DECIDED_DAYS_AGO)
         with transaction.atomic():
-            # One seat a track, so that some candidates wait on the reserve lists.
-            RoundTrack.objects.filter(intake_round=intake_round).update(seats=1)
+            if intake_round.program.name == RESERVE_PROGRAM:
+                # One seat a track, so that some candidates wait on the reserve lists.
+                RoundTrack.objects.filter(intake_round=intake_round).update(seats=1)
             services.cohort_match_run(intake_round=intake_round, trigger="command",
                                       now=decided_at)
             cohort = Cohort.objects.get(intake_round=intake_round)
@@ -195,8 +196,10 @@ def build_approved_cohorts(*, now=None) -> list[Cohort]:
 # How the decided round's candidates answered their offers, per program (the demo's Indonesian
 # then Vietnamese cohort), in the order of their family names: accepted, declined, let the deadline
 # pass, or were given more time by staff and still think it over. Then KITECH staff propose a
-# second wave for the seats given back.
-OFFER_STORIES = (("accept", "decline", "lapse"), ("extend", "decline", "lapse"))
+# second wave for the seats given back: in the Vietnamese program, whose round offered one seat a
+# track, a candidate waits on the reserve list for it.
+OFFER_STORIES = (("accept", "accept", "decline", "lapse"), ("accept", "decline", "extend"))
+RESERVE_PROGRAM = "Vietnam precision casting and moulding for electronics parts"
 PAST_ROUND_DECIDED_DAYS_AGO = 20
 
 
@@ -208,7 +211,8 @@ def build_offer_answers(*, actor, now=None) -> None:
     decided_at = now - timedelta(days=PAST_ROUND_DECIDED_DAYS_AGO)
     cohorts = []
     for cohort in Cohort.objects.filter(intake_round__name=PAST_ROUND_NAME,
-                                        status=Cohort.Status.APPROVED).order_by("id"):
+                                        status=Cohort.Status.APPROVED).select_related(
+            "intake_round__program").order_by("id"):
         offers = list(Offer.objects.filter(cohort=cohort).select_related("nomination")
                       .order_by("nomination__family_name", "id"))
         if not offers or any(offer.status != Offer.Status.PENDING for offer in offers):
@@ -229,7 +233,8 @@ def build_offer_answers(*, actor, now=None) -> None:
     # The nightly job, today: the offers not answered by their deadline lapse.
     services.offers_lapse(now=now)
     for cohort in cohorts:
-        if services.wave_refusal(cohort=cohort, now=now) is None:
+        reserve = cohort.intake_round.program.name == RESERVE_PROGRAM
+        if reserve and services.wave_refusal(cohort=cohort, now=now) is None:
             services.wave_propose(actor=actor, cohort=cohort, now=now)
 
 

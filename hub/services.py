@@ -21,6 +21,7 @@ from ecocycle.services import audit_entry_create
 from mentors.models import Mentor
 from mentors.services import (
     alumni_mentor_profiles_create,
+    assignments_end_for_places_given_up,
     invitations_expire,
     invitations_send,
     mentor_match_run,
@@ -53,6 +54,8 @@ def nightly_matching(*, trigger: str = MatchRun.Trigger.SCHEDULE,
     summary["alumni_mentor_profiles"] = alumni_mentor_profiles_create(now=now)
     summary["mentee_notes_removed"] = mentee_notes_anonymise()
     summary["mentor_invitations_expired"] = invitations_expire(now=now)
+    # A candidate who gave their place up (withdrew, no-show) needs their mentor no more.
+    summary["mentorships_ended"] = assignments_end_for_places_given_up(now=now)
     summary["mentor_proposals"] = 0
     summary["mentor_invitations_sent"] = 0
     for round_id in Cohort.objects.filter(status=Cohort.Status.APPROVED).order_by(

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from candidates.models import Nomination
+from candidates.models import Nomination, Offer
 from candidates.selectors import coordinator_list_for_university, taken_up_nominations
 from ecocycle.exceptions import DomainError
 from ecocycle.links import DeadLinkText, LinkCheck, LinkKind, LinkState, link_check, link_url
@@ -39,6 +39,9 @@ from ..models import Mentor, MentorAssignment
 
 MENTOR_LINK_LABEL = "mentor (invitation link)"
 Status = MentorAssignment.Status
+# Why the nightly job ends a mentorship whose candidate gave their place up (kept in the audit).
+PLACE_GIVEN_UP = ("The candidate no longer holds an accepted place (withdrew, declined or did "
+                  "not come).")
 
 
 def _now(now: datetime | None) -> datetime:
@@ -361,6 +364,37 @@ def invitations_expire(*, now: datetime | None = None) -> int:
         before={"status": Status.INVITED}, after={"status": Status.EXPIRED},
     ) for assignment in expired)
     return len(expired)
+
+
+@transaction.atomic
+def assignments_end_for_places_given_up(*, now: datetime | None = None) -> int:
+    """The nightly job: a live assignment (proposed, invited or mentoring) of a candidate who no
+    longer holds an accepted place — they withdrew, or staff recorded a decline or a no-show —
+    ends, and the mentor is told if they had been asked. Safe to run twice: a second run finds
+    none. How many ended."""
+    now = _now(now)
+    ids = list(MentorAssignment.objects.filter(status__in=MentorAssignment.ACTIVE)
+               .exclude(nomination__offers__status=Offer.Status.ACCEPTED)
+               .select_for_update().order_by("id").values_list("pk", flat=True))
+    if not ids:
+        return 0
+    ended = list(_with_summary(MentorAssignment.objects.filter(pk__in=ids)))
+    MentorAssignment.objects.filter(pk__in=ids).update(
+        status=Status.WITHDRAWN, withdrawn_at=now, withdraw_reason=PLACE_GIVEN_UP, updated_at=now)
+    AuditEntry.objects.bulk_create(audit_entry_build(
+        actor=None, action="mentor_assignment_withdraw", target=assignment,
+        before={"status": assignment.status},
+        after={"status": Status.WITHDRAWN, "reason": PLACE_GIVEN_UP},
+    ) for assignment in ended)
+    for assignment in ended:
+        if assignment.status in (Status.INVITED, Status.ACCEPTED):
+            email_queue(to=assignment.mentor.email, language=assignment.mentor.language,
+                        template="mentor_withdrawn",
+                        context={"mentor": assignment.mentor, "nomination": assignment.nomination,
+                                 "program": assignment.nomination.intake_round.program,
+                                 "accepted": assignment.status == Status.ACCEPTED,
+                                 "place_given_up": True})
+    return len(ended)
 
 
 def invitation_reminders_send(*, now: datetime | None = None, force: bool = False) -> int:
