@@ -84,17 +84,25 @@ def candidate_parts(candidate: CandidateFacts) -> dict[str, float]:
 def components(candidate: CandidateFacts, track: TrackFacts,
                parts: dict[str, float] | None = None) -> dict[str, float]:
     """Every criterion for this pair; `parts` may carry candidate_parts() computed once."""
+    return {**(parts or candidate_parts(candidate)), "coursework": _coursework(candidate, track),
+            "interests": _interests(candidate, track)}
+
+
+def _coursework(candidate: CandidateFacts, track: TrackFacts) -> float:
     if track.technology_ids:
         coursework = len(candidate.technology_ids & track.technology_ids) / len(
             track.technology_ids)
     else:
         coursework = 1.0 if candidate.technology_ids else 0.0
+    return round(_clamp(coursework), 6)
+
+
+def _interests(candidate: CandidateFacts, track: TrackFacts) -> float:
     if track.wanted_words:
         interests = len(candidate.interest_words & track.wanted_words) / len(track.wanted_words)
     else:
         interests = 0.0
-    return {**(parts or candidate_parts(candidate)), "coursework": round(_clamp(coursework), 6),
-            "interests": round(_clamp(interests), 6)}
+    return round(_clamp(interests), 6)
 
 
 _QUANTUM = Decimal("0.0001")
@@ -117,33 +125,44 @@ def _total(values: dict[str, float], positive: dict[str, float], total_weight: f
     return Score(total=total, components=values)
 
 
+class RoundScoring:
+    """score() for every pair of a round, with the same results, faster and smaller: the
+    weights are read once, the coursework of a (candidate's, track's) technologies pair is
+    computed once for the round, and a candidate's tracks that give it the same coursework and
+    interests share one Score (scores are read-only)."""
+
+    def __init__(self, weights: dict[str, float]):
+        self.positive, self.total_weight = _positive(weights)
+        self.coursework: dict[tuple[frozenset, frozenset], float] = {}
+
+    def candidate(self, candidate: CandidateFacts) -> "CandidateScorer":
+        return CandidateScorer(self, candidate)
+
+
 class CandidateScorer:
-    """score() for one candidate against many tracks, with the same result: the weights are
-    read and the track-independent parts computed once, and tracks that give the candidate
-    the same coursework and interests share one Score (scores are read-only), which keeps a
-    round's hundreds of thousands of pairs small in memory."""
+    """One candidate's scores against many tracks (see RoundScoring)."""
 
-    __slots__ = ("_candidate", "_parts", "_positive", "_seen", "_total_weight")
+    __slots__ = ("_candidate", "_parts", "_round", "_seen")
 
-    def __init__(self, candidate: CandidateFacts, weights: tuple[dict[str, float], float]):
+    def __init__(self, round_scoring: RoundScoring, candidate: CandidateFacts):
+        self._round = round_scoring
         self._candidate = candidate
         self._parts = candidate_parts(candidate)
-        self._positive, self._total_weight = weights
         self._seen: dict[tuple[float, float], Score] = {}
 
     def score(self, track: TrackFacts) -> Score:
-        values = components(self._candidate, track, self._parts)
-        key = (values["coursework"], values["interests"])
-        found = self._seen.get(key)
+        candidate = self._candidate
+        key = (candidate.technology_ids, track.technology_ids)
+        coursework = self._round.coursework.get(key)
+        if coursework is None:
+            coursework = self._round.coursework[key] = _coursework(candidate, track)
+        interests = _interests(candidate, track)
+        found = self._seen.get((coursework, interests))
         if found is None:
-            found = self._seen[key] = _total(values, self._positive, self._total_weight)
+            values = {**self._parts, "coursework": coursework, "interests": interests}
+            found = self._seen[(coursework, interests)] = _total(
+                values, self._round.positive, self._round.total_weight)
         return found
-
-
-def weights_prepared(weights: dict[str, float]) -> tuple[dict[str, float], float]:
-    """The weights as CandidateScorer takes them: each criterion's (never negative) weight and
-    their sum."""
-    return _positive(weights)
 
 
 def components_json(values: dict[str, float]) -> str:

@@ -155,14 +155,14 @@ def _scored_preferences(
     candidate_prefs: dict[int, list[int]] = {}
     entries: dict[int, list[tuple]] = defaultdict(list)
     scores: dict[tuple[int, int], scoring.Score] = {}
-    prepared = scoring.weights_prepared(weights)
+    round_scoring = scoring.RoundScoring(weights)
     for row in nominations:
         pk, reasons = row[0], row[8]
         # Tracks whose degree requirement the candidate misses are not matched.
         excluded = {r["params"].get("track_id") for r in reasons
                     if r.get("code") == "degree_track"}
         facts = _candidate_facts(row, technologies, per_university)
-        scorer = scoring.CandidateScorer(facts, prepared)
+        scorer = round_scoring.candidate(facts)
         ranked = []
         for track_id, rank in preferences.get(pk, ()):
             if track_id not in track_facts or track_id in excluded:
