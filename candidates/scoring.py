@@ -94,7 +94,8 @@ def _coursework(candidate: CandidateFacts, track: TrackFacts) -> float:
             track.technology_ids)
     else:
         coursework = 1.0 if candidate.technology_ids else 0.0
-    return round(_clamp(coursework), 6)
+    # A share of the track's set, within [0, 1] already: clamping would change nothing.
+    return round(coursework, 6)
 
 
 def _interests(candidate: CandidateFacts, track: TrackFacts) -> float:
@@ -102,7 +103,7 @@ def _interests(candidate: CandidateFacts, track: TrackFacts) -> float:
         interests = len(candidate.interest_words & track.wanted_words) / len(track.wanted_words)
     else:
         interests = 0.0
-    return round(_clamp(interests), 6)
+    return round(interests, 6)
 
 
 _QUANTUM = Decimal("0.0001")
