@@ -48,10 +48,10 @@ def eligibility_recheck(*, intake_round: IntakeRound | None = None,
                         now: datetime | None = None) -> int:
     """Evaluate every submitted nomination again (policies or dates may have changed).
 
-    Four queries per chunk of ELIGIBILITY_CHUNK nominations to read, with no write transaction
-    open; then the verdicts are stored a batch per short transaction, the changed ones with
-    their audit entries, and the time of the check on all. Returns how many verdicts changed;
-    running it twice changes nothing the second time.
+    One query for the ids, then four per chunk of ELIGIBILITY_CHUNK nominations to read, with
+    no write transaction open; then the verdicts are stored a batch per short transaction, the
+    changed ones with their audit entries, and the time of the check on all. Returns how many
+    verdicts changed; running it twice changes nothing the second time.
     """
     now = _now(now)
     today = timezone.localdate(now)
@@ -60,15 +60,19 @@ def eligibility_recheck(*, intake_round: IntakeRound | None = None,
         nominations = nominations.filter(intake_round=intake_round)
     policies = {p.program_id: p for p in EligibilityPolicy.objects.all()}
     track_names: dict[int, str] = {}
-    total, last = 0, 0
-    while rows := list(nominations.filter(pk__gt=last).order_by("pk")
-                       .values_list(*_FIELDS)[:ELIGIBILITY_CHUNK]):
-        last = rows[-1][0]
+    total = 0
+    # The ids first, then each chunk by primary key: a keyset query (id > last ... LIMIT) may be
+    # planned through the status index, rescanning every submitted nomination for each chunk.
+    ids = list(nominations.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), ELIGIBILITY_CHUNK):
+        rows = list(Nomination.objects.filter(
+            pk__in=ids[start:start + ELIGIBILITY_CHUNK], status=Nomination.Status.SUBMITTED,
+        ).order_by("pk").values_list(*_FIELDS))
         verdicts = _chunk_evaluate(rows, policies, track_names, today=today)
         # On PostgreSQL (row locks, no database-wide write lock) one transaction per chunk.
         size = ELIGIBILITY_BATCH if connection.vendor == "sqlite" else ELIGIBILITY_CHUNK
-        for start in range(0, len(verdicts), size):
-            batch = verdicts[start:start + size]
+        for first in range(0, len(verdicts), size):
+            batch = verdicts[first:first + size]
             total += short_transaction(lambda batch=batch: _verdicts_store(batch, now=now))
     return total
 
