@@ -5,6 +5,8 @@ import sys
 
 BENCHES = [
     ("matching engine", ["bench.engine"]),
+    ("the whole nightly job at 10k and 50k nominations, 2k mentors (PostgreSQL of DATABASE_URL: "
+     "data kept between runs; else SQLite, built each time)", ["bench.nightly"]),
     ("nightly cohort job, 10k nominations (database of DATABASE_URL, else SQLite)",
      ["bench.cohort_job"]),
     ("longest SQLite write-lock hold of the nightly job, 10k nominations (always SQLite)",
