@@ -61,14 +61,15 @@ def eligibility_recheck(*, intake_round: IntakeRound | None = None,
     policies = {p.program_id: p for p in EligibilityPolicy.objects.all()}
     track_names: dict[int, str] = {}
     total = 0
-    # The ids first, then each chunk by primary key: a keyset query (id > last ... LIMIT) may be
-    # planned through the status index, rescanning every submitted nomination for each chunk.
+    # The ids first, then each chunk as a range of primary keys: a keyset query (id > last ...
+    # LIMIT) may be planned through the status index, rescanning every submitted nomination for
+    # each chunk, and a list of thousands of ids costs more to build than to run.
     ids = list(nominations.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), ELIGIBILITY_CHUNK):
-        rows = list(Nomination.objects.filter(
-            pk__in=ids[start:start + ELIGIBILITY_CHUNK], status=Nomination.Status.SUBMITTED,
-        ).order_by("pk").values_list(*_FIELDS))
-        verdicts = _chunk_evaluate(rows, policies, track_names, today=today)
+        low, high = ids[start], ids[min(start + ELIGIBILITY_CHUNK, len(ids)) - 1]
+        rows = list(nominations.filter(pk__gte=low, pk__lte=high).order_by("pk")
+                    .values_list(*_FIELDS))
+        verdicts = _chunk_evaluate(rows, low, high, policies, track_names, today=today)
         # On PostgreSQL (row locks, no database-wide write lock) one transaction per chunk.
         size = ELIGIBILITY_BATCH if connection.vendor == "sqlite" else ELIGIBILITY_CHUNK
         for first in range(0, len(verdicts), size):
@@ -77,14 +78,14 @@ def eligibility_recheck(*, intake_round: IntakeRound | None = None,
     return total
 
 
-def _chunk_evaluate(rows: list[tuple], policies: dict, track_names: dict[int, str], *,
-                    today) -> list[_Verdict]:
-    """The verdicts of one chunk: its ranked tracks and its related courses read in one query
-    each (the names of tracks not seen yet in one more)."""
-    ids = [row[0] for row in rows]
+def _chunk_evaluate(rows: list[tuple], low: int, high: int, policies: dict,
+                    track_names: dict[int, str], *, today) -> list[_Verdict]:
+    """The verdicts of one chunk, the nominations with ids from `low` to `high`: their ranked
+    tracks and their related courses read in one query each (the names of tracks not seen yet
+    in one more). Those of other nominations in the range are read too, and left unused."""
     ranked: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for nomination_id, track_id, level in (
-        NominationPreference.objects.filter(nomination_id__in=ids)
+        NominationPreference.objects.filter(nomination_id__gte=low, nomination_id__lte=high)
         .order_by("nomination_id", "rank").values_list("nomination_id", "track_id",
                                                        "track__level")
     ):
@@ -94,7 +95,8 @@ def _chunk_evaluate(rows: list[tuple], policies: dict, track_names: dict[int, st
         track_names.update((t.pk, str(t)) for t in DegreeTrack.objects.filter(pk__in=unnamed))
     # A course counts when it is linked to at least one of the program's core technologies.
     related = dict(
-        NominationCourse.objects.filter(nomination_id__in=ids, technologies__isnull=False)
+        NominationCourse.objects.filter(nomination_id__gte=low, nomination_id__lte=high,
+                                        technologies__isnull=False)
         .order_by().values("nomination_id").annotate(n=Count("pk", distinct=True))
         .values_list("nomination_id", "n")
     )
