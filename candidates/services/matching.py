@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ecocycle.bulk import bulk_insert, prepared_datetime
+from ecocycle.bulk import bulk_copy, prepared_datetime
 from ecocycle.exceptions import DomainError
 from ecocycle.locks import JobBusy, JobLease, exclusive_job
 from ecocycle.matching import StableMatchResult, check_stability, stable_match
@@ -321,8 +321,8 @@ def _scores_refresh(intake_round: IntakeRound, proposal: CohortProposal, now: da
         gone = [n for n in ids if n in stored]
         if gone:
             NominationScore.objects.filter(nomination_id__in=gone).delete()
-        bulk_insert(NominationScore, ["nomination", "track", "total", "components",
-                                      "computed_at"], rows)
+        bulk_copy(NominationScore, ["nomination", "track", "total", "components",
+                                    "computed_at"], rows)
 
     # On PostgreSQL (row locks, no database-wide write lock) fewer, larger transactions.
     per_transaction = BATCH_ROWS // 10 if connection.vendor == "sqlite" else BATCH_ROWS // 2
@@ -370,7 +370,7 @@ def _run_stage(*, intake_round: IntakeRound, proposal: CohortProposal, trigger: 
     run.staged_placements = len(rows)  # what the swap checks are all there
     for start in range(0, len(rows), BATCH_ROWS):
         batch = rows[start:start + BATCH_ROWS]
-        short_transaction(lambda batch=batch: bulk_insert(
+        short_transaction(lambda batch=batch: bulk_copy(
             Placement, ["match_run", "nomination", "track", "choice_rank", "score", "reasons"],
             batch))
         lease.renew()
