@@ -37,9 +37,9 @@ def build_round(n_nominations: int, n_tracks: int, *, seed: int = 11):
     return intake_round
 
 
-def _bench_program(n_tracks: int, *, seats_total: int):
-    """A program with 20 technologies and 50 universities, and its round in the matching phase
-    offering `n_tracks` tracks that share `seats_total` seats."""
+def _bench_program(n_tracks: int, *, seats_total: int, n_universities: int = 50):
+    """A program with 20 technologies and `n_universities` universities, and its round in the
+    matching phase offering `n_tracks` tracks that share `seats_total` seats."""
     from candidates.models import EligibilityPolicy, ScoringPolicy
     from programs.models import (
         PHASE_MILESTONES,
@@ -61,7 +61,7 @@ def _bench_program(n_tracks: int, *, seats_total: int):
     technologies = [CoreTechnology.objects.create(program=program, name=f"Technology {i}",
                                                   keywords=f"word{i} term{i}") for i in range(20)]
     universities = University.objects.bulk_create(
-        University(name=f"Bench University {i}", country="ID") for i in range(50))
+        University(name=f"Bench University {i}", country="ID") for i in range(n_universities))
     ProgramUniversity.objects.bulk_create(
         ProgramUniversity(program=program, university=u, nomination_quota=10_000)
         for u in universities)
@@ -95,7 +95,7 @@ def _bench_nominations(intake_round, universities, technologies, tracks, n_nomin
     now = timezone.now()
     nominations = Nomination.objects.bulk_create(
         (Nomination(
-            intake_round=intake_round, university=universities[i % 50],
+            intake_round=intake_round, university=universities[i % len(universities)],
             status=Nomination.Status.SUBMITTED, family_name=f"Bench{i}",
             date_of_birth=date(1999, 1, 1), nationality="ID", email=f"c{i}@bench.example",
             degree="bachelor", degree_status="completed", major="Engineering",
@@ -104,7 +104,7 @@ def _bench_nominations(intake_round, universities, technologies, tracks, n_nomin
             language_score=rng.choice([6.0, 6.5, 7.0, 7.5, 8.0]),
             language_test_date=date.today() - timedelta(days=100),
             research_interests=f"word{rng.randrange(20)} term{rng.randrange(20)} process",
-            university_rank=i // 50 + 1, submitted_at=now - timedelta(seconds=i),
+            university_rank=i // len(universities) + 1, submitted_at=now - timedelta(seconds=i),
             consent_given_at=now, is_eligible=True, eligibility_reasons=[],
             email_normalised=f"c{i}@bench.example",
         ) for i in range(n_nominations)), batch_size=2000)

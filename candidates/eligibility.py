@@ -58,25 +58,52 @@ def _required_degree(policy: EligibilityPolicy, level: str) -> str:
     }[level]
 
 
+@dataclass(frozen=True)
+class EligibilityFacts:
+    """What the rules read of one nomination, as plain values (the nightly job reads them in
+    bulk). `preferences` are its ranked tracks in rank order: (track id, level, name)."""
+
+    gpa_normalised: Decimal | None
+    language_test: str
+    language_score: Decimal | None
+    language_test_date: date | None
+    degree: str
+    related_courses: int
+    preferences: tuple[tuple[int, str, str], ...]
+
+
 def evaluate(
     nomination: Nomination, policy: EligibilityPolicy | None, *, today: date,
     preferences=None, courses=None,
 ) -> EligibilityResult:
-    """Apply the policy. `preferences` and `courses` may be passed pre-loaded (the nightly job
-    loads them in bulk); otherwise they are read from the nomination's related managers.
+    """Apply the policy to one nomination. `preferences` and `courses` may be passed pre-loaded;
+    otherwise they are read from the nomination's related managers."""
+    preferences = list(nomination.preferences.all()) if preferences is None else preferences
+    courses = list(nomination.courses.all()) if courses is None else courses
+    return evaluate_facts(EligibilityFacts(
+        gpa_normalised=nomination.gpa_normalised, language_test=nomination.language_test,
+        language_score=nomination.language_score,
+        language_test_date=nomination.language_test_date, degree=nomination.degree,
+        related_courses=sum(1 for course in courses if course.technologies.all()),
+        preferences=tuple((p.track_id, p.track.level, str(p.track)) for p in preferences),
+    ), policy, today=today)
+
+
+def evaluate_facts(facts: EligibilityFacts, policy: EligibilityPolicy | None, *,
+                   today: date) -> EligibilityResult:
+    """Apply the policy.
 
     A nomination is eligible when it passes the general rules and at least one ranked track
     accepts its degree; tracks whose degree requirement it misses are listed and not matched.
+    O(ranked tracks); no query.
     """
     policy = policy or EligibilityPolicy()
-    preferences = list(nomination.preferences.all()) if preferences is None else preferences
-    courses = list(nomination.courses.all()) if courses is None else courses
     reasons: list[dict] = []
 
-    if nomination.gpa_normalised is None:
+    if facts.gpa_normalised is None:
         reasons.append(_reason("gpa_missing"))
-    elif nomination.gpa_normalised < policy.min_gpa:
-        reasons.append(_reason("gpa_low", gpa=str(nomination.gpa_normalised),
+    elif facts.gpa_normalised < policy.min_gpa:
+        reasons.append(_reason("gpa_low", gpa=str(facts.gpa_normalised),
                                minimum=str(policy.min_gpa)))
 
     minimums = {
@@ -84,33 +111,35 @@ def evaluate(
         Nomination.LanguageTest.IELTS: policy.min_ielts,
         Nomination.LanguageTest.TOPIK: policy.min_topik,
     }
-    test = nomination.language_test
+    test = facts.language_test
     if test in ("", Nomination.LanguageTest.NONE):
         reasons.append(_reason("language_none"))
     elif minimums.get(test) is None:
         reasons.append(_reason("language_not_accepted", test=test))
-    elif nomination.language_score is None or nomination.language_score < minimums[test]:
+    elif facts.language_score is None or facts.language_score < minimums[test]:
         reasons.append(_reason("language_low", test=test,
-                               score=str(nomination.language_score or 0),
+                               score=str(facts.language_score or 0),
                                minimum=str(minimums[test])))
-    if language_certificate_expired(test, nomination.language_test_date, today):
-        reasons.append(_reason("language_expired", date=nomination.language_test_date.isoformat()))
+    if language_certificate_expired(test, facts.language_test_date, today):
+        reasons.append(_reason("language_expired", date=facts.language_test_date.isoformat()))
 
-    related = sum(1 for course in courses if course.technologies.all())
-    if related < policy.min_related_courses:
-        reasons.append(_reason("courses_few", count=related, minimum=policy.min_related_courses))
+    if facts.related_courses < policy.min_related_courses:
+        reasons.append(_reason("courses_few", count=facts.related_courses,
+                               minimum=policy.min_related_courses))
 
     ineligible_tracks = set()
-    have = DEGREE_ORDER.get(nomination.degree, 0)
-    for preference in preferences:
-        needed = _required_degree(policy, preference.track.level)
+    have = DEGREE_ORDER.get(facts.degree, 0)
+    required: dict[str, str] = {}
+    for track_id, level, name in facts.preferences:
+        needed = required.get(level) or required.setdefault(level,
+                                                            _required_degree(policy, level))
         if have < DEGREE_ORDER[needed]:
-            ineligible_tracks.add(preference.track_id)
-            reasons.append(_reason("degree_track", track=str(preference.track),
-                                   track_id=preference.track_id, needed=needed))
-    if preferences and len(ineligible_tracks) == len(preferences):
+            ineligible_tracks.add(track_id)
+            reasons.append(_reason("degree_track", track=name, track_id=track_id,
+                                   needed=needed))
+    if facts.preferences and len(ineligible_tracks) == len(facts.preferences):
         reasons.append(_reason("no_track_left"))
-    if not preferences:
+    if not facts.preferences:
         reasons.append(_reason("no_preferences"))
 
     blocking = [r for r in reasons if r["code"] != "degree_track"]

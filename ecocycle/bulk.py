@@ -8,6 +8,7 @@ already in database form (ints, str, Decimal, JSON text, one prepared datetime),
 - other databases get one executemany.
 """
 
+import io
 from collections.abc import Sequence
 
 from django.db import connection, models
@@ -40,3 +41,28 @@ def bulk_insert(model: type[models.Model], fields: Sequence[str], rows: Sequence
 def prepared_datetime(value):
     """A datetime as the database wants it in a raw statement."""
     return connection.ops.adapt_datetimefield_value(value)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(value) -> str:
+    if value is None:
+        return "\\N"
+    return str(value).translate(_COPY_ESCAPES)
+
+
+def bulk_copy(model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]) -> int:
+    """bulk_insert, through COPY ... FROM STDIN on PostgreSQL: about half the time of the
+    INSERT for tens of thousands of rows (no statement to parse, no arrays to build). The same
+    values as bulk_insert: None is NULL, JSON as text; elsewhere it is bulk_insert."""
+    if connection.vendor != "postgresql" or not rows:
+        return bulk_insert(model, fields, rows)
+    opts = model._meta
+    quote = connection.ops.quote_name
+    column_list = ", ".join(quote(opts.get_field(name).column) for name in fields)
+    data = io.StringIO("".join("\t".join(map(_copy_field, row)) + "\n" for row in rows))
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(f"COPY {quote(opts.db_table)} ({column_list}) FROM STDIN",
+                                  data)
+    return len(rows)

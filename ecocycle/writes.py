@@ -38,9 +38,10 @@ def short_transaction(work: Callable[[], T]) -> T:
     """Run `work` in one transaction of its own and return its result.
 
     The time from taking the write lock to the commit goes to the observers (`write_holds`).
-    Then the job leaves the lock free for as long as it held it (at least PAUSE_MIN): a writer
-    waiting in SQLite's busy handler polls only every so often (up to 100 ms apart), and a job
-    taking the lock again at once would keep it out until its busy timeout ran out.
+    Then, on SQLite, the job leaves the lock free for as long as it held it (at least
+    PAUSE_MIN): a writer waiting in SQLite's busy handler polls only every so often (up to
+    100 ms apart), and a job taking the lock again at once would keep it out until its busy
+    timeout ran out.
     When the lock cannot be had in time the transaction is tried again (ATTEMPTS in all):
     nothing of it was written. Inside an outer transaction there is no retry, since the outer
     one is what would have to start again.
@@ -58,7 +59,8 @@ def short_transaction(work: Callable[[], T]) -> T:
         held = time.perf_counter() - started
         for observer in list(_observers):
             observer(held)
-        if not nested:
+        if not nested and connection.vendor == "sqlite":
+            # PostgreSQL locks rows, not the database: nobody waits for a pause there.
             time.sleep(max(held, PAUSE_MIN))
         return result
     raise AssertionError("unreachable")

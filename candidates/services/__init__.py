@@ -62,6 +62,7 @@ from .coordinators import (
     invitation_accept,
     invitation_check,
 )
+from .eligibility import eligibility_recheck
 from .matching import (
     CohortProposal,
     cohort_match_refusal,
@@ -72,7 +73,6 @@ from .matching import (
 from .nominations import (
     document_remove,
     document_upload,
-    eligibility_recheck,
     nomination_create,
     nomination_missing_parts,
     nomination_save,

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ecocycle.bulk import bulk_insert, prepared_datetime
+from ecocycle.bulk import bulk_copy, prepared_datetime
 from ecocycle.exceptions import DomainError
 from ecocycle.locks import JobBusy, JobLease, exclusive_job
 from ecocycle.matching import StableMatchResult, check_stability, stable_match
@@ -45,7 +46,7 @@ from ..models import (
 )
 from ..selectors import scoring_weights_get_for_round
 from ._common import _nominations_closed_refusal
-from .nominations import eligibility_recheck
+from .eligibility import eligibility_recheck
 
 MATCHING_WAITS = gettext_lazy(
     "Nominations for %(round)s close on %(close)s: the matching runs once they have closed "
@@ -154,18 +155,19 @@ def _scored_preferences(
     candidate_prefs: dict[int, list[int]] = {}
     entries: dict[int, list[tuple]] = defaultdict(list)
     scores: dict[tuple[int, int], scoring.Score] = {}
+    round_scoring = scoring.RoundScoring(weights)
     for row in nominations:
         pk, reasons = row[0], row[8]
         # Tracks whose degree requirement the candidate misses are not matched.
         excluded = {r["params"].get("track_id") for r in reasons
                     if r.get("code") == "degree_track"}
         facts = _candidate_facts(row, technologies, per_university)
-        parts = scoring.candidate_parts(facts)
+        scorer = round_scoring.candidate(facts)
         ranked = []
         for track_id, rank in preferences.get(pk, ()):
             if track_id not in track_facts or track_id in excluded:
                 continue
-            result = scoring.score(facts, track_facts[track_id], weights, parts)
+            result = scorer.score(track_facts[track_id])
             scores[(pk, track_id)] = result
             entries[track_id].append((scoring.order_key(result.total, rank, facts), pk))
             ranked.append(track_id)
@@ -198,10 +200,9 @@ def _outcome(result: StableMatchResult, *, fixed: Mapping[int, int],
     }
     placements = dict(result.placements)
     choice_ranks = {pk: rank + 1 for pk, rank in result.choice_ranks.items()}
-    ranks = {(pk, t): r for pk, prefs in preferences.items() for t, r in prefs}
     for pk, track_id in fixed.items():
         placements[pk] = track_id
-        choice_ranks[pk] = ranks.get((pk, track_id))
+        choice_ranks[pk] = dict(preferences.get(pk, ())).get(track_id)
     for pk in overrides:
         if pk not in fixed and pk in taking_part:
             unplaced[pk] = [{"track_id": None, "reason": "excluded_by_staff"}]
@@ -283,25 +284,54 @@ def _scores_refresh(intake_round: IntakeRound, proposal: CohortProposal, now: da
     """Bring the round's stored scores to the proposal's: only the nominations whose scores
     changed are written, each nomination's scores replaced whole in one short transaction
     (a batch holds many nominations)."""
-    stored: dict[int, dict[int, tuple]] = defaultdict(dict)
+    fresh: dict[int, list[int]] = defaultdict(list)
+    for n, t in proposal.scores:
+        fresh[n].append(t)
+    # The stored scores are streamed, not held: a nomination is unchanged when it has as many
+    # stored as fresh scores and each stored one equals the fresh one of its track.
+    stored_count: Counter = Counter()
+    differing: set[int] = set()
     for n, t, total, components in NominationScore.objects.filter(
             nomination__intake_round=intake_round).values_list(
-            "nomination_id", "track_id", "total", "components"):
-        stored[n][t] = (Decimal(total), components)
-    fresh: dict[int, dict[int, tuple]] = defaultdict(dict)
-    for (n, t), score in proposal.scores.items():
-        fresh[n][t] = (Decimal(str(score.total)), score.components)
-    changed = sorted(n for n in stored.keys() | fresh.keys() if stored.get(n) != fresh.get(n))
+            "nomination_id", "track_id", "total", "components").iterator(chunk_size=BATCH_ROWS):
+        stored_count[n] += 1
+        score = proposal.scores.get((n, t))
+        if score is None or Decimal(total) != score.total or components != score.components:
+            differing.add(n)
+    changed = sorted(n for n in stored_count.keys() | fresh.keys()
+                     if n in differing or stored_count[n] != len(fresh.get(n, ())))
+    stored = set(stored_count)
+    del stored_count, differing
     computed_at = prepared_datetime(now)
-    for start in range(0, len(changed), BATCH_ROWS // 10):
-        ids = changed[start:start + BATCH_ROWS // 10]
-        rows = [(n, t, str(proposal.scores[(n, t)].total),
-                 json.dumps(proposal.scores[(n, t)].components, sort_keys=True), computed_at)
+    texts: dict[int, tuple[str, str]] = {}  # a Score shared by several pairs is written once
+
+    def text(score: scoring.Score) -> tuple[str, str]:
+        key = id(score)
+        if key not in texts:
+            texts[key] = (str(score.total), scoring.components_json(score.components))
+        return texts[key]
+
+    def write(ids: list[int], rows: list[tuple]) -> None:
+        if connection.vendor == "postgresql":
+            # Scores are derived and recomputed every night: a crash may lose the last batches
+            # (each whole or not at all), which the next run writes again; not waiting for the
+            # log's flush at each commit saves most of the time the commits took.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        gone = [n for n in ids if n in stored]
+        if gone:
+            NominationScore.objects.filter(nomination_id__in=gone).delete()
+        bulk_copy(NominationScore, ["nomination", "track", "total", "components",
+                                    "computed_at"], rows)
+
+    # On PostgreSQL (row locks, no database-wide write lock) fewer, larger transactions.
+    per_transaction = BATCH_ROWS // 10 if connection.vendor == "sqlite" else BATCH_ROWS // 2
+    for start in range(0, len(changed), per_transaction):
+        ids = changed[start:start + per_transaction]
+        texts.clear()  # a candidate's scores are shared within it, so within one batch
+        rows = [(n, t, *text(proposal.scores[(n, t)]), computed_at)
                 for n in ids for t in sorted(fresh.get(n, ()))]
-        short_transaction(lambda ids=ids, rows=rows: (
-            NominationScore.objects.filter(nomination_id__in=ids).delete(),
-            bulk_insert(NominationScore, ["nomination", "track", "total", "components",
-                                          "computed_at"], rows)))
+        short_transaction(lambda ids=ids, rows=rows: write(ids, rows))
 
 
 def _placement_rows(run: MatchRun, proposal: CohortProposal) -> list[tuple]:
@@ -340,7 +370,7 @@ def _run_stage(*, intake_round: IntakeRound, proposal: CohortProposal, trigger: 
     run.staged_placements = len(rows)  # what the swap checks are all there
     for start in range(0, len(rows), BATCH_ROWS):
         batch = rows[start:start + BATCH_ROWS]
-        short_transaction(lambda batch=batch: bulk_insert(
+        short_transaction(lambda batch=batch: bulk_copy(
             Placement, ["match_run", "nomination", "track", "choice_rank", "score", "reasons"],
             batch))
         lease.renew()

@@ -26,7 +26,6 @@ from ecocycle.services import (
     audit_entry_create,
     instance_snapshot,
 )
-from ecocycle.writes import short_transaction
 from programs.models import DegreeTrack, IntakeRound, ProgramUniversity, RoundTrack, University
 
 from .. import eligibility
@@ -385,9 +384,6 @@ def document_remove(
     transaction.on_commit(lambda: storage.delete(name))
 
 
-# Nominations whose verdicts one short transaction of the nightly re-check stores.
-ELIGIBILITY_BATCH = 500
-
 MISSING_DOCUMENT = {
     NominationDocument.Kind.TRANSCRIPT: gettext_lazy("Upload the transcript."),
     NominationDocument.Kind.CV: gettext_lazy("Upload the CV."),
@@ -642,45 +638,3 @@ def nomination_withdraw(
                        before={"status": before},
                        after={"status": nomination.status, "reason": reason})
     return nomination
-
-
-def eligibility_recheck(*, intake_round: IntakeRound | None = None,
-                        now: datetime | None = None) -> int:
-    """Evaluate every submitted nomination again (policies or dates may have changed).
-
-    A fixed number of queries to read, whatever the number of nominations, with no write
-    transaction open; then the verdicts are stored a batch per short transaction, each with its
-    audit entries, so SQLite's write lock is never held long. Returns how many verdicts changed;
-    running it twice changes nothing the second time.
-    """
-    now = _now(now)
-    nominations = Nomination.objects.filter(status=Nomination.Status.SUBMITTED).select_related(
-        "intake_round__program"
-    ).prefetch_related("preferences__track", "courses__technologies")
-    if intake_round is not None:
-        nominations = nominations.filter(intake_round=intake_round)
-    nominations = list(nominations)
-    program_ids = {n.intake_round.program_id for n in nominations}
-    policies = {p.program_id: p for p in EligibilityPolicy.objects.filter(
-        program_id__in=program_ids)}
-    changed, entries = _eligibility_evaluate(nominations, policies, now=now, prefetched=True)
-    entries_of = {n.pk: entry for n, entry in zip(changed, entries, strict=True)}
-    total = 0
-    for start in range(0, len(nominations), ELIGIBILITY_BATCH):
-        batch = nominations[start:start + ELIGIBILITY_BATCH]
-        total += short_transaction(lambda batch=batch: _eligibility_write_unless_edited(
-            batch, entries_of, now=now))
-    return total
-
-
-def _eligibility_write_unless_edited(batch: list[Nomination], entries_of: Mapping[int, AuditEntry],
-                                     *, now: datetime) -> int:
-    """Store a batch of the nightly verdicts, read again under the write lock: a nomination
-    edited or withdrawn since it was read was evaluated by that change's own service, and is
-    left as that service stored it."""
-    current = set(Nomination.objects.filter(
-        pk__in=[n.pk for n in batch], status=Nomination.Status.SUBMITTED,
-    ).values_list("pk", "updated_at"))
-    kept = [n for n in batch if (n.pk, n.updated_at) in current]
-    changed = [n for n in kept if n.pk in entries_of]
-    return _eligibility_write(kept, changed, [entries_of[n.pk] for n in changed], now=now)
