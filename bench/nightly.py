@@ -301,17 +301,17 @@ def _goals(results: dict[int, tuple[dict, int]]) -> bool:
         figures, peak = results[50_000]
         met = figures["seconds"] <= GOAL_SECONDS_50K
         ok &= met
-        print(f"  whole job at 50k <= {GOAL_SECONDS_50K:.0f} s: {figures['seconds']:.1f} s  "
+        print(f"  goal: whole job at 50k <= {GOAL_SECONDS_50K:.0f} s: {figures['seconds']:.1f} s  "
               f"{_mark(met)}")
         met = peak / 1024 <= GOAL_PEAK_MB_50K
         ok &= met
-        print(f"  peak memory at 50k <= {GOAL_PEAK_MB_50K} MB: {peak / 1024:.0f} MB  "
+        print(f"  goal: peak memory at 50k <= {GOAL_PEAK_MB_50K} MB: {peak / 1024:.0f} MB  "
               f"{_mark(met)}")
     if 10_000 in results and 50_000 in results:
         ratio = results[50_000][0]["seconds"] / results[10_000][0]["seconds"]
         met = ratio <= GOAL_RATIO
         ok &= met
-        print(f"  50k / 10k time <= {GOAL_RATIO}x: {ratio:.1f}x  {_mark(met)}")
+        print(f"  goal: 50k / 10k time <= {GOAL_RATIO}x: {ratio:.1f}x  {_mark(met)}")
         for step in ("eligibility_recheck", "cohort_match_run"):
             small = [r["seconds"] for r in results[10_000][0]["steps"] if r["step"] == step]
             large = [r["seconds"] for r in results[50_000][0]["steps"] if r["step"] == step]
