@@ -47,10 +47,13 @@ class ScoringPolicy(TimeStampedModel):
 class NominationScore(models.Model):
     """A nomination's score for one track it ranked, with the parts it is made of."""
 
+    # No database-level foreign keys: scores are derived, rewritten every night by the hundred
+    # thousand, and the row-by-row key checks were most of that write's time (issue 16). Django
+    # still deletes them with their nomination or track, and the erasure lists them.
     nomination = models.ForeignKey(Nomination, on_delete=models.CASCADE, related_name="scores",
-                                   verbose_name=_("nomination"))
+                                   verbose_name=_("nomination"), db_constraint=False)
     track = models.ForeignKey(DegreeTrack, on_delete=models.CASCADE, related_name="scores",
-                              verbose_name=_("degree track"))
+                              verbose_name=_("degree track"), db_constraint=False)
     total = models.DecimalField(_("score"), max_digits=7, decimal_places=4)
     components = models.JSONField(_("components"), default=dict)
     computed_at = models.DateTimeField(_("computed"))
