@@ -147,6 +147,8 @@ class NominationOutcome:
     # The latest offer's deadline and, when declined, the reason the candidate chose.
     offer_deadline: datetime | None = None
     decline_reason: str = ""
+    # The wave of offers the latest offer came in (1: the cohort's approval).
+    offer_wave: int = 1
 
     @property
     def track_id(self) -> int | None:
@@ -170,7 +172,9 @@ class NominationOutcome:
         if self.code == OutcomeCode.OFFERED and self.track is not None:
             # In the reader's time zone (the coordinator's page; the summary email's recipient).
             return _("%(track)s: answer due by %(date)s") % {
-                "track": self.track, "date": moment(self.offer_deadline)}
+                "track": self.track, "date": moment(self.offer_deadline)} + self._wave_note
+        if self.code == OutcomeCode.OFFER_ACCEPTED and self.track is not None:
+            return str(self.track) + self._wave_note
         if (self.code == OutcomeCode.OFFER_DECLINED and self.track is not None
                 and self.decline_reason in Offer.DeclineReason.values):
             return _("%(track)s (reason: %(reason)s)") % {
@@ -184,6 +188,13 @@ class NominationOutcome:
             return _("The candidate never confirmed consent, so they could not take part in "
                      "the matching.")
         return str(_DETAIL.get(self.code, ""))
+
+    @property
+    def _wave_note(self) -> str:
+        """Said of an offer made for a seat given back, not at the cohort's approval."""
+        if self.offer_wave > 1:
+            return " " + _("(wave %(wave)s)") % {"wave": self.offer_wave}
+        return ""
 
     @property
     def reasons(self) -> list[str]:
@@ -224,11 +235,11 @@ def nomination_outcomes(nominations: Sequence[Nomination]) -> dict[int, Nominati
         return {}
     rows = list(outcome_annotate(Nomination.objects.filter(pk__in=ids)).annotate(
         offer_track=_latest_offer("track_id"), offer_deadline=_latest_offer("deadline"),
-        offer_reason=_latest_offer("decline_reason"),
+        offer_reason=_latest_offer("decline_reason"), offer_wave=_latest_offer("wave"),
     ).order_by().values_list(
         "pk", "outcome_code", "admission__track_id", "enrolment__outcome__path",
         "intake_round__cohort__status", "intake_round__cohort__match_run_id",
-        "offer_track", "offer_deadline", "offer_reason"))
+        "offer_track", "offer_deadline", "offer_reason", "offer_wave"))
     offers = {row[0]: row[6:] for row in rows}
     rows = [row[:6] for row in rows]
     unplaced = {pk: run for pk, code, _t, _p, _s, run in rows if code == OutcomeCode.NOT_PLACED}
@@ -248,7 +259,7 @@ def nomination_outcomes(nominations: Sequence[Nomination]) -> dict[int, Nominati
     outcomes = {}
     for pk, code, track_id, path, cohort_status, _run in rows:
         nomination = by_id[pk]
-        offer_track, offer_deadline, offer_reason = offers[pk]
+        offer_track, offer_deadline, offer_reason, offer_wave = offers[pk]
         if code in OFFER_ENDED:
             track_id = offer_track
         outcomes[pk] = nomination.outcome = NominationOutcome(
@@ -259,6 +270,7 @@ def nomination_outcomes(nominations: Sequence[Nomination]) -> dict[int, Nominati
             alumni_path=path or "",
             offer_deadline=offer_deadline if code == OutcomeCode.OFFERED else None,
             decline_reason=(offer_reason or "") if code == OutcomeCode.OFFER_DECLINED else "",
+            offer_wave=offer_wave or 1,
             left_studies=code == OutcomeCode.WITHDRAWN
             and nomination.status != Nomination.Status.WITHDRAWN)
     return outcomes

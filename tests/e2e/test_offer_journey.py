@@ -253,6 +253,8 @@ def test_offers_are_answered_and_a_seat_given_back_goes_to_the_reserve(browser, 
         coordinator_page.goto(f"/nominations/{nomination.pk}/")
         outcome = coordinator_page.inner_text("#outcome")
         assert label in outcome and str(track) in outcome, (nomination, outcome)
+        # Z's place was one given back: offered in the second wave, and the coordinator sees it.
+        assert ("(wave 2)" in outcome) == (nomination == z), (nomination, outcome)
         assert coordinator_page.locator("#read-only").is_visible()
         _fits(coordinator_page)
     coordinator_context.close()
