@@ -61,6 +61,8 @@ CRITERIA_LABELS = {
 }
 REVIEW_FILTER_KEYS = ("sort", "track", "university", "status")
 AUDIT_PAGE_SIZE = 50
+# The newest entries paged through (200 pages); older ones are reached by narrowing the period.
+AUDIT_PAGED_ENTRIES = 10_000
 AUDIT_FILTER_KEYS = ("who", "what", "since", "until")
 
 
@@ -313,16 +315,17 @@ def _review_query(filters: dict) -> str:
 
 def _review_context(intake_round: IntakeRound, filters: dict, *, form_errors=None,
                     form_values=None) -> dict:
-    overview = selectors.round_overview(intake_round)
-    rows = selectors.cohort_review_rows(
+    summary = selectors.cohort_review_summary(intake_round)
+    placements = selectors.cohort_review_rows(
         intake_round, sort=filters["sort"], track_id=filters["track"],
-        university_id=filters["university"], status=filters["status"],
+        university_id=filters["university"], status=filters["status"], summary=summary,
     )
     free = {entry["track"].pk: (entry["seats"] or 0) - (entry["placed"] or 0)
-            for entry in overview["tracks"]}
-    # Thousands of rows with a form each are slow to render and to read: 100 a page.
-    page = Paginator(rows, REVIEW_PAGE_SIZE).get_page(filters.get("page"))
-    rows = selectors.cohort_review_details(list(page.object_list))
+            for entry in summary["tracks"]}
+    # Thousands of rows with a form each are slow to render and to read: 100 a page, sliced in
+    # the database.
+    page = Paginator(placements, REVIEW_PAGE_SIZE).get_page(filters.get("page"))
+    rows = selectors.cohort_review_details(page.object_list)
     form_errors, form_values = form_errors or {}, form_values or {}
     for row in rows:
         nomination = row["nomination"]
@@ -348,16 +351,17 @@ def _review_context(intake_round: IntakeRound, filters: dict, *, form_errors=Non
                                  "page": page.next_page_number()}) if page.has_next() else None,
     }
     sort_links = {key: "?" + urlencode({**kept, "sort": key}) for key in SORT_KEYS}
-    editable = (overview["cohort"] is not None and overview["cohort"].match_run_id is not None
-                and overview["cohort"].status == Cohort.Status.PROPOSED)
+    cohort = summary["cohort"]
+    editable = (cohort is not None and cohort.match_run_id is not None
+                and cohort.status == Cohort.Status.PROPOSED)
     return {
-        "intake_round": intake_round, "overview": overview, "cohort": overview["cohort"],
+        "intake_round": intake_round, "cohort": cohort,
         "active": "cohort", "rows": rows, "filters": filters, "query": query,
         "page": page, "page_links": page_links,
-        "tracks": [entry["track"] for entry in overview["tracks"]],
-        "universities": [entry["university"] for entry in overview["by_university"]],
+        "tracks": [entry["track"] for entry in summary["tracks"]],
+        "universities": summary["universities"],
         "statuses": STATUS_FILTERS, "sort_links": sort_links, "editable": editable,
-        "approve_refusal": _cohort_refusals(intake_round, overview["cohort"],
+        "approve_refusal": _cohort_refusals(intake_round, cohort,
                                             timezone.now())["approve_refusal"]
         if editable else None,
     }
@@ -664,7 +668,8 @@ def _audit_filtered(request, intake_round: IntakeRound) -> tuple[AuditFilterForm
 def audit_log(request, round_id):
     intake_round = _round(round_id)
     form, entries = _audit_filtered(request, intake_round)
-    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = audit.CappedPaginator(entries, AUDIT_PAGE_SIZE,
+                                 cap=AUDIT_PAGED_ENTRIES).get_page(request.GET.get("page"))
     filters = {k: v for k in AUDIT_FILTER_KEYS if (v := request.GET.get(k, "").strip())}
     return render(request, "candidates/staff/audit_log.html", {
         "intake_round": intake_round, "active": "audit", "form": form, "page": page,
