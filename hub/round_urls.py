@@ -27,4 +27,9 @@ urlpatterns = [
     path("rounds/<int:round_id>/audit/export.csv", round_views.audit_export, name="audit_export"),
     path("rounds/<int:round_id>/export/<slug:what>.<slug:fmt>", export_views.export,
          name="export"),
+    path("rounds/<int:round_id>/export/<slug:what>/build/", export_views.export_job_create,
+         name="export_job_create"),
+    path("exports/<int:job_id>/", export_views.export_job, name="export_job"),
+    path("exports/<int:job_id>/download/", export_views.export_job_download,
+         name="export_job_download"),
 ]
