@@ -308,6 +308,25 @@ def _review_filters(params: QueryDict) -> dict:
     }
 
 
+class _TrackLabels:
+    """A track's short label ("Master's · Major") and full name (str(track): the department
+    too), each level's name translated once."""
+
+    def __init__(self):
+        self.levels: dict[str, str] = {}
+        self.tracks: dict[int, tuple[str, str]] = {}
+
+    def __call__(self, track) -> tuple[str, str]:
+        if track is None:
+            return "", ""
+        if track.pk not in self.tracks:
+            if track.level not in self.levels:
+                self.levels[track.level] = track.get_level_display()
+            short = f"{self.levels[track.level]} · {track.major}"
+            self.tracks[track.pk] = (short, f"{short} ({track.department})")  # as str(track)
+        return self.tracks[track.pk]
+
+
 def _review_query(filters: dict) -> str:
     return urlencode({key: value for key, value in filters.items()
                       if value not in (None, "") and not (key == "sort" and value == "track")})
@@ -325,20 +344,28 @@ def _review_context(intake_round: IntakeRound, filters: dict, *, form_errors=Non
     # Thousands of rows with a form each are slow to render and to read: 100 a page, sliced in
     # the database.
     page = Paginator(placements, REVIEW_PAGE_SIZE).get_page(filters.get("page"))
-    rows = selectors.cohort_review_details(page.object_list)
+    rows = selectors.cohort_review_details(
+        page.object_list, tracks={entry["track"].pk: entry["track"] for entry in summary["tracks"]})
     form_errors, form_values = form_errors or {}, form_values or {}
+    # Each label translated once per page, not once per row and option: a page has a hundred
+    # rows of up to ten tracks each.
+    labels = _TrackLabels()
+    criteria = {name: str(CRITERIA_LABELS[name]) for name in scoring.CRITERIA}
+    admin_url = reverse("admin:candidates_nomination_change", args=[0])
     for row in rows:
         nomination = row["nomination"]
         current = row["track"].pk if row["track"] is not None else None
+        row["track_label"], row["track_title"] = labels(row["track"])
         row["move_options"] = [
-            {"track": track, "free": free.get(track.pk, 0) > 0}
+            {"track": track, "pk": track.pk, "free": free.get(track.pk, 0) > 0,
+             **dict(zip(("label", "title"), labels(track), strict=True))}
             for track in row["ranked_tracks"] if track.pk != current
         ]
-        row["admin_url"] = reverse("admin:candidates_nomination_change", args=[nomination.pk])
+        row["admin_url"] = admin_url.replace("/0/", f"/{nomination.pk}/")
         row["errors"] = form_errors.get(nomination.pk, [])
         row["values"] = form_values.get(nomination.pk, {})
         components = row["components"] or {}
-        row["component_list"] = [(CRITERIA_LABELS[name], components[name])
+        row["component_list"] = [(criteria[name], components[name])
                                  for name in scoring.CRITERIA if name in components]
     query = _review_query(filters)
     kept = {key: value for key, value in filters.items()
@@ -358,7 +385,9 @@ def _review_context(intake_round: IntakeRound, filters: dict, *, form_errors=Non
         "intake_round": intake_round, "cohort": cohort,
         "active": "cohort", "rows": rows, "filters": filters, "query": query,
         "page": page, "page_links": page_links,
-        "tracks": [entry["track"] for entry in summary["tracks"]],
+        "tracks": [{"pk": entry["track"].pk, **dict(zip(("label", "title"),
+                                                         labels(entry["track"]), strict=True))}
+                   for entry in summary["tracks"]],
         "universities": summary["universities"],
         "statuses": STATUS_FILTERS, "sort_links": sort_links, "editable": editable,
         "approve_refusal": _cohort_refusals(intake_round, cohort,

@@ -9,12 +9,15 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
     Count,
     Exists,
     F,
+    FilteredRelation,
+    Func,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -127,35 +130,48 @@ def _placed(run: MatchRun | None) -> QuerySet[Placement]:
     return Placement.objects.filter(match_run=run, track__isnull=False)
 
 
-def _round_breakdowns(intake_round: IntakeRound,
-                      latest: MatchRun | None) -> tuple[list[dict], list[dict]]:
-    """Nominated, eligible and placed by country and by university: counted in the database,
-    one row per university and country (two queries, and one for the universities' names)."""
-    counts: dict[tuple[int, str], Counter] = defaultdict(Counter)
-    for row in (Nomination.objects.filter(intake_round=intake_round)
-                .exclude(status=Nomination.Status.DRAFT)
-                .values("university_id", "nationality")
-                .annotate(nominated=Count("id"), eligible=Count("id", filter=_ELIGIBLE))
-                .order_by()):
-        key = (row["university_id"], str(row["nationality"]))
-        counts[key].update({"nominated": row["nominated"], "eligible": row["eligible"],
-                            "placed": 0})
-    for row in (_placed(latest).exclude(nomination__status=Nomination.Status.DRAFT)
-                .values("nomination__university_id", "nomination__nationality")
-                .annotate(placed=Count("id")).order_by()):
-        counts[(row["nomination__university_id"],
-                str(row["nomination__nationality"]))]["placed"] += row["placed"]
+# Counted as eligible: submitted, consented and eligible.
+_CONSENTED = Q(status=Nomination.Status.SUBMITTED, consent_given_at__isnull=False)
+_ELIGIBLE = _CONSENTED & Q(is_eligible=True)
+
+
+def _round_counts(intake_round: IntakeRound, latest: MatchRun | None) -> list[dict]:
+    """The round's nominations (drafts aside) with where the latest run placed them, counted in
+    one pass of the database: a row per university, nationality and placed track (a few
+    thousand at most, whatever the number of nominations)."""
+    nominations = (Nomination.objects.filter(intake_round=intake_round)
+                   .exclude(status=Nomination.Status.DRAFT))
+    if latest is not None:
+        nominations = nominations.annotate(latest=FilteredRelation(
+            "placements", condition=Q(placements__match_run=latest)))
+        placed_track = F("latest__track_id")
+    else:
+        placed_track = Value(None, output_field=IntegerField())
+    return list(nominations.values("university_id", "nationality")
+                .annotate(placed_track=placed_track)
+                .values("university_id", "nationality", "placed_track")
+                .annotate(nominated=Count("id"), consented=Count("id", filter=_CONSENTED),
+                          eligible=Count("id", filter=_ELIGIBLE))
+                .order_by())
+
+
+def _round_breakdowns(counts: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Nominated, eligible and placed by country and by university (one query, for the
+    universities' names)."""
     by_university_counts = defaultdict(Counter)
     by_country_counts = defaultdict(Counter)
-    for (university_id, country), figures in counts.items():
-        for key in ("nominated", "eligible", "placed"):
-            by_university_counts[university_id][key] += figures[key]
-            by_country_counts[country][key] += figures[key]
+    for row in counts:
+        figures = {"nominated": row["nominated"], "eligible": row["eligible"],
+                   "placed": row["nominated"] if row["placed_track"] is not None else 0}
+        by_university_counts[row["university_id"]].update(figures)
+        by_country_counts[str(row["nationality"])].update(figures)
     universities = University.objects.in_bulk(by_university_counts.keys())
-    by_country = [{"country": code, "name": dict(countries).get(code, code), **counts}
+    by_country = [{"country": code, "name": dict(countries).get(code, code),
+                   **{key: counts[key] for key in ("nominated", "eligible", "placed")}}
                   for code, counts in sorted(by_country_counts.items())]
     by_university = sorted(
-        ({"university": universities[uid], **counts}
+        ({"university": universities[uid],
+          **{key: counts[key] for key in ("nominated", "eligible", "placed")}}
          for uid, counts in by_university_counts.items()),
         key=lambda row: row["university"].name)
     return by_country, by_university
@@ -176,29 +192,20 @@ def _run_changes(latest: MatchRun | None, previous: MatchRun | None) -> dict[str
     return changes
 
 
-# Counted as eligible: submitted, consented and eligible.
-_ELIGIBLE = Q(status=Nomination.Status.SUBMITTED, consent_given_at__isnull=False,
-              is_eligible=True)
-
-
 def round_overview(intake_round: IntakeRound) -> dict:
     """A round's figures: the funnel, each track's fill, the breakdowns by country and by
-    university, and what changed since the previous run. Counted in the database: a fixed
-    number of queries, each returning a row per track, university or country, never one per
+    university, and what changed since the previous run. Counted in the database, in a fixed
+    number of queries each returning a row per track, university or country, never one per
     nomination."""
-    funnel_counts = (
-        Nomination.objects.filter(intake_round=intake_round)
-        .exclude(status=Nomination.Status.DRAFT)
-        .aggregate(nominated=Count("id"),
-                   consented=Count("id", filter=Q(status=Nomination.Status.SUBMITTED,
-                                                  consent_given_at__isnull=False)),
-                   eligible=Count("id", filter=_ELIGIBLE))
-    )
     cohort = cohort_get_for_round(intake_round)
     runs = list(cohort_run_list(intake_round)[:2])
     latest, previous = [*runs, None, None][:2]
-    placed_per_track = dict(_placed(latest).values("track_id").annotate(n=Count("id"))
-                            .order_by().values_list("track_id", "n"))
+    counts = _round_counts(intake_round, latest)
+    placed_per_track = Counter()
+    for row in counts:
+        if row["placed_track"] is not None:
+            placed_per_track[row["placed_track"]] += row["nominated"]
+    # Scores are kept for the candidates of the latest run: a probe of the scores' index each.
     scored = Nomination.objects.filter(
         Exists(NominationScore.objects.filter(nomination_id=OuterRef("pk"))),
         intake_round=intake_round).count()
@@ -206,16 +213,16 @@ def round_overview(intake_round: IntakeRound) -> dict:
         cohort__intake_round=intake_round, cohort__status=Cohort.Status.APPROVED,
     ).aggregate(approved=Count("id"), enrolled=Count("enrolment"))
     funnel = [
-        ("nominated", _("Nominated"), funnel_counts["nominated"]),
-        ("consented", _("Consented"), funnel_counts["consented"]),
-        ("eligible", _("Eligible"), funnel_counts["eligible"]),
+        ("nominated", _("Nominated"), sum(row["nominated"] for row in counts)),
+        ("consented", _("Consented"), sum(row["consented"] for row in counts)),
+        ("eligible", _("Eligible"), sum(row["eligible"] for row in counts)),
         ("scored", _("Scored"), scored),
-        ("placed", _("Placed"), sum(placed_per_track.values())),
+        ("placed", _("Placed"), placed_per_track.total()),
         ("approved", _("Approved"), admissions["approved"]),
         ("enrolled", _("Enrolled"), admissions["enrolled"]),
     ]
     tracks = _round_tracks(intake_round, latest, placed_per_track)
-    by_country, by_university = _round_breakdowns(intake_round, latest)
+    by_country, by_university = _round_breakdowns(counts)
     running = cohort_run_requested(cohort, latest)
     return {"funnel": funnel, "tracks": tracks, "by_country": by_country,
             "by_university": by_university, "latest_run": latest, "previous_run": previous,
@@ -281,12 +288,31 @@ def _unplaced_sentences(reasons: list[dict], names: dict[int, str]) -> list[str]
 SORT_KEYS = ("track", "candidate", "university", "rank", "score")
 
 
-def _positions(field: str, objects) -> Case:
+class _ArrayPosition(Func):
+    """PostgreSQL's array_position(ids, field), past the end when absent: one scan of a short
+    integer array in C per row."""
+
+    output_field = IntegerField()
+
+    def __init__(self, field: str, ids: list[int]):
+        super().__init__(F(field))
+        self.ids = [int(pk) for pk in ids]
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.source_expressions[0])
+        return (f"COALESCE(array_position(%s::integer[], {column}), %s)",
+                (self.ids, *params, len(self.ids) + 1))
+
+
+def _positions(field: str, objects):
     """Each object's place in `objects` (sorted in Python, by names as the page shows them in
     the current language) as a database expression to order by: a round has a few hundred
     tracks and universities at most."""
-    return Case(*(When(**{field: obj.pk}, then=Value(i)) for i, obj in enumerate(objects)),
-                default=Value(len(objects)), output_field=IntegerField())
+    ids = [obj.pk for obj in objects]
+    if connection.vendor == "postgresql":
+        return _ArrayPosition(field, ids)
+    return Case(*(When(**{field: pk}, then=Value(i)) for i, pk in enumerate(ids)),
+                default=Value(len(ids)), output_field=IntegerField())
 
 
 def _name_lower() -> Case:
@@ -360,15 +386,25 @@ def cohort_review_rows(
     return rows.order_by(*order)
 
 
-def cohort_review_details(placements) -> list[dict]:
-    """The rows of one page of placements: the nomination, university and track, score
+def cohort_review_details(placements, tracks: dict[int, DegreeTrack] | None = None) -> list[dict]:
+    """The rows of one page of placements: the nomination and its university, the track, score
     components, eligibility notes, overrides and the tracks each candidate ranked (four queries
-    for the page, whatever the round's size)."""
+    for the page, whatever the round's size). `tracks` (the round's, by id) saves reading
+    them again."""
     placements = list(placements)
     ids = [p.nomination_id for p in placements]
-    nominations = Nomination.objects.defer("passport_number").select_related(
-        "university").in_bulk(ids)
-    tracks = DegreeTrack.objects.in_bulk({p.track_id for p in placements if p.track_id})
+    nominations = Nomination.objects.select_related("university").only(
+        "given_names", "family_name", "native_name", "nationality", "eligibility_reasons",
+        "university__name", "university__country").in_bulk(ids)
+    ranked_ids = defaultdict(list)
+    for nomination_id, track_id in NominationPreference.objects.filter(
+            nomination_id__in=ids).order_by("rank").values_list("nomination_id", "track_id"):
+        ranked_ids[nomination_id].append(track_id)
+    wanted = {p.track_id for p in placements if p.track_id} | {
+        t for ranked in ranked_ids.values() for t in ranked}
+    tracks = dict(tracks or {})
+    if wanted - tracks.keys():
+        tracks.update(DegreeTrack.objects.in_bulk(wanted - tracks.keys()))
     overrides = {o.nomination_id: o for o in CohortOverride.objects.filter(
         nomination_id__in=ids, cleared_at__isnull=True).select_related("track", "created_by")}
     placed = {p.nomination_id: p.track_id for p in placements if p.track_id}
@@ -377,26 +413,24 @@ def cohort_review_details(placements) -> list[dict]:
             nomination_id__in=ids).values_list("nomination_id", "track_id", "components")
         if placed.get(n) == t
     }
-    ranked = defaultdict(list)
-    for preference in NominationPreference.objects.filter(nomination_id__in=ids).select_related(
-            "track").order_by("rank"):
-        ranked[preference.nomination_id].append(preference.track)
-    names = {track.pk: str(track) for tracks in ranked.values() for track in tracks}
+    names = {}
     rows = []
     for placement in placements:
         pk = placement.nomination_id
         nomination = nominations[pk]
+        ranked = [tracks[t] for t in ranked_ids[pk] if t in tracks]
+        reasons = placement.reasons if placement.track_id is None else []
+        if reasons:
+            names.update((t.pk, str(t)) for t in ranked if t.pk not in names)
         rows.append({
             "nomination_id": pk, "nomination": nomination, "name": str(nomination),
             "university": nomination.university, "country": nomination.nationality,
             "track": tracks.get(placement.track_id), "choice_rank": placement.choice_rank,
-            "score": placement.score, "override": overrides.get(pk),
-            "reasons": placement.reasons if placement.track_id is None else [],
-            "unplaced_reasons": _unplaced_sentences(
-                placement.reasons if placement.track_id is None else [], names),
+            "score": placement.score, "override": overrides.get(pk), "reasons": reasons,
+            "unplaced_reasons": _unplaced_sentences(reasons, names),
             "components": components.get((pk, placed.get(pk)), {}),
             "eligibility": [reason_text(r) for r in nomination.eligibility_reasons],
-            "ranked_tracks": ranked[pk],
+            "ranked_tracks": ranked,
         })
     return rows
 
