@@ -44,7 +44,7 @@ PROGRESS_EVERY = 2000
 
 def export_rows_estimate(*, intake_round: IntakeRound, what: str) -> int:
     """How many rows the table has: the candidates of the cohort's current run and its
-    admissions outside it (two counts). Small tables (the universities') count as none."""
+    admissions outside it (one count). Small tables (the universities') count as none."""
     if what not in LARGE_TABLES:
         return 0
     cohort = cohort_get_for_round(intake_round)
@@ -56,7 +56,7 @@ def export_rows_estimate(*, intake_round: IntakeRound, what: str) -> int:
     # An admission without a placement in the run is a row of its own.
     outside = cohort.admissions.exclude(Exists(Placement.objects.filter(
         match_run_id=cohort.match_run_id, nomination_id=OuterRef("nomination_id"))))
-    return runs.count() + outside.count()
+    return runs.order_by().values("pk").union(outside.order_by().values("pk"), all=True).count()
 
 
 def export_job_list_for_user(user: User, intake_round: IntakeRound | None = None):

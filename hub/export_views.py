@@ -41,7 +41,7 @@ def export(request, round_id: int, what: str, fmt: str) -> HttpResponse:
         raise PermissionDenied
     if what not in EXPORT_TABLES or fmt not in FORMATS:
         raise Http404
-    intake_round = get_object_or_404(intake_round_list(), pk=round_id)
+    intake_round = get_object_or_404(IntakeRound, pk=round_id)
     if fmt == "xlsx":
         rows = export_rows_estimate(intake_round=intake_round, what=what)
         if rows > XLSX_INLINE_ROWS:
@@ -69,6 +69,8 @@ def _in_language(chunks: Iterator[bytes]) -> Iterator[bytes]:
 def _export_prepare(request, intake_round: IntakeRound, what: str, rows: int) -> HttpResponse:
     """Too large to build in the request: a page that asks for it to be built (changes
     nothing), with the member's earlier exports of the round."""
+    # With its milestones: the page's header shows its phase.
+    intake_round = get_object_or_404(intake_round_list(), pk=intake_round.pk)
     return render(request, "hub/staff/export_prepare.html", {
         "intake_round": intake_round, "cohort": cohort_get_for_round(intake_round),
         "active": "overview", "what": what, "rows": rows,

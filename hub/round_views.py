@@ -326,6 +326,13 @@ class _TrackLabels:
             self.tracks[track.pk] = (short, f"{short} ({track.department})")  # as str(track)
         return self.tracks[track.pk]
 
+    def option(self, track) -> dict:
+        """A track as a <select>'s option: its id as a plain string (no number formatting in
+        the template), label and title."""
+        label, title = self(track)
+        return {"track": track, "pk": track.pk, "value": str(track.pk), "label": label,
+                "title": title}
+
 
 def _review_query(filters: dict) -> str:
     return urlencode({key: value for key, value in filters.items()
@@ -356,14 +363,16 @@ def _review_context(intake_round: IntakeRound, filters: dict, *, form_errors=Non
         nomination = row["nomination"]
         current = row["track"].pk if row["track"] is not None else None
         row["track_label"], row["track_title"] = labels(row["track"])
+        row["key"] = str(nomination.pk)  # a plain string: no number formatting per use
+        values = form_values.get(nomination.pk, {})
         row["move_options"] = [
-            {"track": track, "pk": track.pk, "free": free.get(track.pk, 0) > 0,
-             **dict(zip(("label", "title"), labels(track), strict=True))}
+            {**labels.option(track), "selected": track.pk == values.get("track"),
+             "free": free.get(track.pk, 0) > 0}
             for track in row["ranked_tracks"] if track.pk != current
         ]
         row["admin_url"] = admin_url.replace("/0/", f"/{nomination.pk}/")
         row["errors"] = form_errors.get(nomination.pk, [])
-        row["values"] = form_values.get(nomination.pk, {})
+        row["values"] = values
         components = row["components"] or {}
         row["component_list"] = [(criteria[name], components[name])
                                  for name in scoring.CRITERIA if name in components]
@@ -385,9 +394,7 @@ def _review_context(intake_round: IntakeRound, filters: dict, *, form_errors=Non
         "intake_round": intake_round, "cohort": cohort,
         "active": "cohort", "rows": rows, "filters": filters, "query": query,
         "page": page, "page_links": page_links,
-        "tracks": [{"pk": entry["track"].pk, **dict(zip(("label", "title"),
-                                                         labels(entry["track"]), strict=True))}
-                   for entry in summary["tracks"]],
+        "tracks": [labels.option(entry["track"]) for entry in summary["tracks"]],
         "universities": summary["universities"],
         "statuses": STATUS_FILTERS, "sort_links": sort_links, "editable": editable,
         "approve_refusal": _cohort_refusals(intake_round, cohort,

@@ -9,11 +9,12 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from itertools import chain
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
+from django_countries.fields import Country
 
 from ecocycle.exports import ExportTable
-from programs.models import RoundTrack, University
+from programs.models import DegreeTrack, RoundTrack, University
 
 from ..models import Cohort, CohortAdmission, CohortOverride, MatchRunTrack, Nomination, Placement
 from .cohorts import cohort_get_for_round
@@ -91,46 +92,71 @@ def cohort_table(intake_round) -> ExportTable:
     """Every candidate of the round's cohort: where they are placed or admitted, and why.
     Country is the candidate's nationality, as in the dashboard's per-country figures.
 
-    Its rows are lazy: the placements are read in chunks as the rows are written (a CSV is
-    streamed), the admissions and overrides (at most the round's seats) up front. Five queries,
-    whatever the size of the round.
+    Its rows are lazy: the placements are read as plain values in chunks as the rows are
+    written (a CSV is streamed), the tracks, universities, admissions and overrides (at most
+    the round's seats) up front. Seven queries, whatever the size of the round.
     """
     cohort = cohort_get_for_round(intake_round)
-    admissions = _admissions(cohort)
-    overrides = {}
+    admissions, overrides, in_run = {}, {}, set()
     if cohort is not None:
+        admissions = dict(CohortAdmission.objects.filter(cohort=cohort)
+                          .values_list("nomination_id", "track_id"))
         overrides = {o.nomination_id: o for o in CohortOverride.objects.filter(
             cohort=cohort, cleared_at__isnull=True)}
         # An admission without a placement in the current run is still part of the cohort.
         in_run = set(Placement.objects.filter(match_run_id=cohort.match_run_id,
                                               nomination__admission__cohort=cohort)
                      .values_list("nomination_id", flat=True))
-    unplaced_admissions = [(a.nomination, None) for pk, a in admissions.items()
-                           if cohort is not None and pk not in in_run]
+    tracks = {track.pk: track for track in DegreeTrack.objects.filter(
+        Q(pk__in=RoundTrack.objects.filter(intake_round=intake_round).values("track_id"))
+        | Q(pk__in=set(admissions.values())))}
+    universities = dict(University.objects.filter(
+        Exists(Nomination.objects.filter(university_id=OuterRef("pk"),
+                                         intake_round=intake_round))).values_list("pk", "name"))
+    outside = Nomination.objects.filter(pk__in=[pk for pk in admissions if pk not in in_run])
+    rows = chain(_placement_values(cohort), (
+        (pk, None, None, None, family, given, nationality, university_id)
+        for pk, family, given, nationality, university_id in outside.order_by("pk").values_list(
+            "pk", *_NOMINATION_COLUMNS)))
     labels = (_track_labels(), _statuses(), _country_names())
-    placements = ((p.nomination, p) for p in _placements(cohort).iterator(chunk_size=2000))
     return ExportTable(
         title=_("Cohort"),
         headers=[_("Nomination ID"), _("Candidate"), _("University"), _("Country"),
                  _("Degree track"), _("Choice rank"), _("Score"), _("Status"),
                  _("Override"), _("Override reason")],
-        rows=_cohort_rows(chain(placements, unplaced_admissions), admissions, overrides, labels),
+        rows=_cohort_rows(rows, admissions, overrides, tracks, universities, labels),
     )
 
 
-def _cohort_rows(candidates, admissions: dict, overrides: dict, labels) -> Iterator[list]:
+def _placement_values(cohort: Cohort | None) -> Iterator[tuple]:
+    """The placements of the cohort's run as plain values, in the export's order (university,
+    family and given names), read in chunks: no model object per row."""
+    if cohort is None or cohort.match_run_id is None:
+        return iter(())
+    return (Placement.objects.filter(match_run_id=cohort.match_run_id)
+            .order_by("nomination__university__name", "nomination__family_name",
+                      "nomination__given_names", "nomination_id")
+            .values_list("nomination_id", "track_id", "choice_rank", "score",
+                         *(f"nomination__{name}" for name in _NOMINATION_COLUMNS))
+            .iterator(chunk_size=2000))
+
+
+def _cohort_rows(candidates, admissions: dict, overrides: dict, tracks: dict, universities: dict,
+                 labels) -> Iterator[list]:
     track_label, status, country_name = labels
-    for nomination, placement in candidates:
-        admission = admissions.get(nomination.pk)
-        track = admission.track if admission else placement.track
-        override = overrides.get(nomination.pk)
+    for (pk, placed_track_id, choice_rank, score, family, given, nationality,
+         university_id) in candidates:
+        admitted = pk in admissions
+        track_id = admissions[pk] if admitted else placed_track_id
+        track = tracks.get(track_id) if track_id is not None else None
+        override = overrides.get(pk)
         # Rank and score belong to the placed track; an admission elsewhere has neither here.
-        same = placement is not None and track is not None and track.pk == placement.track_id
+        same = track_id is not None and track_id == placed_track_id
         yield [
-            nomination.pk, nomination.display_name, nomination.university.name,
-            country_name(nomination.nationality), track_label(track),
-            placement.choice_rank if same else None, placement.score if same else None,
-            status(admission is not None, track),
+            pk, " ".join(part for part in [given, family.upper()] if part),  # display_name
+            universities.get(university_id, ""), country_name(Country(nationality or "")),
+            track_label(track), choice_rank if same else None, score if same else None,
+            status(admitted, track),
             override.get_kind_display() if override else "",
             override.reason if override else "",
         ]
