@@ -97,11 +97,13 @@ def _funnel_bars(funnel) -> list[dict]:
 
 
 def _track_bars(tracks) -> list[dict]:
+    labels = _TrackLabels()
     rows = []
     for entry in tracks:
         seats, placed = entry["seats"] or 0, entry["placed"] or 0
         fill = 100.0 * placed / seats if seats else 0.0
         rows.append({**entry, "fill": _pct(fill), "fill_label": f"{fill:.0f}",
+                     "key": str(entry["track"].pk), "name": labels(entry["track"])[1],
                      "full": bool(seats) and placed >= seats})
     return rows
 

@@ -136,9 +136,9 @@ _ELIGIBLE = _CONSENTED & Q(is_eligible=True)
 
 
 def _round_counts(intake_round: IntakeRound, latest: MatchRun | None) -> list[dict]:
-    """The round's nominations (drafts aside) with where the latest run placed them, counted in
-    one pass of the database: a row per university, nationality and placed track (a few
-    thousand at most, whatever the number of nominations)."""
+    """The round's nominations (drafts aside), whether they are scored and where the latest run
+    placed them, counted in one pass of the database: a row per university, nationality and
+    placed track (a few thousand at most, whatever the number of nominations)."""
     nominations = (Nomination.objects.filter(intake_round=intake_round)
                    .exclude(status=Nomination.Status.DRAFT))
     if latest is not None:
@@ -151,7 +151,11 @@ def _round_counts(intake_round: IntakeRound, latest: MatchRun | None) -> list[di
                 .annotate(placed_track=placed_track)
                 .values("university_id", "nationality", "placed_track")
                 .annotate(nominated=Count("id"), consented=Count("id", filter=_CONSENTED),
-                          eligible=Count("id", filter=_ELIGIBLE))
+                          eligible=Count("id", filter=_ELIGIBLE),
+                          # Scores are kept for the candidates of the latest run: a probe of
+                          # the scores' index each.
+                          scored=Count("id", filter=Exists(NominationScore.objects.filter(
+                              nomination_id=OuterRef("pk")))))
                 .order_by())
 
 
@@ -205,10 +209,6 @@ def round_overview(intake_round: IntakeRound) -> dict:
     for row in counts:
         if row["placed_track"] is not None:
             placed_per_track[row["placed_track"]] += row["nominated"]
-    # Scores are kept for the candidates of the latest run: a probe of the scores' index each.
-    scored = Nomination.objects.filter(
-        Exists(NominationScore.objects.filter(nomination_id=OuterRef("pk"))),
-        intake_round=intake_round).count()
     admissions = CohortAdmission.objects.filter(
         cohort__intake_round=intake_round, cohort__status=Cohort.Status.APPROVED,
     ).aggregate(approved=Count("id"), enrolled=Count("enrolment"))
@@ -216,7 +216,7 @@ def round_overview(intake_round: IntakeRound) -> dict:
         ("nominated", _("Nominated"), sum(row["nominated"] for row in counts)),
         ("consented", _("Consented"), sum(row["consented"] for row in counts)),
         ("eligible", _("Eligible"), sum(row["eligible"] for row in counts)),
-        ("scored", _("Scored"), scored),
+        ("scored", _("Scored"), sum(row["scored"] for row in counts)),
         ("placed", _("Placed"), placed_per_track.total()),
         ("approved", _("Approved"), admissions["approved"]),
         ("enrolled", _("Enrolled"), admissions["enrolled"]),
