@@ -1,7 +1,7 @@
 """The staff pages that must not grow with the round: the same SQL queries for a small and a
 larger round (the round overview, the cohort review sorted, filtered and paged in the database,
-the audit log, the mentors pages and the streamed cohort CSV), and the review's order and
-filters as the database computes them."""
+the audit log, the mentors pages and the streamed cohort and tracks CSVs), and the review's
+order and filters as the database computes them."""
 
 import pytest
 from django.db import connection
@@ -42,6 +42,7 @@ def _round_pages(intake_round) -> list[str]:
         f"{review}?status=overridden",
         audit, f"{audit}?what=nomination_submit&page=2",
         reverse("staff_rounds:export", args=[rid, "cohort", "csv"]),
+        reverse("staff_rounds:export", args=[rid, "tracks", "csv"]),
         reverse("staff_rounds:export", args=[rid, "cohort", "xlsx"]),
     ]
 
