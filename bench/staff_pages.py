@@ -196,7 +196,7 @@ def report(client, pages) -> bool:
     return ok
 
 
-def export_csv(client, url: str) -> None:
+def export_csv(client, url: str, title: str = "cohort export CSV") -> None:
     """The streamed CSV: time to the last byte, then (in a second download, tracemalloc slowing
     it) the peak of the memory Python allocated meanwhile."""
     _status, seconds, queries, size, _sql, _cpu = _request(client, url)
@@ -206,7 +206,7 @@ def export_csv(client, url: str) -> None:
         pass
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"{'cohort export CSV':<38}{seconds * 1000:11.0f} ms {queries:5d} "
+    print(f"{title:<38}{seconds * 1000:11.0f} ms {queries:5d} "
           f"{size / 1024:6.0f} KiB   peak Python memory {peak / 2**20:.1f} MiB, "
           f"{'streamed' if response.streaming else 'NOT streamed'}", flush=True)
 
@@ -306,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{os.cpu_count()} cores, {_load()}")
             ok = report(client, pages)
             export_csv(client, reverse("staff_rounds:export", args=[rid, "cohort", "csv"]))
+            export_csv(client, reverse("staff_rounds:export", args=[rid, "tracks", "csv"]),
+                       "tracks export CSV")
             export_xlsx(client, intake_round, staff)
             admitted = admit(intake_round, args.admitted)
             print(f"-- cohort approved by hand, {admitted} admitted without a mentor")
