@@ -304,15 +304,20 @@ class _ArrayPosition(Func):
                 (self.ids, *params, len(self.ids) + 1))
 
 
-def _positions(field: str, objects):
-    """Each object's place in `objects` (sorted in Python, by names as the page shows them in
-    the current language) as a database expression to order by: a round has a few hundred
-    tracks and universities at most."""
-    ids = [obj.pk for obj in objects]
+def track_positions(field: str, ids: list[int]):
+    """The place of a row's `field` (a column or an annotation) among `ids`, past the end when
+    absent, as a database expression to order by (the exports share it)."""
     if connection.vendor == "postgresql":
         return _ArrayPosition(field, ids)
     return Case(*(When(**{field: pk}, then=Value(i)) for i, pk in enumerate(ids)),
                 default=Value(len(ids)), output_field=IntegerField())
+
+
+def _positions(field: str, objects):
+    """Each object's place in `objects` (sorted in Python, by names as the page shows them in
+    the current language) as a database expression to order by: a round has a few hundred
+    tracks and universities at most."""
+    return track_positions(field, [obj.pk for obj in objects])
 
 
 def _name_lower() -> Case:

@@ -11,17 +11,16 @@ from collections.abc import Callable, Iterator
 from itertools import chain
 
 from django.db.models import (
-    Case,
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
@@ -32,6 +31,7 @@ from programs.models import DegreeTrack, RoundTrack, University
 
 from ..models import Cohort, CohortAdmission, CohortOverride, MatchRunTrack, Nomination, Placement
 from .cohorts import cohort_get_for_round
+from .dashboard import track_positions
 
 _NOMINATION_COLUMNS = ("family_name", "given_names", "nationality", "university_id")
 _TRACK_COLUMNS = ("level", "major", "department")
@@ -221,19 +221,19 @@ def tracks_table(intake_round) -> ExportTable:
 
 def _track_members(cohort: Cohort, track_ids: list[int]) -> Iterator[tuple]:
     """(track, nomination, placed track, rank, score, admitted, family, given, university
-    name) of
-    every candidate of the run placed or admitted in one of `track_ids`, in their order, best
-    score first (a missing score counts as none), read in chunks."""
-    admission = CohortAdmission.objects.filter(cohort=cohort,
-                                               nomination_id=OuterRef("nomination_id"))
-    position = Case(*(When(member_track=pk, then=Value(i)) for i, pk in enumerate(track_ids)),
-                    default=Value(len(track_ids)), output_field=IntegerField())
+    name) of every candidate of the run placed or admitted in one of `track_ids`, in their
+    order, best score first (a missing score counts as none), read in chunks. The admission is
+    joined (one row at most per candidate), not looked up per row."""
     return (Placement.objects.filter(match_run_id=cohort.match_run_id)
-            .annotate(member_track=Coalesce(Subquery(admission.values("track_id")[:1]),
-                                            F("track_id"), output_field=IntegerField()),
-                      admitted=Exists(admission))
+            .annotate(admission_in=FilteredRelation(
+                "nomination__admission", condition=Q(nomination__admission__cohort=cohort)))
+            .annotate(member_track=Coalesce(F("admission_in__track_id"), F("track_id"),
+                                            output_field=IntegerField()),
+                      admitted=ExpressionWrapper(Q(admission_in__id__isnull=False),
+                                                 output_field=BooleanField()))
             .filter(member_track__in=track_ids)
-            .order_by(position, F("score").desc(nulls_last=True), "nomination_id")
+            .order_by(track_positions("member_track", track_ids),
+                      F("score").desc(nulls_last=True), "nomination_id")
             .values_list("member_track", "nomination_id", "track_id", "choice_rank", "score",
                          "admitted", "nomination__family_name", "nomination__given_names",
                          "nomination__university__name")
