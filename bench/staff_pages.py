@@ -197,11 +197,11 @@ def report(client, pages) -> bool:
 
 
 def export_csv(client, url: str, title: str = "cohort export CSV") -> None:
-    """The streamed CSV: time to the last byte, then (in a second download, tracemalloc slowing
-    it) the peak of the memory Python allocated meanwhile."""
+    """The CSV: time to the last byte, then (in a second download, tracemalloc slowing it) the
+    peak of the memory Python allocated to answer it."""
     _status, seconds, queries, size, _sql, _cpu = _request(client, url)
+    tracemalloc.start()  # before the view: a table it builds whole counts too
     response = client.get(url)
-    tracemalloc.start()
     for _chunk in response.streaming_content if response.streaming else [response.content]:
         pass
     _current, peak = tracemalloc.get_traced_memory()
