@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import chain, islice
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -105,21 +106,41 @@ def _xlsx_cell(sheet, value, *, font=None):
     return cell
 
 
-def xlsx_bytes(table: ExportTable) -> bytes:
-    """One sheet: a bold, frozen header row and columns as wide as their content (capped)."""
-    rows = list(table.rows)  # read twice: the widths, then the cells
+# Column widths are measured on the first rows only, so that a large sheet is written as its rows
+# are read (openpyxl's write-only mode keeps them in a temporary file, not in memory).
+WIDTH_SAMPLE_ROWS = 1000
+
+
+def xlsx_write(table: ExportTable, target, *,
+               progress: Callable[[int], None] | None = None, every: int = 2000) -> int:
+    """One sheet into `target` (a path or a binary file): a bold, frozen header row and
+    columns as wide as their content in the first WIDTH_SAMPLE_ROWS rows (capped). The rows are
+    read once; memory stays that of the sample however many there are. `progress(rows)` is told
+    every `every` rows. Returns the number of data rows."""
+    rows = iter(table.rows)
+    sample = list(islice(rows, WIDTH_SAMPLE_ROWS))
     workbook = Workbook(write_only=True)
     title = "".join(" " if ch in "\\/?*[]:" else ch for ch in table.title)[:31].strip()
     sheet = workbook.create_sheet(title=title or "Sheet")
-    for i, width in enumerate(column_widths(table.headers, rows), start=1):
+    for i, width in enumerate(column_widths(table.headers, sample), start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     sheet.append([_xlsx_cell(sheet, h, font=bold) for h in table.headers])
-    for row in rows:
+    count = 0
+    for row in chain(sample, rows):
         sheet.append([_xlsx_cell(sheet, v) for v in row])
+        count += 1
+        if progress is not None and count % every == 0:
+            progress(count)
+    workbook.save(target)
+    return count
+
+
+def xlsx_bytes(table: ExportTable) -> bytes:
+    """The sheet of `xlsx_write` as bytes, for a table small enough to answer in a request."""
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    xlsx_write(table, buffer)
     return buffer.getvalue()
 
 

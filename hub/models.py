@@ -1,5 +1,6 @@
 """The composition's own records: the staff digests sent, and the scheduled jobs that failed."""
 
+from django.conf import settings
 from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
@@ -76,3 +77,56 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job}: {self.last_outcome or '—'}"
+
+
+def _export_upload_to(job: "ExportJob", filename: str) -> str:
+    return f"exports/{job.intake_round_id}/{filename}"
+
+
+class ExportJob(models.Model):
+    """A staff export too large to build inside a request (an XLSX of a big round), built by a
+    background task into a file in the default storage, and downloaded by the staff member who
+    asked for it when ready. The page that shows it refreshes itself while it is being built."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Being built")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    intake_round = models.ForeignKey("programs.IntakeRound", on_delete=models.CASCADE,
+                                     related_name="+", verbose_name=_("intake round"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                     related_name="+", verbose_name=_("asked for by"))
+    what = models.CharField(_("table"), max_length=20)
+    fmt = models.CharField(_("format"), max_length=10, default="xlsx")
+    language = models.CharField(_("language"), max_length=8)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows written"), default=0)
+    file = models.FileField(_("file"), upload_to=_export_upload_to, blank=True, max_length=300)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("asked for"), default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["requested_by", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.what}.{self.fmt} ({self.get_status_display()})"
+
+    @property
+    def pending(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, 100 * self.rows_done // self.rows_total) if self.rows_total else 0

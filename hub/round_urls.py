@@ -42,4 +42,9 @@ urlpatterns = [
          name="round_offer"),
     path("rounds/<int:round_id>/offers/<int:offer_id>/<slug:action>/",
          offer_views.round_offer_action, name="round_offer_action"),
+    path("rounds/<int:round_id>/export/<slug:what>/build/", export_views.export_job_create,
+         name="export_job_create"),
+    path("exports/<int:job_id>/", export_views.export_job, name="export_job"),
+    path("exports/<int:job_id>/download/", export_views.export_job_download,
+         name="export_job_download"),
 ]

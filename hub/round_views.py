@@ -62,6 +62,8 @@ CRITERIA_LABELS = {
 }
 REVIEW_FILTER_KEYS = ("sort", "track", "university", "status")
 AUDIT_PAGE_SIZE = 50
+# The newest entries paged through (200 pages); older ones are reached by narrowing the period.
+AUDIT_PAGED_ENTRIES = 10_000
 AUDIT_FILTER_KEYS = ("who", "what", "since", "until")
 
 
@@ -96,11 +98,13 @@ def _funnel_bars(funnel) -> list[dict]:
 
 
 def _track_bars(tracks) -> list[dict]:
+    labels = _TrackLabels()
     rows = []
     for entry in tracks:
         seats, placed = entry["seats"] or 0, entry["placed"] or 0
         fill = 100.0 * placed / seats if seats else 0.0
         rows.append({**entry, "fill": _pct(fill), "fill_label": f"{fill:.0f}",
+                     "key": str(entry["track"].pk), "name": labels(entry["track"])[1],
                      "full": bool(seats) and placed >= seats})
     return rows
 
@@ -320,6 +324,32 @@ def _review_filters(params: QueryDict) -> dict:
     }
 
 
+class _TrackLabels:
+    """A track's short label ("Master's · Major") and full name (str(track): the department
+    too), each level's name translated once."""
+
+    def __init__(self):
+        self.levels: dict[str, str] = {}
+        self.tracks: dict[int, tuple[str, str]] = {}
+
+    def __call__(self, track) -> tuple[str, str]:
+        if track is None:
+            return "", ""
+        if track.pk not in self.tracks:
+            if track.level not in self.levels:
+                self.levels[track.level] = track.get_level_display()
+            short = f"{self.levels[track.level]} · {track.major}"
+            self.tracks[track.pk] = (short, f"{short} ({track.department})")  # as str(track)
+        return self.tracks[track.pk]
+
+    def option(self, track) -> dict:
+        """A track as a <select>'s option: its id as a plain string (no number formatting in
+        the template), label and title."""
+        label, title = self(track)
+        return {"track": track, "pk": track.pk, "value": str(track.pk), "label": label,
+                "title": title}
+
+
 def _review_query(filters: dict) -> str:
     return urlencode({key: value for key, value in filters.items()
                       if value not in (None, "") and not (key == "sort" and value == "track")})
@@ -327,29 +357,40 @@ def _review_query(filters: dict) -> str:
 
 def _review_context(intake_round: IntakeRound, filters: dict, *, form_errors=None,
                     form_values=None) -> dict:
-    overview = selectors.round_overview(intake_round)
-    rows = selectors.cohort_review_rows(
+    summary = selectors.cohort_review_summary(intake_round)
+    placements = selectors.cohort_review_rows(
         intake_round, sort=filters["sort"], track_id=filters["track"],
-        university_id=filters["university"], status=filters["status"],
+        university_id=filters["university"], status=filters["status"], summary=summary,
     )
     free = {entry["track"].pk: (entry["seats"] or 0) - (entry["placed"] or 0)
-            for entry in overview["tracks"]}
-    # Thousands of rows with a form each are slow to render and to read: 100 a page.
-    page = Paginator(rows, REVIEW_PAGE_SIZE).get_page(filters.get("page"))
-    rows = selectors.cohort_review_details(list(page.object_list))
+            for entry in summary["tracks"]}
+    # Thousands of rows with a form each are slow to render and to read: 100 a page, sliced in
+    # the database.
+    page = Paginator(placements, REVIEW_PAGE_SIZE).get_page(filters.get("page"))
+    rows = selectors.cohort_review_details(
+        page.object_list, tracks={entry["track"].pk: entry["track"] for entry in summary["tracks"]})
     form_errors, form_values = form_errors or {}, form_values or {}
+    # Each label translated once per page, not once per row and option: a page has a hundred
+    # rows of up to ten tracks each.
+    labels = _TrackLabels()
+    criteria = {name: str(CRITERIA_LABELS[name]) for name in scoring.CRITERIA}
+    admin_url = reverse("admin:candidates_nomination_change", args=[0])
     for row in rows:
         nomination = row["nomination"]
         current = row["track"].pk if row["track"] is not None else None
+        row["track_label"], row["track_title"] = labels(row["track"])
+        row["key"] = str(nomination.pk)  # a plain string: no number formatting per use
+        values = form_values.get(nomination.pk, {})
         row["move_options"] = [
-            {"track": track, "free": free.get(track.pk, 0) > 0}
+            {**labels.option(track), "selected": track.pk == values.get("track"),
+             "free": free.get(track.pk, 0) > 0}
             for track in row["ranked_tracks"] if track.pk != current
         ]
-        row["admin_url"] = reverse("admin:candidates_nomination_change", args=[nomination.pk])
+        row["admin_url"] = admin_url.replace("/0/", f"/{nomination.pk}/")
         row["errors"] = form_errors.get(nomination.pk, [])
-        row["values"] = form_values.get(nomination.pk, {})
+        row["values"] = values
         components = row["components"] or {}
-        row["component_list"] = [(CRITERIA_LABELS[name], components[name])
+        row["component_list"] = [(criteria[name], components[name])
                                  for name in scoring.CRITERIA if name in components]
     query = _review_query(filters)
     kept = {key: value for key, value in filters.items()
@@ -362,16 +403,17 @@ def _review_context(intake_round: IntakeRound, filters: dict, *, form_errors=Non
                                  "page": page.next_page_number()}) if page.has_next() else None,
     }
     sort_links = {key: "?" + urlencode({**kept, "sort": key}) for key in SORT_KEYS}
-    editable = (overview["cohort"] is not None and overview["cohort"].match_run_id is not None
-                and overview["cohort"].status == Cohort.Status.PROPOSED)
+    cohort = summary["cohort"]
+    editable = (cohort is not None and cohort.match_run_id is not None
+                and cohort.status == Cohort.Status.PROPOSED)
     return {
-        "intake_round": intake_round, "overview": overview, "cohort": overview["cohort"],
+        "intake_round": intake_round, "cohort": cohort,
         "active": "cohort", "rows": rows, "filters": filters, "query": query,
         "page": page, "page_links": page_links,
-        "tracks": [entry["track"] for entry in overview["tracks"]],
-        "universities": [entry["university"] for entry in overview["by_university"]],
+        "tracks": [labels.option(entry["track"]) for entry in summary["tracks"]],
+        "universities": summary["universities"],
         "statuses": STATUS_FILTERS, "sort_links": sort_links, "editable": editable,
-        "approve_refusal": _cohort_refusals(intake_round, overview["cohort"],
+        "approve_refusal": _cohort_refusals(intake_round, cohort,
                                             timezone.now())["approve_refusal"]
         if editable else None,
     }
@@ -678,7 +720,8 @@ def _audit_filtered(request, intake_round: IntakeRound) -> tuple[AuditFilterForm
 def audit_log(request, round_id):
     intake_round = _round(round_id)
     form, entries = _audit_filtered(request, intake_round)
-    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = audit.CappedPaginator(entries, AUDIT_PAGE_SIZE,
+                                 cap=AUDIT_PAGED_ENTRIES).get_page(request.GET.get("page"))
     filters = {k: v for k in AUDIT_FILTER_KEYS if (v := request.GET.get(k, "").strip())}
     return render(request, "candidates/staff/audit_log.html", {
         "intake_round": intake_round, "active": "audit", "form": form, "page": page,

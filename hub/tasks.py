@@ -5,6 +5,7 @@ import logging
 from celery import Task, shared_task
 from django.db import OperationalError
 
+from .export_jobs import export_job_build
 from .services import job_failure_record, staff_digest_send
 from .services import nightly_matching as nightly_matching_run
 
@@ -35,3 +36,11 @@ def nightly_matching() -> dict:
 @shared_task(base=RecordedFailureTask, ignore_result=True, **RETRY)
 def send_staff_digest() -> str:
     return staff_digest_send().status
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=20 * 60, time_limit=25 * 60)
+def build_export(job_id: int) -> str | None:
+    """A staff member's large export. Not retried: a failure is stored on the job, whose page
+    says so, and asking again queues a new one."""
+    job = export_job_build(job_id=job_id)
+    return job.status if job else None

@@ -18,6 +18,7 @@ from candidates.models import (
     WhatIfRun,
 )
 from candidates.views import SECTION_KEYS
+from hub.models import ExportJob
 from mentors.models import Mentor, MentorAssignment
 from programs.models import IntakeRound
 from students.models import CareerProposal, Enrolment
@@ -72,6 +73,19 @@ def _import_job_kwargs():
     job = _import_job()
     return {"round_id": job.intake_round_id, "job_id": job.pk}
 
+
+def _export_job():
+    """The staff member's finished export (the demo world has none: one is made, without its
+    file, so that its page can be drawn)."""
+    from ecocycle.models import User  # noqa: PLC0415
+
+    staff = User.objects.get(email=ROLES["staff"])
+    job = ExportJob.objects.filter(requested_by=staff).first()
+    return job or ExportJob.objects.create(
+        intake_round=round_proposed(), requested_by=staff, what="cohort", language="en",
+        status=ExportJob.Status.DONE, rows_total=12, rows_done=12, size=4096)
+
+
 # Route name -> the path parameters it is visited with, taken from the demo world.
 ROUTE_KWARGS = {
     "candidates:nomination_new": lambda: {"round_id": nomination().intake_round_id},
@@ -98,6 +112,10 @@ ROUTE_KWARGS = {
                                     "fmt": "csv"},
     "staff_rounds:round_offer": _offer_kwargs,
     "staff_rounds:round_offer_action": lambda: {**_offer_kwargs(), "action": "extend"},
+    "staff_rounds:export_job_create": lambda: {"round_id": round_proposed().pk,
+                                               "what": "cohort"},
+    "staff_rounds:export_job": lambda: {"job_id": _export_job().pk},
+    "staff_rounds:export_job_download": lambda: {"job_id": _export_job().pk},
     "staff_mentors:mentor_detail": lambda: {"mentor_id": Mentor.objects.first().pk},
     "staff_mentors:mentor_confirm": lambda: {"mentor_id": Mentor.objects.first().pk},
     "staff_mentors:assignment_withdraw": lambda: {"pk": _assignment().pk},
@@ -232,6 +250,7 @@ PAGES = {
     "staff_rounds:reserve": ("staff",),
     "staff_rounds:round_offers": ("staff",),
     "staff_rounds:round_offer": ("staff",),
+    "staff_rounds:export_job": ("staff",),
     "staff_mentors:mentor_list": ("staff",),
     "staff_mentors:import": ("staff",),
     "staff_mentors:mentor_detail": ("staff",),
@@ -295,6 +314,7 @@ NOT_PAGES = {
     "staff_mentors:mentor_options": "HTML fragment for the propose form's script",
     "staff_rounds:export": "CSV or spreadsheet",
     "staff_rounds:audit_export": "CSV",
+    "staff_rounds:export_job_download": "a spreadsheet file",
     "staff_rounds:run_status": "status fragment polled by script",
     "staff_cycle:export": "CSV",
 }
@@ -310,6 +330,7 @@ POST_ONLY = {
     "staff_rounds:wave_propose", "staff_rounds:wave_override_create",
     "staff_rounds:wave_override_clear", "staff_rounds:wave_approve",
     "staff_rounds:round_offer_action",
+    "staff_rounds:export_job_create",
     "staff_mentors:assignment_propose", "staff_mentors:mentor_confirm",
     "staff_mentors:assignment_withdraw", "staff_students:request_update",
     "staff_careers:run_now", "staff_careers:introduce", "staff_careers:dismiss",

@@ -9,7 +9,24 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Concat, Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries import countries
@@ -100,7 +117,7 @@ def round_timeline(intake_round: IntakeRound, *, now: datetime) -> dict:
 
 
 def _round_tracks(intake_round: IntakeRound, latest: MatchRun | None,
-                  placed_now: dict[int, int]) -> list[dict]:
+                  placed_per_track: dict[int, int]) -> list[dict]:
     run_tracks = {}
     if latest:
         run_tracks = {t.track_id: t for t in latest.track_results.all()}
@@ -109,84 +126,116 @@ def _round_tracks(intake_round: IntakeRound, latest: MatchRun | None,
                                                           "track__major", "track__level"))
     return [{
         "track": rt.track, "seats": rt.seats,
-        "placed": sum(1 for t in placed_now.values() if t == rt.track_id),
+        "placed": placed_per_track.get(rt.track_id, 0),
         "applicants": run_tracks[rt.track_id].applicants if rt.track_id in run_tracks else 0,
         "cutoff_score": run_tracks[rt.track_id].cutoff_score if rt.track_id in run_tracks
         else None,
     } for rt in round_tracks]
 
 
-def _round_breakdowns(nominations: list[tuple], eligible_ids: set[int],
-                      placed_now: dict[int, int]) -> tuple[list[dict], list[dict]]:
-    """Nominated, eligible and placed by country and by university."""
+def _placed(run: MatchRun | None) -> QuerySet[Placement]:
+    if run is None:
+        return Placement.objects.none()
+    return Placement.objects.filter(match_run=run, track__isnull=False)
+
+
+# Counted as eligible: submitted, consented and eligible.
+_CONSENTED = Q(status=Nomination.Status.SUBMITTED, consent_given_at__isnull=False)
+_ELIGIBLE = _CONSENTED & Q(is_eligible=True)
+
+
+def _round_counts(intake_round: IntakeRound, latest: MatchRun | None) -> list[dict]:
+    """The round's nominations (drafts aside), whether they are scored and where the latest run
+    placed them, counted in one pass of the database: a row per university, nationality and
+    placed track (a few thousand at most, whatever the number of nominations)."""
+    nominations = (Nomination.objects.filter(intake_round=intake_round)
+                   .exclude(status=Nomination.Status.DRAFT))
+    if latest is not None:
+        nominations = nominations.annotate(latest=FilteredRelation(
+            "placements", condition=Q(placements__match_run=latest)))
+        placed_track = F("latest__track_id")
+    else:
+        placed_track = Value(None, output_field=IntegerField())
+    return list(nominations.values("university_id", "nationality")
+                .annotate(placed_track=placed_track)
+                .values("university_id", "nationality", "placed_track")
+                .annotate(nominated=Count("id"), consented=Count("id", filter=_CONSENTED),
+                          eligible=Count("id", filter=_ELIGIBLE),
+                          # Scores are kept for the candidates of the latest run: a probe of
+                          # the scores' index each.
+                          scored=Count("id", filter=Exists(NominationScore.objects.filter(
+                              nomination_id=OuterRef("pk")))))
+                .order_by())
+
+
+def _round_breakdowns(counts: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Nominated, eligible and placed by country and by university (one query, for the
+    universities' names)."""
     by_university_counts = defaultdict(Counter)
     by_country_counts = defaultdict(Counter)
-    for pk, _status, _consent, _eligible, university_id, country in nominations:
-        for bucket in (by_university_counts[university_id], by_country_counts[str(country)]):
-            bucket["nominated"] += 1
-            bucket["eligible"] += pk in eligible_ids
-            bucket["placed"] += pk in placed_now
+    for row in counts:
+        figures = {"nominated": row["nominated"], "eligible": row["eligible"],
+                   "placed": row["nominated"] if row["placed_track"] is not None else 0}
+        by_university_counts[row["university_id"]].update(figures)
+        by_country_counts[str(row["nationality"])].update(figures)
     universities = University.objects.in_bulk(by_university_counts.keys())
-    by_country = [{"country": code, "name": dict(countries).get(code, code), **counts}
+    by_country = [{"country": code, "name": dict(countries).get(code, code),
+                   **{key: counts[key] for key in ("nominated", "eligible", "placed")}}
                   for code, counts in sorted(by_country_counts.items())]
     by_university = sorted(
-        ({"university": universities[uid], **counts}
+        ({"university": universities[uid],
+          **{key: counts[key] for key in ("nominated", "eligible", "placed")}}
          for uid, counts in by_university_counts.items()),
         key=lambda row: row["university"].name)
     return by_country, by_university
 
 
-def _run_changes(placed_now: dict[int, int], placed_before: dict[int, int],
-                 previous: MatchRun | None) -> dict[str, int]:
+def _run_changes(latest: MatchRun | None, previous: MatchRun | None) -> dict[str, int]:
+    """Placed now and not before, placed before and not now, placed in another track: counted
+    in the database (two queries) by the runs' (run, nomination) unique index."""
     changes = {"newly_placed": 0, "no_longer_placed": 0, "moved": 0}
-    if previous:
-        for pk, track_id in placed_now.items():
-            if pk not in placed_before:
-                changes["newly_placed"] += 1
-            elif placed_before[pk] != track_id:
-                changes["moved"] += 1
-        changes["no_longer_placed"] = sum(1 for pk in placed_before if pk not in placed_now)
+    if latest is None or previous is None:
+        return changes
+    before = _placed(previous).filter(nomination_id=OuterRef("nomination_id"))
+    now = _placed(latest).filter(nomination_id=OuterRef("nomination_id"))
+    changes.update(_placed(latest).aggregate(
+        newly_placed=Count("id", filter=~Exists(before)),
+        moved=Count("id", filter=Exists(before.exclude(track_id=OuterRef("track_id"))))))
+    changes["no_longer_placed"] = _placed(previous).filter(~Exists(now)).count()
     return changes
 
 
 def round_overview(intake_round: IntakeRound) -> dict:
-    nominations = list(
-        Nomination.objects.filter(intake_round=intake_round)
-        .exclude(status=Nomination.Status.DRAFT)
-        .values_list("id", "status", "consent_given_at", "is_eligible", "university_id",
-                     "nationality")
-    )
+    """A round's figures: the funnel, each track's fill, the breakdowns by country and by
+    university, and what changed since the previous run. Counted in the database, in a fixed
+    number of queries each returning a row per track, university or country, never one per
+    nomination."""
     cohort = cohort_get_for_round(intake_round)
     runs = list(cohort_run_list(intake_round)[:2])
     latest, previous = [*runs, None, None][:2]
-    placed_now = dict(Placement.objects.filter(match_run=latest, track__isnull=False)
-                      .values_list("nomination_id", "track_id")) if latest else {}
-    placed_before = dict(Placement.objects.filter(match_run=previous, track__isnull=False)
-                         .values_list("nomination_id", "track_id")) if previous else {}
-    scored = set(NominationScore.objects.filter(nomination__intake_round=intake_round)
-                 .values_list("nomination_id", flat=True).distinct())
-    admissions = list(CohortAdmission.objects.filter(
+    counts = _round_counts(intake_round, latest)
+    placed_per_track = Counter()
+    for row in counts:
+        if row["placed_track"] is not None:
+            placed_per_track[row["placed_track"]] += row["nominated"]
+    admissions = CohortAdmission.objects.filter(
         cohort__intake_round=intake_round, cohort__status=Cohort.Status.APPROVED,
-    ).values_list("nomination_id", "enrolment"))
-    submitted = [n for n in nominations if n[1] == Nomination.Status.SUBMITTED]
-    consented = [n for n in submitted if n[2] is not None]
-    eligible = [n for n in consented if n[3]]
+    ).aggregate(approved=Count("id"), enrolled=Count("enrolment"))
     funnel = [
-        ("nominated", _("Nominated"), len(nominations)),
-        ("consented", _("Consented"), len(consented)),
-        ("eligible", _("Eligible"), len(eligible)),
-        ("scored", _("Scored"), len(scored)),
-        ("placed", _("Placed"), len(placed_now)),
-        ("approved", _("Approved"), len(admissions)),
-        ("enrolled", _("Enrolled"), sum(1 for _pk, enrolment in admissions if enrolment)),
+        ("nominated", _("Nominated"), sum(row["nominated"] for row in counts)),
+        ("consented", _("Consented"), sum(row["consented"] for row in counts)),
+        ("eligible", _("Eligible"), sum(row["eligible"] for row in counts)),
+        ("scored", _("Scored"), sum(row["scored"] for row in counts)),
+        ("placed", _("Placed"), placed_per_track.total()),
+        ("approved", _("Approved"), admissions["approved"]),
+        ("enrolled", _("Enrolled"), admissions["enrolled"]),
     ]
-    tracks = _round_tracks(intake_round, latest, placed_now)
-    by_country, by_university = _round_breakdowns(nominations, {n[0] for n in eligible},
-                                                  placed_now)
+    tracks = _round_tracks(intake_round, latest, placed_per_track)
+    by_country, by_university = _round_breakdowns(counts)
     running = cohort_run_requested(cohort, latest)
     return {"funnel": funnel, "tracks": tracks, "by_country": by_country,
             "by_university": by_university, "latest_run": latest, "previous_run": previous,
-            "changes": _run_changes(placed_now, placed_before, previous), "cohort": cohort,
+            "changes": _run_changes(latest, previous), "cohort": cohort,
             "running": running}
 
 
@@ -245,83 +294,158 @@ def _unplaced_sentences(reasons: list[dict], names: dict[int, str]) -> list[str]
     return out
 
 
-SORTS = {
-    "track": lambda r: (r["track"] is None, r["track_name"], -(r["score"] or 0)),
-    "score": lambda r: (-(r["score"] or 0), r["nomination_id"]),
-    "university": lambda r: (r["university"].name, r["name"].lower(), r["nomination_id"]),
-    "candidate": lambda r: (r["name"].lower(), r["nomination_id"]),
-    "rank": lambda r: (r["choice_rank"] or 99, -(r["score"] or 0)),
-}
+SORT_KEYS = ("track", "candidate", "university", "rank", "score")
+
+
+class _ArrayPosition(Func):
+    """PostgreSQL's array_position(ids, field), past the end when absent: one scan of a short
+    integer array in C per row."""
+
+    output_field = IntegerField()
+
+    def __init__(self, field: str, ids: list[int]):
+        super().__init__(F(field))
+        self.ids = [int(pk) for pk in ids]
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.source_expressions[0])
+        return (f"COALESCE(array_position(%s::integer[], {column}), %s)",
+                (self.ids, *params, len(self.ids) + 1))
+
+
+def track_positions(field: str, ids: list[int]):
+    """The place of a row's `field` (a column or an annotation) among `ids`, past the end when
+    absent, as a database expression to order by (the exports share it)."""
+    if connection.vendor == "postgresql":
+        return _ArrayPosition(field, ids)
+    return Case(*(When(**{field: pk}, then=Value(i)) for i, pk in enumerate(ids)),
+                default=Value(len(ids)), output_field=IntegerField())
+
+
+def _positions(field: str, objects):
+    """Each object's place in `objects` (sorted in Python, by names as the page shows them in
+    the current language) as a database expression to order by: a round has a few hundred
+    tracks and universities at most."""
+    return track_positions(field, [obj.pk for obj in objects])
+
+
+def _name_lower() -> Case:
+    # The candidate's name as str(nomination) writes it ("Given FAMILY"), lowercased.
+    given, family = "nomination__given_names", "nomination__family_name"
+    return Case(When(**{given: ""}, then=Lower(family)),
+                default=Lower(Concat(given, Value(" "), family)), output_field=CharField())
+
+
+def cohort_review_summary(intake_round: IntakeRound) -> dict:
+    """What the review page shows around its table: the cohort, each track's seats and how many
+    the proposal places there (to mark full tracks), and the universities that nominated.
+    Four queries, a row per track or university."""
+    cohort = cohort_get_for_round(intake_round)
+    placed = {}
+    if cohort is not None and cohort.match_run_id is not None:
+        placed = dict(Placement.objects.filter(match_run_id=cohort.match_run_id,
+                                               track__isnull=False)
+                      .values("track_id").annotate(n=Count("id")).order_by()
+                      .values_list("track_id", "n"))
+    tracks = [{"track": rt.track, "seats": rt.seats, "placed": placed.get(rt.track_id, 0)}
+              for rt in RoundTrack.objects.filter(intake_round=intake_round)
+              .select_related("track").order_by("track__department", "track__major",
+                                                "track__level")]
+    universities = list(University.objects.filter(Exists(
+        Nomination.objects.filter(university_id=OuterRef("pk"), intake_round=intake_round)
+        .exclude(status=Nomination.Status.DRAFT))).order_by("name"))
+    return {"cohort": cohort, "tracks": tracks, "universities": universities}
 
 
 def cohort_review_rows(
     intake_round: IntakeRound, *, sort: str = "track", track_id: int | None = None,
     university_id: int | None = None, status: str | None = None,
-) -> list[dict]:
-    """The current proposal, one row per candidate who took part in the latest run."""
-    cohort = cohort_get_for_round(intake_round)
+    summary: dict | None = None,
+) -> QuerySet[Placement]:
+    """The current proposal, one placement per candidate who took part in the latest run,
+    filtered and sorted in the database: a page of it is a slice (cohort_review_details turns a
+    page into rows). `summary` (cohort_review_summary) saves reading the tracks and
+    universities again."""
+    summary = summary or cohort_review_summary(intake_round)
+    cohort = summary["cohort"]
     if cohort is None or cohort.match_run_id is None:
-        return []
-    # Plain values for every row (thousands); model objects only for the page shown, in
-    # cohort_review_details.
-    placements = list(
-        Placement.objects.filter(match_run_id=cohort.match_run_id).values_list(
-            "nomination_id", "track_id", "choice_rank", "score", "reasons",
-            "nomination__university_id", "nomination__nationality",
-            "nomination__given_names", "nomination__family_name")
-    )
-    ids = [row[0] for row in placements]
+        return Placement.objects.none()
+    rows = Placement.objects.filter(match_run_id=cohort.match_run_id)
+    if track_id:
+        rows = rows.filter(track_id=track_id)
+    if university_id:
+        rows = rows.filter(nomination__university_id=university_id)
+    if status == "placed":
+        rows = rows.filter(track__isnull=False)
+    elif status == "unplaced":
+        rows = rows.filter(track__isnull=True)
+    elif status == "overridden":
+        rows = rows.filter(Exists(CohortOverride.objects.filter(
+            nomination_id=OuterRef("nomination_id"), cleared_at__isnull=True)))
+    best = F("score").desc(nulls_last=True)
+    if sort == "score":
+        order = [best, "nomination_id"]
+    elif sort == "candidate":
+        order = [_name_lower(), "nomination_id"]
+    elif sort == "university":
+        order = [_positions("nomination__university_id", summary["universities"]),
+                 _name_lower(), "nomination_id"]
+    elif sort == "rank":
+        order = [Coalesce("choice_rank", 99), best, "nomination_id"]
+    else:  # by track, as its name reads, the unplaced last
+        tracks = sorted((entry["track"] for entry in summary["tracks"]), key=str)
+        unplaced_last = Case(When(track__isnull=True, then=Value(1)), default=Value(0),
+                             output_field=IntegerField())
+        order = [unplaced_last, _positions("track_id", tracks), best, "nomination_id"]
+    return rows.order_by(*order)
+
+
+def cohort_review_details(placements, tracks: dict[int, DegreeTrack] | None = None) -> list[dict]:
+    """The rows of one page of placements: the nomination and its university, the track, score
+    components, eligibility notes, overrides and the tracks each candidate ranked (four queries
+    for the page, whatever the round's size). `tracks` (the round's, by id) saves reading
+    them again."""
+    placements = list(placements)
+    ids = [p.nomination_id for p in placements]
+    nominations = Nomination.objects.select_related("university").only(
+        "given_names", "family_name", "native_name", "nationality", "eligibility_reasons",
+        "university__name", "university__country").in_bulk(ids)
+    ranked_ids = defaultdict(list)
+    for nomination_id, track_id in NominationPreference.objects.filter(
+            nomination_id__in=ids).order_by("rank").values_list("nomination_id", "track_id"):
+        ranked_ids[nomination_id].append(track_id)
+    wanted = {p.track_id for p in placements if p.track_id} | {
+        t for ranked in ranked_ids.values() for t in ranked}
+    tracks = dict(tracks or {})
+    if wanted - tracks.keys():
+        tracks.update(DegreeTrack.objects.in_bulk(wanted - tracks.keys()))
     overrides = {o.nomination_id: o for o in CohortOverride.objects.filter(
         nomination_id__in=ids, cleared_at__isnull=True).select_related("track", "created_by")}
-    tracks = DegreeTrack.objects.in_bulk(
-        {row[1] for row in placements if row[1] is not None})
-    names = {pk: str(track) for pk, track in tracks.items()}
-    universities = University.objects.in_bulk({row[5] for row in placements})
-    rows = [{
-        "nomination_id": pk, "name": " ".join(p for p in [given, family.upper()] if p),
-        "university": universities[university_id], "country": country,
-        "track": tracks.get(track_id), "choice_rank": choice_rank, "score": score,
-        "override": overrides.get(pk),
-        "reasons": reasons if track_id is None else [],
-        "track_name": names.get(track_id, ""),
-    } for (pk, track_id, choice_rank, score, reasons, university_id, country, given,
-           family) in placements]
-    if track_id:
-        rows = [r for r in rows if r["track"] is not None and r["track"].pk == track_id]
-    if university_id:
-        rows = [r for r in rows if r["university"].pk == university_id]
-    if status == "placed":
-        rows = [r for r in rows if r["track"] is not None]
-    elif status == "unplaced":
-        rows = [r for r in rows if r["track"] is None]
-    elif status == "overridden":
-        rows = [r for r in rows if r["override"] is not None]
-    return sorted(rows, key=SORTS.get(sort, SORTS["track"]))
-
-
-def cohort_review_details(rows: list[dict]) -> list[dict]:
-    """Fill in what only a page of rows needs: the nomination, score components, eligibility
-    notes and the tracks each candidate ranked (three queries for the page)."""
-    ids = [row["nomination_id"] for row in rows]
-    nominations = Nomination.objects.defer("passport_number").in_bulk(ids)
-    placed = {row["nomination_id"]: row["track"].pk for row in rows if row["track"]}
+    placed = {p.nomination_id: p.track_id for p in placements if p.track_id}
     components = {
         (n, t): parts for n, t, parts in NominationScore.objects.filter(
             nomination_id__in=ids).values_list("nomination_id", "track_id", "components")
         if placed.get(n) == t
     }
-    ranked = defaultdict(list)
-    for preference in NominationPreference.objects.filter(nomination_id__in=ids).select_related(
-            "track").order_by("rank"):
-        ranked[preference.nomination_id].append(preference.track)
-    names = {track.pk: str(track) for tracks in ranked.values() for track in tracks}
-    for row in rows:
-        pk = row["nomination_id"]
-        row["nomination"] = nominations[pk]
-        row["unplaced_reasons"] = _unplaced_sentences(row["reasons"], names)
-        row["components"] = components.get((pk, placed.get(pk)), {})
-        row["eligibility"] = [reason_text(r) for r in row["nomination"].eligibility_reasons]
-        row["ranked_tracks"] = ranked[pk]
+    names = {}
+    rows = []
+    for placement in placements:
+        pk = placement.nomination_id
+        nomination = nominations[pk]
+        ranked = [tracks[t] for t in ranked_ids[pk] if t in tracks]
+        reasons = placement.reasons if placement.track_id is None else []
+        if reasons:
+            names.update((t.pk, str(t)) for t in ranked if t.pk not in names)
+        rows.append({
+            "nomination_id": pk, "nomination": nomination, "name": str(nomination),
+            "university": nomination.university, "country": nomination.nationality,
+            "track": tracks.get(placement.track_id), "choice_rank": placement.choice_rank,
+            "score": placement.score, "override": overrides.get(pk), "reasons": reasons,
+            "unplaced_reasons": _unplaced_sentences(reasons, names),
+            "components": components.get((pk, placed.get(pk)), {}),
+            "eligibility": [reason_text(r) for r in nomination.eligibility_reasons],
+            "ranked_tracks": ranked,
+        })
     return rows
 
 
