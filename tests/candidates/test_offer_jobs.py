@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from candidates import services
-from candidates.models import Cohort, CohortAdmission, Offer
+from candidates.models import Cohort, CohortAdmission, Nomination, Offer
 from candidates.tasks import follow_up_offers
 from ecocycle.models import AuditEntry, OutboundEmail
 from hub.services import nightly_matching
@@ -21,6 +21,8 @@ pytestmark = pytest.mark.django_db
 
 def _round(n=4):
     intake_round, nominations = admitted_round(n, accepted=False)
+    # Their emails read in English here.
+    Nomination.objects.filter(pk__in=[n.pk for n in nominations]).update(candidate_language="en")
     return Cohort.objects.get(intake_round=intake_round), nominations
 
 

@@ -31,7 +31,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def cohort():
-    intake_round, _nominations = admitted_round(3, accepted=False)
+    intake_round, nominations = admitted_round(3, accepted=False)
+    # Their emails read in English here (one test switches a candidate to Korean).
+    Nomination.objects.filter(pk__in=[n.pk for n in nominations]).update(candidate_language="en")
     return Cohort.objects.get(intake_round=intake_round)
 
 
@@ -174,6 +176,7 @@ def test_the_candidate_is_told_of_their_answer_in_their_language(cohort):
     services.offer_accept(offer=offer)
     email = OutboundEmail.objects.get(topic="offer_accepted")
     assert email.to == offer.nomination.email and email.language == "ko"
+    assert "you have accepted your place" not in email.body_text and "수락" in email.body_text
     other = Offer.objects.filter(cohort=cohort, status="pending").first()
     services.offer_decline(offer=other, reason="funding")
     email = OutboundEmail.objects.get(topic="offer_declined")

@@ -15,6 +15,7 @@ from candidates.models import (
     CohortAdmission,
     CohortOverride,
     MatchRun,
+    Nomination,
     Offer,
     Placement,
 )
@@ -91,6 +92,8 @@ def test_a_wave_refills_a_declined_seat_and_moves_a_pending_offer_up(staff):
 
 def test_the_wave_emails_tell_the_candidates_and_their_university(staff):
     cohort, (c0, c1, c2, _c3), _tracks = _decided()
+    # Their emails read in English here.
+    Nomination.objects.filter(pk__in=[c1.pk, c2.pk]).update(candidate_language="en")
     _decline(c0)
     run = waves.wave_propose(actor=staff, cohort=cohort)
     OutboundEmail.objects.all().delete()

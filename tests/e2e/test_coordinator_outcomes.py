@@ -47,7 +47,8 @@ def test_coordinator_sees_each_outcome_on_a_phone_and_cannot_edit(browser, live_
     page.click("button[type=submit]")
     page.goto("/nominations/")
     table = page.locator("#nominations")
-    for label in ("Admitted", "Not placed", "Consent never given", "Draft"):
+    # Admitted: offered a place, which the candidate has yet to answer.
+    for label in ("Offered a place", "Not placed", "Consent never given", "Draft"):
         assert table.get_by_text(label, exact=True).count() == 1, label
     assert _fits_the_screen(page)
 

@@ -35,6 +35,10 @@ def test_run_now_only_queues_the_matching(client, staff_user,
     small_callbacks, small_queries = _run_now(client, small, django_capture_on_commit_callbacks)
     large_callbacks, large_queries = _run_now(client, large, django_capture_on_commit_callbacks)
     assert large_queries == small_queries
+    # Besides the task, only the cycle figures' cache version moves on commit.
+    small_callbacks, large_callbacks = (
+        [c for c in callbacks if getattr(c, "__name__", "") != "cycle_figures_changed"]
+        for callbacks in (small_callbacks, large_callbacks))
     assert len(small_callbacks) == len(large_callbacks) == 1
     assert not MatchRun.objects.exists()  # nothing matched inside the request
     assert Cohort.objects.get(intake_round=large).run_requested_at is not None
