@@ -255,7 +255,8 @@ def _load() -> str:
         return ""
 
 
-def main(argv: list[str] | None = None) -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    """The command line, with --quick shrinking the data to a smoke test."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     env = os.environ.get
     parser.add_argument("--nominations", type=int,
@@ -270,6 +271,34 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.nominations, args.tracks, args.mentors, args.admitted = 2_000, 40, 200, 500
+    return args
+
+
+def _round_pages(intake_round) -> list[tuple[str, str]]:
+    """(title, url) of the round's staff pages that are timed."""
+    rid = intake_round.pk
+    review = reverse("staff_rounds:cohort_review", args=[rid])
+    audit = reverse("staff_rounds:audit_log", args=[rid])
+    from candidates.models import Placement
+    university = (Placement.objects.filter(match_run__intake_round=intake_round)
+                  .values_list("nomination__university_id", flat=True).first())
+    return [
+        ("round overview", reverse("staff_rounds:round_overview", args=[rid])),
+        ("cohort review", review),
+        ("cohort review, by score, page 200", f"{review}?sort=score&page=200"),
+        ("cohort review, one university", f"{review}?university={university}"
+                                          "&sort=candidate"),
+        ("cohort review, not placed", f"{review}?status=unplaced"),
+        ("audit log", audit),
+        ("audit log, page 2000", f"{audit}?page=2000"),
+        ("audit log, what=submitted", f"{audit}?what=nomination_submit"),
+        ("cohort XLSX link", reverse("staff_rounds:export",
+                                     args=[rid, "cohort", "xlsx"])),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
 
     with tempfile.TemporaryDirectory(prefix="ecocycle-bench-") as var_dir:
         setup_django(var_dir)
@@ -282,24 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             client = Client()
             client.force_login(staff)
             rid = intake_round.pk
-            review = reverse("staff_rounds:cohort_review", args=[rid])
-            audit = reverse("staff_rounds:audit_log", args=[rid])
-            from candidates.models import Placement
-            university = (Placement.objects.filter(match_run__intake_round=intake_round)
-                          .values_list("nomination__university_id", flat=True).first())
-            pages = [
-                ("round overview", reverse("staff_rounds:round_overview", args=[rid])),
-                ("cohort review", review),
-                ("cohort review, by score, page 200", f"{review}?sort=score&page=200"),
-                ("cohort review, one university", f"{review}?university={university}"
-                                                  "&sort=candidate"),
-                ("cohort review, not placed", f"{review}?status=unplaced"),
-                ("audit log", audit),
-                ("audit log, page 2000", f"{audit}?page=2000"),
-                ("audit log, what=submitted", f"{audit}?what=nomination_submit"),
-                ("cohort XLSX link", reverse("staff_rounds:export",
-                                             args=[rid, "cohort", "xlsx"])),
-            ]
+            pages = _round_pages(intake_round)
             if args.profile:
                 profile(client, dict(pages)[args.profile])
                 return 0

@@ -489,6 +489,33 @@ class NominationImport(csvimport.CsvImport[Nomination]):
         result.rows = len(data_rows)
         result.errors.extend(header.errors)
         self.prepare()
+        built = self._check_each_row(header, data_rows, result, progress)
+        if not result.errors:
+            progress(status="importing")
+            with transaction.atomic():
+                # One import of a university's file at a time: a second one waits here and
+                # then finds the first one's rows among the existing ones.
+                ProgramUniversity.objects.select_for_update().filter(
+                    program_id=self.intake_round.program_id, university=self.university,
+                ).first()
+                existing = _existing_identities(self.intake_round, self.university)
+                for item in built:
+                    result.errors.extend(_already_nominated(item.row.number, item.nomination,
+                                                            existing))
+                if result.errors:
+                    transaction.set_rollback(True)
+                else:
+                    created = self._write(built, progress)
+                    self.audit(created)
+                    result.created = created
+        result.errors.sort(key=csvimport.error_sort_key(self.names))
+        return result
+
+    def _check_each_row(self, header: csvimport.Header, data_rows: list[tuple[int, list[str]]],
+                        result: ImportResult[Nomination],
+                        progress: Callable[..., None]) -> list["_Built"]:
+        """Every row parsed and checked, its problems added to `result.errors`; the drafts of
+        the rows that passed their own checks (`progress(rows_checked=…)` every BATCH rows)."""
         existing = _existing_identities(self.intake_round, self.university)
         rows: list[Row] = []
         built: list[_Built] = []
@@ -512,26 +539,7 @@ class NominationImport(csvimport.CsvImport[Nomination]):
                 progress(rows_checked=index)
         result.errors.extend(self.check_rows(rows))
         progress(rows_checked=len(rows))
-        if not result.errors:
-            progress(status="importing")
-            with transaction.atomic():
-                # One import of a university's file at a time: a second one waits here and
-                # then finds the first one's rows among the existing ones.
-                ProgramUniversity.objects.select_for_update().filter(
-                    program_id=self.intake_round.program_id, university=self.university,
-                ).first()
-                existing = _existing_identities(self.intake_round, self.university)
-                for item in built:
-                    result.errors.extend(_already_nominated(item.row.number, item.nomination,
-                                                            existing))
-                if result.errors:
-                    transaction.set_rollback(True)
-                else:
-                    created = self._write(built, progress)
-                    self.audit(created)
-                    result.created = created
-        result.errors.sort(key=csvimport.error_sort_key(self.names))
-        return result
+        return built
 
     def _build(self, row: Row) -> "_Built":
         """The row as an unsaved draft, refused as nomination_create refuses it (no query)."""

@@ -355,6 +355,22 @@ def _review_query(filters: dict) -> str:
                       if value not in (None, "") and not (key == "sort" and value == "track")})
 
 
+def _review_links(filters: dict, page) -> tuple[dict, dict]:
+    """The review page's links to the previous and next page, and to each sort order, keeping
+    the other filters."""
+    kept = {key: value for key, value in filters.items()
+            if key not in ("sort", "page") and value is not None}
+    page_links = {
+        "previous": "?" + urlencode({**kept, "sort": filters["sort"],
+                                     "page": page.previous_page_number()})
+        if page.has_previous() else None,
+        "next": "?" + urlencode({**kept, "sort": filters["sort"],
+                                 "page": page.next_page_number()}) if page.has_next() else None,
+    }
+    sort_links = {key: "?" + urlencode({**kept, "sort": key}) for key in SORT_KEYS}
+    return page_links, sort_links
+
+
 def _review_context(intake_round: IntakeRound, filters: dict, *, form_errors=None,
                     form_values=None) -> dict:
     summary = selectors.cohort_review_summary(intake_round)
@@ -393,16 +409,7 @@ def _review_context(intake_round: IntakeRound, filters: dict, *, form_errors=Non
         row["component_list"] = [(criteria[name], components[name])
                                  for name in scoring.CRITERIA if name in components]
     query = _review_query(filters)
-    kept = {key: value for key, value in filters.items()
-            if key not in ("sort", "page") and value is not None}
-    page_links = {
-        "previous": "?" + urlencode({**kept, "sort": filters["sort"],
-                                     "page": page.previous_page_number()})
-        if page.has_previous() else None,
-        "next": "?" + urlencode({**kept, "sort": filters["sort"],
-                                 "page": page.next_page_number()}) if page.has_next() else None,
-    }
-    sort_links = {key: "?" + urlencode({**kept, "sort": key}) for key in SORT_KEYS}
+    page_links, sort_links = _review_links(filters, page)
     cohort = summary["cohort"]
     editable = (cohort is not None and cohort.match_run_id is not None
                 and cohort.status == Cohort.Status.PROPOSED)

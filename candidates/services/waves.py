@@ -95,6 +95,29 @@ class WaveProposal:
     counts: dict = field(default_factory=dict)
 
 
+def _overrides_apply(cohort: Cohort, market: dict, held: dict, seats: dict[int, int],
+                     admissions: dict[int, int]) -> tuple[dict[int, int], set[int], dict[int, int]]:
+    """Staff's overrides taken out of `market` (changed in place): (moved to a track, excluded,
+    the seats truly free after the admissions and the moves). One query."""
+    # Staff's overrides hold for those who hold no offer: excluded, or given a seat given back.
+    truly_free = dict(seats)
+    for track_id in admissions.values():
+        truly_free[track_id] = truly_free.get(track_id, 0) - 1
+    moved, excluded = {}, set()
+    for pk, track_id in (CohortOverride.objects.filter(
+            cohort=cohort, cleared_at__isnull=True).order_by("created_at", "id")
+            .values_list("nomination_id", "track_id")):
+        if pk not in market or pk in held:
+            continue
+        market.pop(pk)
+        if track_id is not None and truly_free.get(track_id, 0) > 0:
+            moved[pk] = track_id
+            truly_free[track_id] -= 1
+        else:
+            excluded.add(pk)
+    return moved, excluded, truly_free
+
+
 def _wave_compute(cohort: Cohort) -> WaveProposal:
     """The wave on the round's current facts; reads a fixed number of queries."""
     intake_round = cohort.intake_round
@@ -115,22 +138,7 @@ def _wave_compute(cohort: Cohort) -> WaveProposal:
     fixed = {pk: t for pk, t in admissions.items() if pk not in held}
     market = {pk: prefs for pk, prefs in candidate_prefs.items()
               if pk not in fixed and pk not in gone}
-    # Staff's overrides hold for those who hold no offer: excluded, or given a seat given back.
-    truly_free = dict(seats)
-    for track_id in admissions.values():
-        truly_free[track_id] = truly_free.get(track_id, 0) - 1
-    moved, excluded = {}, set()
-    for pk, track_id in (CohortOverride.objects.filter(
-            cohort=cohort, cleared_at__isnull=True).order_by("created_at", "id")
-            .values_list("nomination_id", "track_id")):
-        if pk not in market or pk in held:
-            continue
-        market.pop(pk)
-        if track_id is not None and truly_free.get(track_id, 0) > 0:
-            moved[pk] = track_id
-            truly_free[track_id] -= 1
-        else:
-            excluded.add(pk)
+    moved, excluded, truly_free = _overrides_apply(cohort, market, held, seats, admissions)
     track_prefs = {t: [pk for _key, pk in sorted(entries.get(t, [])) if pk in market]
                    for t in seats}
     try:
@@ -306,6 +314,29 @@ def _answers_unchanged(cohort: Cohort, placed: dict[int, int]) -> tuple[dict, di
     return new, moved
 
 
+def _wave_offers_write(locked: Cohort, *, wave: int, new: dict[int, int],
+                       moved: dict[int, tuple[int, int]],
+                       now: datetime) -> tuple[list[tuple[int, int]], int]:
+    """The approval's writes of seats and offers, inside wave_approve's transaction and row
+    lock: the pending offers of those who move up SUPERSEDED, their admissions moved, the new
+    admissions, and the wave's offers. (superseded (nomination id, offer id) pairs, offers made)."""
+    superseded = list(Offer.objects.filter(cohort=locked, nomination_id__in=list(moved),
+                                           status=Offer.Status.PENDING)
+                      .values_list("nomination_id", "pk"))
+    Offer.objects.filter(pk__in=[pk for _n, pk in superseded]).update(
+        status=Offer.Status.SUPERSEDED, responded_at=now)
+    moving = list(CohortAdmission.objects.filter(cohort=locked,
+                                                 nomination_id__in=list(moved)))
+    for admission in moving:
+        admission.track_id = moved[admission.nomination_id][1]
+    CohortAdmission.objects.bulk_update(moving, ["track"], batch_size=500)
+    CohortAdmission.objects.bulk_create([
+        CohortAdmission(cohort=locked, nomination_id=pk, track_id=track_id)
+        for pk, track_id in sorted(new.items())])
+    made = offers_make(cohort=locked, wave=wave, now=now, nomination_ids=[*new, *moved])
+    return superseded, made
+
+
 @transaction.atomic
 def wave_approve(*, actor: User, cohort: Cohort, run_id: int,
                  now: datetime | None = None) -> Cohort:
@@ -340,20 +371,7 @@ def wave_approve(*, actor: User, cohort: Cohort, run_id: int,
     new, moved = _answers_unchanged(locked, placed)
     _admissible_check(placed_rows.filter(nomination_id__in=[*new, *moved]))
 
-    superseded = list(Offer.objects.filter(cohort=locked, nomination_id__in=list(moved),
-                                           status=Offer.Status.PENDING)
-                      .values_list("nomination_id", "pk"))
-    Offer.objects.filter(pk__in=[pk for _n, pk in superseded]).update(
-        status=Offer.Status.SUPERSEDED, responded_at=now)
-    moving = list(CohortAdmission.objects.filter(cohort=locked,
-                                                 nomination_id__in=list(moved)))
-    for admission in moving:
-        admission.track_id = moved[admission.nomination_id][1]
-    CohortAdmission.objects.bulk_update(moving, ["track"], batch_size=500)
-    CohortAdmission.objects.bulk_create([
-        CohortAdmission(cohort=locked, nomination_id=pk, track_id=track_id)
-        for pk, track_id in sorted(new.items())])
-    made = offers_make(cohort=locked, wave=wave, now=now, nomination_ids=[*new, *moved])
+    superseded, made = _wave_offers_write(locked, wave=wave, new=new, moved=moved, now=now)
     locked.wave, locked.wave_run = wave, None
     locked.save(update_fields=["wave", "wave_run", "updated_at"])
     superseded_ids = dict(superseded)

@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ecocycle.matching.stable import UnplacedReason, stable_match
+from ecocycle.matching.stable import StableMatchResult, UnplacedReason, stable_match
 
 __all__ = ["WaveResult", "wave_match"]
 
@@ -69,6 +69,49 @@ def _position(prefs: Sequence[Hashable], track: Hashable) -> int:
         return len(prefs)
 
 
+def _seats_after_fixed(capacities: Mapping[Hashable, int],
+                       fixed: Mapping[Hashable, Hashable]) -> dict[Hashable, int]:
+    """track -> seats left once the fixed candidates took theirs; ``ValueError`` when a track
+    has more fixed candidates than seats."""
+    remaining = {track: int(seats) for track, seats in capacities.items()}
+    for cand, track in fixed.items():
+        if remaining.get(track, 0) <= 0:
+            raise ValueError(f"fixed candidate {cand!r}: track {track!r} has no seat left")
+        remaining[track] -= 1
+    return remaining
+
+
+def _match_keeping_holders(
+    market: Mapping[Hashable, Sequence[Hashable]],
+    track_prefs: Mapping[Hashable, Sequence[Hashable]],
+    remaining: Mapping[Hashable, int],
+    held: Mapping[Hashable, Hashable],
+) -> tuple[StableMatchResult, dict[Hashable, int], dict[Hashable, Hashable], int]:
+    """Deferred acceptance on ``market``, run again with the holders it would place lower kept
+    in their held track, until none is. (last run's result, its seats, kept holders, runs)."""
+    kept: dict[Hashable, Hashable] = {}
+    runs = 0
+    while True:
+        runs += 1
+        seats = dict(remaining)
+        for track in kept.values():
+            seats[track] = seats.get(track, 0) - 1
+        taking = {c: p for c, p in market.items() if c not in kept}
+        lists = {t: [c for c in cands if c in taking] for t, cands in track_prefs.items()}
+        result = stable_match(taking, lists, seats)
+        lower = [
+            c for c, track in held.items()
+            if c in taking and (
+                c not in result.placements
+                or _position(taking[c], result.placements[c]) > _position(taking[c], track)
+            )
+        ]
+        if not lower:
+            return result, seats, kept, runs
+        for cand in lower:
+            kept[cand] = held[cand]
+
+
 def wave_match(
     candidate_prefs: Mapping[Hashable, Sequence[Hashable]],
     track_prefs: Mapping[Hashable, Sequence[Hashable]],
@@ -92,33 +135,9 @@ def wave_match(
     when the previous wave was stable for the same preferences, and at most 1 + the number of
     held candidates otherwise (each extra run keeps at least one more holder).
     """
-    remaining = {track: int(seats) for track, seats in capacities.items()}
-    for cand, track in fixed.items():
-        if remaining.get(track, 0) <= 0:
-            raise ValueError(f"fixed candidate {cand!r}: track {track!r} has no seat left")
-        remaining[track] -= 1
+    remaining = _seats_after_fixed(capacities, fixed)
     market = {c: list(prefs) for c, prefs in candidate_prefs.items() if c not in fixed}
-    kept: dict[Hashable, Hashable] = {}
-    runs = 0
-    while True:
-        runs += 1
-        seats = dict(remaining)
-        for track in kept.values():
-            seats[track] = seats.get(track, 0) - 1
-        taking = {c: p for c, p in market.items() if c not in kept}
-        lists = {t: [c for c in cands if c in taking] for t, cands in track_prefs.items()}
-        result = stable_match(taking, lists, seats)
-        lower = [
-            c for c, track in held.items()
-            if c in taking and (
-                c not in result.placements
-                or _position(taking[c], result.placements[c]) > _position(taking[c], track)
-            )
-        ]
-        if not lower:
-            break
-        for cand in lower:
-            kept[cand] = held[cand]
+    result, seats, kept, runs = _match_keeping_holders(market, track_prefs, remaining, held)
     placements: dict[Hashable, Hashable] = {}
     for cand in market:
         if cand in kept:

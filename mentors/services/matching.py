@@ -144,14 +144,7 @@ def pair_weights(
     if not mentees or not mentors:
         return empty
     blocks = _eligible_blocks(mentees, mentors, refused)
-    # Only what some candidate has can be shared: the vocabularies are the candidates'.
-    techs = _index(t for mentee in mentees for t in mentee.technology_ids)
-    vocabulary = _index(w for mentee in mentees for w in mentee.interest_words)
-    mentor_words = set().union(*(mentor.keyword_words for mentor in mentors))
-    vocabulary = _index(w for w in vocabulary if w in mentor_words)
-    countries = _index(mentee.country for mentee in mentees)
-    universities = _index(mentee.university_id for mentee in mentees)
-    programs = _index(mentee.program_id for mentee in mentees)
+    techs, vocabulary, countries, universities, programs = _vocabularies(mentees, mentors)
     mentor_tech = _incidence([mentor.technology_ids for mentor in mentors], techs)
     mentor_word = _incidence([mentor.keyword_words for mentor in mentors], vocabulary)
     travel = _incidence([mentor.travel_countries for mentor in mentors], countries)
@@ -162,12 +155,8 @@ def pair_weights(
     words_total = np.array([len(m.interest_words) for m in mentees], dtype=np.int64)
     radix = (int(tech_total.max()) + 1, int(words_total.max()) + 1)
 
-    total = sum(int(np.count_nonzero(eligible)) for eligible in blocks)
-    largest = max(max(abs(m.nomination_id) for m in mentees), int(np.abs(mentor_ids).max()))
-    key_type = np.int32 if largest < 2**31 - 1 else np.int64
-    members = np.empty(total, dtype=key_type)
-    hosts = np.empty(total, dtype=key_type)
-    weights = np.empty(total, dtype=np.float64)
+    members, hosts, weights = _pair_columns(blocks, mentees, mentor_ids)
+    key_type = members.dtype
     lookup = _WeightLookup(radix)
     done = 0
     for start, eligible in zip(range(0, len(mentees), _CHUNK), blocks, strict=True):
@@ -192,6 +181,33 @@ def pair_weights(
         members[out] = np.array([m.nomination_id for m in block], dtype=key_type)[i]
         hosts[out] = mentor_ids[j]
         done += count
+    return members, hosts, weights
+
+
+def _vocabularies(mentees: list[mentor_fit.MenteeFacts], mentors: list[mentor_fit.MentorFacts]):
+    """Position of each value that can be shared (technologies, interest words, countries,
+    universities, programs), as `_index` gives it."""
+    # Only what some candidate has can be shared: the vocabularies are the candidates'.
+    techs = _index(t for mentee in mentees for t in mentee.technology_ids)
+    vocabulary = _index(w for mentee in mentees for w in mentee.interest_words)
+    mentor_words = set().union(*(mentor.keyword_words for mentor in mentors))
+    vocabulary = _index(w for w in vocabulary if w in mentor_words)
+    countries = _index(mentee.country for mentee in mentees)
+    universities = _index(mentee.university_id for mentee in mentees)
+    programs = _index(mentee.program_id for mentee in mentees)
+    return techs, vocabulary, countries, universities, programs
+
+
+def _pair_columns(blocks: list[np.ndarray], mentees: list[mentor_fit.MenteeFacts],
+                  mentor_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The empty (nomination id, mentor id, weight) columns for every eligible pair of
+    `blocks`: ids as int32 when they fit, else int64."""
+    total = sum(int(np.count_nonzero(eligible)) for eligible in blocks)
+    largest = max(max(abs(m.nomination_id) for m in mentees), int(np.abs(mentor_ids).max()))
+    key_type = np.int32 if largest < 2**31 - 1 else np.int64
+    members = np.empty(total, dtype=key_type)
+    hosts = np.empty(total, dtype=key_type)
+    weights = np.empty(total, dtype=np.float64)
     return members, hosts, weights
 
 
