@@ -1,6 +1,7 @@
 """What the database benchmarks share: Django set-up on a throwaway folder, a query counter."""
 
 import os
+import time
 
 import django
 
@@ -26,11 +27,17 @@ def bench_staff(email: str = "bench-staff@example.test"):
 
 
 class QueryCounter:
-    """A connection.execute_wrapper that counts statements (executemany counts once)."""
+    """A connection.execute_wrapper that counts statements (executemany counts once) and adds
+    up the wall-clock seconds spent waiting for them (the database's share of a page or job)."""
 
     def __init__(self):
         self.count = 0
+        self.seconds = 0.0
 
     def __call__(self, execute, sql, params, many, context):
         self.count += 1
-        return execute(sql, params, many, context)
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started

@@ -43,21 +43,6 @@ GOAL_SECONDS = 5.0
 GOAL_MB = 300
 
 
-class _TimedQueries(QueryCounter):
-    """Counts statements and the time spent waiting for them."""
-
-    def __init__(self):
-        super().__init__()
-        self.seconds = 0.0
-
-    def __call__(self, execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return super().__call__(execute, sql, params, many, context)
-        finally:
-            self.seconds += time.perf_counter() - started
-
-
 def _step(orders, out) -> None:
     """In a fresh process: the mentor step of the nightly job for one round, measured.
 
@@ -82,7 +67,7 @@ def _step(orders, out) -> None:
     parts = []
 
     def measured(title, call):
-        counter = _TimedQueries()
+        counter = QueryCounter()
         started, cpu = time.perf_counter(), time.process_time()
         with connection.execute_wrapper(counter):
             result = call()

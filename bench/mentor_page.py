@@ -46,8 +46,9 @@ LANGUAGES = ["ko,en", "ko,id", "ko", "ko,en,id", "ko,vi", "en"]
 
 
 def admit(intake_round, n_admitted: int) -> int:
-    """An approved cohort admitting the round's first `n_admitted` nominations, bulk-inserted."""
-    from candidates.models import Cohort, CohortAdmission, Nomination
+    """An approved cohort admitting the round's first `n_admitted` nominations, each having
+    accepted their offer (only they are given mentors), bulk-inserted."""
+    from candidates.models import Cohort, CohortAdmission, Nomination, Offer
     from programs.models import RoundTrack
 
     cohort = Cohort.objects.create(intake_round=intake_round, status=Cohort.Status.APPROVED,
@@ -58,6 +59,11 @@ def admit(intake_round, n_admitted: int) -> int:
                .order_by("id").values_list("id", flat=True)[:n_admitted])
     CohortAdmission.objects.bulk_create(
         (CohortAdmission(cohort=cohort, nomination_id=pk, track_id=tracks[i % len(tracks)])
+         for i, pk in enumerate(ids)), batch_size=2000)
+    now = timezone.now()
+    Offer.objects.bulk_create(
+        (Offer(cohort=cohort, nomination_id=pk, track_id=tracks[i % len(tracks)],
+               status=Offer.Status.ACCEPTED, made_at=now, deadline=now, responded_at=now)
          for i, pk in enumerate(ids)), batch_size=2000)
     return len(ids)
 

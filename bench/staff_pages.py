@@ -140,25 +140,10 @@ def _staff():
     return User.objects.filter(email=STAFF_EMAIL).first() or bench_staff(STAFF_EMAIL)
 
 
-class _SqlTimer(QueryCounter):
-    """Counts the statements and adds up the time the database took to answer them."""
-
-    def __init__(self):
-        super().__init__()
-        self.seconds = 0.0
-
-    def __call__(self, execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return super().__call__(execute, sql, params, many, context)
-        finally:
-            self.seconds += time.perf_counter() - started
-
-
 def _request(client, url: str) -> tuple[int, float, int, int, float, float]:
     """(status, seconds, queries, bytes, seconds in the database, CPU seconds of this
     process): on a busy machine the CPU time says what the page costs the web process."""
-    counter = _SqlTimer()
+    counter = QueryCounter()
     with connection.execute_wrapper(counter):
         started, cpu = time.perf_counter(), time.process_time()
         response = client.get(url)

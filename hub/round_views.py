@@ -613,6 +613,15 @@ def cohort_approve_confirm(request, round_id):
     })
 
 
+def _confirmed(request) -> bool:
+    """Whether an approval's POST comes from its confirmation page; if not, staff are told to
+    confirm there (the caller sends them back to it)."""
+    if request.POST.get("confirm") == "yes":
+        return True
+    messages.error(request, _("Check what the approval will do, then confirm it on this page."))
+    return False
+
+
 @staff_required
 @require_POST
 def cohort_approve(request, round_id):
@@ -620,9 +629,7 @@ def cohort_approve(request, round_id):
     intake_round = _round(round_id)
     cohort = _cohort(intake_round)
     confirm_url = reverse("staff_rounds:cohort_approve_confirm", args=[intake_round.pk])
-    if request.POST.get("confirm") != "yes":
-        messages.error(request, _("Check what the approval will do, then confirm it on this "
-                                  "page."))
+    if not _confirmed(request):
         return redirect(confirm_url)
     run = request.POST.get("run") or ""
     try:

@@ -25,7 +25,7 @@ from candidates.models import Cohort, CohortOverride, Nomination
 from ecocycle.access import staff_required
 from ecocycle.exceptions import messages_add_error
 
-from .round_views import OverrideForm, _cohort, _round
+from .round_views import OverrideForm, _cohort, _confirmed, _round
 
 UNPLACED_PAGE_SIZE = 50
 RESERVE_PAGE_SIZE = 50
@@ -164,9 +164,7 @@ def wave_approve(request, round_id):
     intake_round = _round(round_id)
     cohort = _cohort(intake_round)
     confirm_url = reverse("staff_rounds:wave_approve_confirm", args=[intake_round.pk])
-    if request.POST.get("confirm") != "yes":
-        messages.error(request, _("Check what the approval will do, then confirm it on this "
-                                  "page."))
+    if not _confirmed(request):
         return redirect(confirm_url)
     run = request.POST.get("run") or ""
     if not run.isdigit():
