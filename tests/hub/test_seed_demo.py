@@ -8,8 +8,9 @@ from django.contrib.auth import authenticate
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
-from candidates.models import Cohort, Coordinator, Nomination
+from candidates.models import Cohort, Coordinator, Nomination, Offer, Placement
 from ecocycle.models import AuditEntry, OutboundEmail, User
 from hub.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from mentors.models import Mentor, MentorAssignment
@@ -125,3 +126,24 @@ def test_seed_demo_staff_signs_in_with_the_documented_authenticator_secret(demo,
     assert client.get("/staff/cycle/").status_code == 200
     readme = (Path(settings.BASE_DIR) / "README.md").read_text()
     assert DEMO_TOTP_SECRET in readme
+
+
+def test_seed_demo_has_offers_in_every_state_and_a_proposed_second_wave():
+    """The decided round's offers as its candidates answered them, and the wave staff review;
+    the README's demo candidate is the one still thinking it over."""
+    call_command("seed_demo", stdout=StringIO())
+    offers = Offer.objects.filter(cohort__intake_round__name="2026 Autumn")
+    assert {"accepted", "declined", "lapsed", "pending"} <= set(
+        offers.values_list("status", flat=True))
+    assert offers.filter(status="pending", deadline__gt=timezone.now()).exists()
+    proposed = Cohort.objects.filter(intake_round__name="2026 Autumn", wave_run__isnull=False)
+    assert proposed.count() == 1
+    cohort = proposed.get()
+    new = Placement.objects.filter(match_run=cohort.wave_run, track__isnull=False).exclude(
+        nomination__offers__status__in=["pending", "accepted"])
+    assert new.exists()  # someone from the reserve list gets a seat given back
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+    email = re.search(r"candidate_page_link (\S+@student\.example)", readme).group(1)
+    assert Nomination.objects.get(email=email).offers.get().status == "pending"
+    call_command("seed_demo", stdout=StringIO())  # twice: nothing changes
+    assert Offer.objects.filter(cohort__intake_round__name="2026 Autumn").count() == offers.count()
