@@ -125,7 +125,8 @@ def offer_decline(*, offer: Offer, reason: str = "", note: str = "",
     now = now or timezone.now()
     offer = _locked(offer)
     if actor is not None and offer.status == Offer.Status.ACCEPTED:
-        pass  # staff may record that an accepted place is given up after all
+        # Staff may record that an accepted place is given up after all, before enrolment.
+        _not_enrolled_check(offer)
     else:
         _pending_check(offer, now)
     if reason and reason not in Offer.DeclineReason.values:
@@ -206,6 +207,17 @@ def offer_extend(*, actor: User, offer: Offer, deadline: datetime, reason: str,
     return offer
 
 
+def _not_enrolled_check(offer: Offer) -> None:
+    """Refuse to end an accepted place once the student is enrolled: they leave through their
+    progress (a withdrawal from the studies), and their admission is kept."""
+    # Through the reverse relation: candidates does not import the students app.
+    if CohortAdmission.objects.filter(nomination_id=offer.nomination_id,
+                                      cohort_id=offer.cohort_id,
+                                      enrolment__isnull=False).exists():
+        raise DomainError(_("%(name)s is enrolled already: record their withdrawal from the "
+                            "studies instead.") % {"name": offer.nomination})
+
+
 @transaction.atomic
 def offer_no_show(*, actor: User, offer: Offer, reason: str,
                   now: datetime | None = None) -> Offer:
@@ -218,12 +230,7 @@ def offer_no_show(*, actor: User, offer: Offer, reason: str,
     if offer.status != Offer.Status.ACCEPTED:
         raise DomainError(_("Only an accepted offer can be recorded as not taken up; this one "
                             "is: %(status)s.") % {"status": offer.get_status_display()})
-    # Through the reverse relation: candidates does not import the students app.
-    if CohortAdmission.objects.filter(nomination_id=offer.nomination_id,
-                                      cohort_id=offer.cohort_id,
-                                      enrolment__isnull=False).exists():
-        raise DomainError(_("%(name)s is enrolled already: record their withdrawal from the "
-                            "studies instead.") % {"name": offer.nomination})
+    _not_enrolled_check(offer)
     offer_vacate(offer=offer, status=Offer.Status.NO_SHOW, actor=actor, now=now, note=reason,
                  action="offer_no_show")
     offer_email(offer=offer, template="offer_no_show")

@@ -271,3 +271,15 @@ def test_admissions_approved_before_offers_existed_get_an_accepted_offer():
     migration.accepted_offers(django_apps, None)  # once per admission
     assert Offer.objects.count() == 3
     assert selectors.admissions_taken_up(intake_round=intake_round).count() == 3
+
+
+def test_staff_cannot_record_a_decline_of_an_enrolled_student(staff_user):
+    _round, (nomination,) = admitted_round(1)  # accepted
+    admission = CohortAdmission.objects.get(nomination=nomination)
+    student_services.enrolment_create(actor=None, admission=admission, semester="2027 Spring",
+                                      enrolled_on=timezone.localdate())
+    offer = Offer.objects.get(nomination=nomination)
+    with pytest.raises(DomainError, match="enrolled already"):
+        services.offer_decline(offer=offer, actor=staff_user, reason="personal")
+    offer.refresh_from_db()
+    assert offer.status == "accepted" and CohortAdmission.objects.filter(pk=admission.pk).exists()
